@@ -1,0 +1,35 @@
+# posthub — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/posthub
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/posthub/posthub/internal/version.Version=$(VERSION)
+# The whole suite must stay well under 20 minutes on a cold 2-core machine.
+TEST_TIMEOUT ?= 15m
+
+.PHONY: help run build test test-short vet fmt tzdata clean
+
+help: ## Show the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: build ## Run the whole hub on a local PostgreSQL it starts itself (posthub dev)
+	./$(BIN) dev $(ARGS)
+
+build: ## Build bin/posthub
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/posthub
+
+test: ## Run every test with the race detector against a throwaway PostgreSQL
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+vet: ## go vet and gofmt check
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+
+fmt: ## Format the code
+	gofmt -w .
+
+tzdata: ## Refresh the embedded IANA tz database (internal/calendar/tzdata) from the newest Debian tzdata package
+	./scripts/update-tzdata.sh
+
+clean: ## Remove build output (not the dev data in .posthub/)
+	rm -rf bin

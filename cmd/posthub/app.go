@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/config"
+	"github.com/posthub/posthub/internal/httpapi"
+	"github.com/posthub/posthub/internal/jobs"
+	"github.com/posthub/posthub/internal/postgres"
+	"github.com/posthub/posthub/internal/version"
+)
+
+// app is one running posthub process: storage, the River client and the HTTP server,
+// wired by hand.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	db       *postgres.DB
+	river    *river.Client[pgx.Tx]
+	http     *http.Server
+	listener net.Listener
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// listen binds the HTTP address first, so a port in use fails before anything starts.
+func listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Err != nil {
+			return nil, fmt.Errorf("cannot listen on %s: %v", addr, opErr.Err)
+		}
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// start builds the River client (working jobs when workers > 0) and, when l is not nil,
+// the HTTP server, and starts both.
+func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
+	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers})
+	if err != nil {
+		return err
+	}
+	a.river = rc
+	if workers > 0 {
+		if err := rc.Start(ctx); err != nil {
+			return fmt.Errorf("starting job workers: %w", err)
+		}
+	}
+	if l == nil {
+		return nil
+	}
+	api := &httpapi.Server{
+		Catalogue: a.db,
+		Auth:      a.db,
+		Ready:     a.db.Ready,
+		Logger:    a.log,
+		Version:   version.String(),
+		TZVersion: calendar.TZVersion(),
+	}
+	a.listener = l
+	a.http = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// shutdown drains HTTP, then stops River within the configured deadline: jobs in flight
+// get the time to finish, and are cancelled (and retried later) after it.
+func (a *app) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if a.http != nil {
+		if err := a.http.Shutdown(ctx); err != nil {
+			a.log.Warn("http shutdown", "err", err)
+		}
+	}
+	if a.river != nil {
+		if err := a.river.Stop(ctx); err != nil {
+			hard, cancelHard := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = a.river.StopAndCancel(hard)
+			cancelHard()
+		}
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}

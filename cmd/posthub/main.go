@@ -1,0 +1,95 @@
+// Command posthub is the booking and capacity scheduler of a post-production hub: one
+// binary whose subcommands run the API and UI, the job workers, migrations and the
+// embedded development hub.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `posthub — booking and capacity scheduler for a post-production hub
+
+Usage:
+  posthub dev [flags]        run the whole hub on a local PostgreSQL it starts itself
+  posthub serve [flags]      run the API, UI and job workers on DATABASE_URL
+  posthub worker [flags]     run only the job workers on DATABASE_URL
+  posthub migrate up|status  apply or show the database migrations
+  posthub seed demo          load the demo data and print the demo users' API tokens
+  posthub version            print the version
+
+Run 'posthub <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program, with its environment passed in so tests can drive it.
+// It returns the exit code: 0 on success, 1 on failure, 2 on a usage error.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "dev":
+		err = runDev(ctx, rest, getenv, stdout, stderr)
+	case "serve":
+		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "worker":
+		err = runWorker(ctx, rest, getenv, stderr)
+	case "migrate":
+		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "seed":
+		err = runSeed(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		err = runVersion(stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "posthub: unknown command %q (see 'posthub help')\n", cmd)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "posthub %s: %v\n", cmd, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "posthub %s: %s\n", cmd, oneLine(err.Error()))
+		return 1
+	}
+}
+
+// usageError marks a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// oneLine folds a multi-line error so the person sees one line, never a stack trace.
+func oneLine(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '\n' || r == '\r' {
+			r = ' '
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

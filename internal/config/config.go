@@ -1,0 +1,191 @@
+// Package config reads posthub's configuration from the environment and the command
+// line, validates it once at start, and prints it with its secrets redacted.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config is everything a posthub process needs to start. Flags override the environment.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL or DATABASE_URL_FILE).
+	// Empty means: `dev` starts its own PostgreSQL.
+	DatabaseURL string
+	// Addr is where the HTTP server listens (POSTHUB_ADDR).
+	Addr string
+	// DataDir is where `dev` keeps its PostgreSQL cluster and demo tokens (POSTHUB_DATA_DIR).
+	DataDir string
+	// Fresh makes `dev` throw its data directory away and start over.
+	Fresh bool
+	// LogLevel is debug, info, warn or error (POSTHUB_LOG_LEVEL).
+	LogLevel slog.Level
+	// PublicURL is the address people reach the hub at, used in links (POSTHUB_PUBLIC_URL).
+	PublicURL string
+	// ShutdownTimeout bounds the graceful drain of HTTP and River on SIGTERM.
+	ShutdownTimeout time.Duration
+	// Workers is how many River jobs one process works at once per queue.
+	Workers int
+}
+
+// Getenv is how Load reads the environment; tests pass a map's lookup.
+type Getenv func(string) string
+
+// Load parses args (without the subcommand) over the environment and validates the
+// result. Errors are single lines fit to show a person.
+func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config, error) {
+	c := &Config{
+		DatabaseURL:     getenv("DATABASE_URL"),
+		Addr:            envOr(getenv, "POSTHUB_ADDR", "127.0.0.1:8080"),
+		DataDir:         envOr(getenv, "POSTHUB_DATA_DIR", ".posthub"),
+		PublicURL:       getenv("POSTHUB_PUBLIC_URL"),
+		ShutdownTimeout: 20 * time.Second,
+		Workers:         10,
+	}
+	if f := getenv("DATABASE_URL_FILE"); f != "" && c.DatabaseURL == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL_FILE: %w", err)
+		}
+		c.DatabaseURL = strings.TrimSpace(string(b))
+	}
+	level := envOr(getenv, "POSTHUB_LOG_LEVEL", "info")
+	if v := getenv("POSTHUB_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("POSTHUB_WORKERS: %q is not a whole number", v)
+		}
+		c.Workers = n
+	}
+
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL connection string (env DATABASE_URL)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address (env POSTHUB_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "dev mode: where the local PostgreSQL and demo tokens live (env POSTHUB_DATA_DIR)")
+	fs.BoolVar(&c.Fresh, "fresh", false, "dev mode: delete the data directory and start over")
+	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (env POSTHUB_LOG_LEVEL)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL people reach the hub at (env POSTHUB_PUBLIC_URL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "River jobs worked at once per queue (env POSTHUB_WORKERS)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	if c.DatabaseURL != "" {
+		if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+			return fmt.Errorf("DATABASE_URL is malformed: %s", redactErr(err, c.DatabaseURL))
+		}
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("listen address %q: want host:port", c.Addr)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("listen address %q: port must be 0-65535", c.Addr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public URL %q: want http(s)://host", c.PublicURL)
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("shutdown timeout must be positive")
+	}
+	if c.Workers < 1 || c.Workers > 1000 {
+		return fmt.Errorf("workers %d: want 1-1000", c.Workers)
+	}
+	return nil
+}
+
+// BaseURL is the URL people reach the hub at: PublicURL, or else derived from Addr.
+func (c *Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, _ := net.SplitHostPort(c.Addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// String dumps the configuration for logs with the database password redacted.
+func (c *Config) String() string {
+	return fmt.Sprintf("database_url=%s addr=%s data_dir=%s log_level=%s public_url=%s shutdown_timeout=%s workers=%d",
+		RedactURL(c.DatabaseURL), c.Addr, c.DataDir, c.LogLevel, c.PublicURL, c.ShutdownTimeout, c.Workers)
+}
+
+// LogValue makes slog print the redacted form.
+func (c *Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// RedactURL hides the password of a connection URL (and of a key=value DSN).
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "REDACTED")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	fields := strings.Fields(s)
+	for i, f := range fields {
+		if strings.HasPrefix(f, "password=") {
+			fields[i] = "password=REDACTED"
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// redactErr keeps a parse error from echoing the secret it failed to parse.
+func redactErr(err error, secret string) string {
+	msg := err.Error()
+	if secret != "" {
+		msg = strings.ReplaceAll(msg, secret, RedactURL(secret))
+	}
+	if u, perr := url.Parse(secret); perr == nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "REDACTED")
+		}
+	}
+	return msg
+}
+
+func envOr(getenv Getenv, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

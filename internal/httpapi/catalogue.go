@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"status":     "ok",
+		"version":    s.Version,
+		"tz_version": s.TZVersion,
+	})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Ready(r.Context()); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type meResponse struct {
+	UserID         uuid.UUID    `json:"user_id"`
+	OrganisationID uuid.UUID    `json:"organisation_id"`
+	Email          string       `json:"email"`
+	Role           booking.Role `json:"role"`
+	Locale         string       `json:"locale"`
+	SiteIDs        []uuid.UUID  `json:"site_ids"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	sites := a.SiteIDs
+	if sites == nil {
+		sites = []uuid.UUID{}
+	}
+	writeJSON(w, http.StatusOK, meResponse{a.UserID, a.OrganisationID, a.Email, a.Role, a.Locale, sites})
+}
+
+func (s *Server) listSites(w http.ResponseWriter, r *http.Request) {
+	sites, err := s.Catalogue.ListSites(r.Context())
+	respond(w, r, s, list[booking.Site]{Items: sites}, err)
+}
+
+func (s *Server) getSite(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	site, err := s.Catalogue.FindSite(r.Context(), id)
+	respond(w, r, s, site, err)
+}
+
+func (s *Server) listResources(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f booking.ResourceFilter
+	if v := q.Get("site_id"); v != "" {
+		id, err := parseID("site_id", v)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		f.SiteID = &id
+	}
+	f.Kind = q.Get("kind")
+	f.Capability = q["capability"]
+	res, err := s.Catalogue.ListResources(r.Context(), f)
+	respond(w, r, s, list[booking.Resource]{Items: res}, err)
+}
+
+func (s *Server) getResource(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	res, err := s.Catalogue.FindResource(r.Context(), id)
+	respond(w, r, s, res, err)
+}
+
+func (s *Server) listProductions(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	ps, err := s.Catalogue.ListProductions(r.Context(), a)
+	respond(w, r, s, list[booking.Production]{Items: ps}, err)
+}
+
+func (s *Server) getProduction(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	a, _ := ActorFrom(r.Context())
+	p, err := s.Catalogue.FindProduction(r.Context(), a, id)
+	respond(w, r, s, p, err)
+}
+
+// respond writes v as 200 JSON, or err as a problem.
+func respond(w http.ResponseWriter, r *http.Request, s *Server, v any, err error) {
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func pathID(r *http.Request) (uuid.UUID, error) {
+	return parseID("id", chi.URLParam(r, "id"))
+}
+
+// parseID reads a UUID parameter. A malformed id in a path is answered as not found,
+// like any id that names nothing the caller may see.
+func parseID(name, v string) (uuid.UUID, error) {
+	id, err := uuid.Parse(v)
+	if err != nil {
+		if name == "id" {
+			return uuid.Nil, booking.Errorf(booking.ENOTFOUND, "Not found.")
+		}
+		return uuid.Nil, &booking.Error{Code: booking.EINVALID, Message: name + " must be a UUID.",
+			Details: map[string]any{"parameter": name}}
+	}
+	return id, nil
+}

@@ -1,0 +1,89 @@
+// Package jobs holds posthub's River job arguments and workers, and builds the River
+// client that `serve`, `dev` and `worker` run. Jobs are inserted with InsertTx inside the
+// transaction of the state change that causes them, so a job exists if and only if that
+// change committed.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// The queues. Notifications are kept apart from maintenance so a backlog of one never
+// delays the other.
+const (
+	QueueNotifications = "notifications"
+	QueueReminders     = "reminders"
+	QueueMaintenance   = "maintenance"
+)
+
+// Options configure the River client.
+type Options struct {
+	Logger *slog.Logger
+	// MaxWorkers is the number of jobs worked at once per queue; zero means the client
+	// only inserts (an API process that leaves the work to `posthub worker`).
+	MaxWorkers int
+}
+
+// NewClient builds the River client with every posthub worker registered.
+func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &TokenCleanupWorker{Pool: pool})
+	cfg := &river.Config{
+		Logger:  opts.Logger,
+		Workers: workers,
+	}
+	if opts.MaxWorkers > 0 {
+		cfg.Queues = map[string]river.QueueConfig{
+			QueueNotifications: {MaxWorkers: opts.MaxWorkers},
+			QueueReminders:     {MaxWorkers: opts.MaxWorkers},
+			QueueMaintenance:   {MaxWorkers: 2},
+		}
+		cfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return TokenCleanupArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "token_cleanup"}),
+		}
+	}
+	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return c, nil
+}
+
+// TokenCleanupArgs asks for API tokens that expired or were revoked long ago to be
+// deleted; recent ones are kept so the audit trail can still name them.
+type TokenCleanupArgs struct{}
+
+// Kind names the job in River's tables.
+func (TokenCleanupArgs) Kind() string { return "token_cleanup" }
+
+// InsertOpts puts the job on the maintenance queue, once per hour at most.
+func (TokenCleanupArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}
+
+// TokenRetention is how long a dead token is kept after it expired or was revoked.
+const TokenRetention = 90 * 24 * time.Hour
+
+// TokenCleanupWorker deletes dead tokens past TokenRetention.
+type TokenCleanupWorker struct {
+	river.WorkerDefaults[TokenCleanupArgs]
+	Pool *pgxpool.Pool
+}
+
+// Work deletes the tokens.
+func (w *TokenCleanupWorker) Work(ctx context.Context, job *river.Job[TokenCleanupArgs]) error {
+	_, err := w.Pool.Exec(ctx, `DELETE FROM api_tokens
+		WHERE coalesce(revoked_at, expires_at) < now() - make_interval(secs => $1)`,
+		TokenRetention.Seconds())
+	return err
+}
