@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +20,7 @@ import (
 	"github.com/posthub/posthub/internal/jobs"
 	"github.com/posthub/posthub/internal/postgres"
 	"github.com/posthub/posthub/internal/version"
+	"github.com/posthub/posthub/internal/web"
 )
 
 // app is one running posthub process: storage, the River client and the HTTP server,
@@ -65,13 +67,17 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 	if l == nil {
 		return nil
 	}
+	ui := &web.UI{Auth: a.db, Logger: a.log, Version: version.String()}
 	api := &httpapi.Server{
-		Catalogue: a.db,
-		Auth:      a.db,
-		Ready:     a.db.Ready,
-		Logger:    a.log,
-		Version:   version.String(),
-		TZVersion: calendar.TZVersion(),
+		Catalogue:     a.db,
+		Auth:          a.db,
+		Audit:         a.db,
+		Ready:         a.db.Ready,
+		Logger:        a.log,
+		Version:       version.String(),
+		TZVersion:     calendar.TZVersion(),
+		SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		Mount:         []func(*httpapi.Router){ui.Register},
 	}
 	a.listener = l
 	a.http = &http.Server{

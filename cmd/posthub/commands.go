@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/config"
 	"github.com/posthub/posthub/internal/demo"
@@ -152,7 +153,7 @@ func ensureDemo(ctx context.Context, db *postgres.DB, dataDir string) (string, e
 				continue
 			}
 		}
-		t, err := db.CreateToken(ctx, id, "demo", 0)
+		_, t, err := db.CreateToken(ctx, booking.System, id, "demo", 0)
 		if err != nil {
 			return "", err
 		}

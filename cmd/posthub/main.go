@@ -22,6 +22,9 @@ Usage:
   posthub worker [flags]     run only the job workers on DATABASE_URL
   posthub migrate up|status  apply or show the database migrations
   posthub seed demo          load the demo data and print the demo users' API tokens
+  posthub user add [flags]   create a user (--email --name --role --org [--site] [--password-stdin])
+  posthub token create|revoke [flags]
+                             issue a user's API token (--email --name [--ttl]) or revoke one (--id)
   posthub version            print the version
 
 Run 'posthub <command> -h' for a command's flags.
@@ -54,6 +57,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = runSeed(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		err = runUser(ctx, rest, getenv, os.Stdin, stdout, stderr)
+	case "token":
+		err = runToken(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		err = runVersion(stdout)
 	case "-h", "--help", "help":

@@ -89,7 +89,7 @@ type Production struct {
 }
 
 // Actor is the authenticated caller of a service method: who, in what role, for which
-// organisation, managing which sites.
+// organisation, managing which sites, and by which credential.
 type Actor struct {
 	UserID         uuid.UUID
 	OrganisationID uuid.UUID
@@ -97,10 +97,35 @@ type Actor struct {
 	Email          string
 	Locale         string
 	SiteIDs        []uuid.UUID // managed sites (managers)
+	// Credential identifies the token or session used, for rate limits and the audit.
+	Credential string
+	// System marks posthub itself acting (command-line bootstrapping, jobs): it may do
+	// what an admin may, and the audit records it as "system".
+	System bool
 }
+
+// System is posthub acting on its own behalf.
+var System = Actor{Role: RoleAdmin, System: true, Email: "system", Locale: "en"}
 
 // SeesAllProductions reports whether the actor may see every organisation's productions.
 func (a Actor) SeesAllProductions() bool { return a.Role != RoleProducer }
+
+// ManagesSite reports whether the actor may manage the site: admins every site,
+// managers theirs.
+func (a Actor) ManagesSite(id uuid.UUID) bool {
+	if a.Role == RoleAdmin {
+		return true
+	}
+	if a.Role != RoleManager {
+		return false
+	}
+	for _, s := range a.SiteIDs {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
 
 // ResourceFilter narrows a resource listing; zero fields do not filter.
 type ResourceFilter struct {
@@ -125,11 +150,66 @@ type Catalogue interface {
 	// FindProduction returns ENOTFOUND if the production does not exist or belongs to
 	// an organisation the actor may not see, so its existence is never revealed.
 	FindProduction(ctx context.Context, a Actor, id uuid.UUID) (Production, error)
+	// CreateProduction adds a production. Producers create for their own organisation
+	// (OrganisationID is ignored); admins and managers name one. Returns EINVALID for
+	// bad input, ENOTFOUND for an unknown organisation.
+	CreateProduction(ctx context.Context, a Actor, in ProductionInput) (Production, error)
 }
 
-// Authenticator turns credentials into an Actor.
-type Authenticator interface {
-	// AuthenticateToken returns EUNAUTHORIZED for an unknown, expired or revoked token
-	// or a disabled user.
-	AuthenticateToken(ctx context.Context, token string) (Actor, error)
+// ProductionInput is what a caller gives to create a production.
+type ProductionInput struct {
+	OrganisationID uuid.UUID
+	Title          string
+	Format         string
+	RuntimeMinutes int
+	Emerging       bool
+	Programme      string
+	Origins        []Origin
+}
+
+// Validate checks the input's rules and returns EINVALID naming the first broken one.
+func (in ProductionInput) Validate() error {
+	switch {
+	case len(in.Title) == 0 || len([]rune(in.Title)) > 300:
+		return invalidField("title", "must be 1 to 300 characters")
+	case !validFormat(in.Format):
+		return invalidField("format", "must be feature, short, documentary or series_episode")
+	case in.RuntimeMinutes < 1 || in.RuntimeMinutes > 1000:
+		return invalidField("runtime_minutes", "must be 1 to 1000")
+	case len(in.Origins) == 0:
+		return invalidField("origins", "must name at least one country")
+	}
+	total := 0.0
+	seen := map[string]bool{}
+	for _, o := range in.Origins {
+		if !isCountry(o.Country) || seen[o.Country] {
+			return invalidField("origins", "countries must be distinct ISO 3166 alpha-2 codes")
+		}
+		if o.SharePct <= 0 || o.SharePct > 100 {
+			return invalidField("origins", "each share must be above 0 and at most 100")
+		}
+		seen[o.Country] = true
+		total += o.SharePct
+	}
+	if total < 99.995 || total > 100.005 {
+		return invalidField("origins", "shares must add up to 100")
+	}
+	return nil
+}
+
+func validFormat(f string) bool {
+	switch f {
+	case "feature", "short", "documentary", "series_episode":
+		return true
+	}
+	return false
+}
+
+func isCountry(c string) bool {
+	return len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
+}
+
+// invalidField is the EINVALID error for one field, naming it in the details.
+func invalidField(field, rule string) *Error {
+	return &Error{Code: EINVALID, Message: field + " " + rule + ".", Details: map[string]any{"field": field}}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -154,22 +155,31 @@ func RedactURL(s string) string {
 			u.User = url.UserPassword(u.User.Username(), "REDACTED")
 		}
 		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "REDACTED")
-			u.RawQuery = q.Encode()
+		for _, k := range []string{"password", "sslpassword"} {
+			if q.Has(k) {
+				q.Set(k, "REDACTED")
+				u.RawQuery = q.Encode()
+			}
 		}
 		return u.String()
 	}
-	fields := strings.Fields(s)
-	for i, f := range fields {
-		if strings.HasPrefix(f, "password=") {
-			fields[i] = "password=REDACTED"
-		}
-	}
-	return strings.Join(fields, " ")
+	// Not a URL net/url accepts (a key=value DSN, or a URL pgx still reads, such as one
+	// ending in a newline): redact what looks like a password, quoted or not.
+	s = urlPassword.ReplaceAllString(s, "${1}REDACTED@")
+	return dsnPassword.ReplaceAllString(s, "${1}=REDACTED")
 }
 
-// redactErr keeps a parse error from echoing the secret it failed to parse.
+var (
+	// urlPassword matches scheme://user: and the password after it, up to the last @
+	// before the path.
+	urlPassword = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:)[^/]*@`)
+	// dsnPassword matches a password (or sslpassword) setting of a key=value DSN, with
+	// its value quoted ('…', backslash escapes) or bare.
+	dsnPassword = regexp.MustCompile(`(?i)\b((?:ssl)?password)\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)`)
+)
+
+// redactErr keeps a parse error from echoing the secret it failed to parse, and folds
+// it to one line.
 func redactErr(err error, secret string) string {
 	msg := err.Error()
 	if secret != "" {
@@ -180,7 +190,7 @@ func redactErr(err error, secret string) string {
 			msg = strings.ReplaceAll(msg, p, "REDACTED")
 		}
 	}
-	return msg
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(msg)
 }
 
 func envOr(getenv Getenv, key, def string) string {

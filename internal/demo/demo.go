@@ -11,12 +11,27 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/auth"
 )
 
 // Users maps the demo users' keys to their user IDs.
 // Keys: "admin", "manager", "operator", "producer", "producer_other"; the producers of
 // the other two companies are under "producer_saint_louis" and "producer_casablanca".
 type Users map[string]uuid.UUID
+
+// Password is every demo user's web login password. The demo data is for a hub on a
+// developer's machine; a real installation creates its users with `posthub user add`.
+const Password = "posthub-demo"
+
+// Emails maps the demo users' keys to their login emails.
+func Emails() map[string]string {
+	m := map[string]string{}
+	for _, u := range users {
+		m[u.key] = u.email
+	}
+	return m
+}
 
 // HubSlug is the slug of the demo hub organisation; its presence means the demo data is
 // already loaded.
@@ -189,12 +204,17 @@ func Seed(ctx context.Context, tx pgx.Tx) (Users, error) {
 		}
 	}
 
+	// One hash serves every demo user: they share the documented demo password.
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return nil, err
+	}
 	out := Users{}
 	for _, u := range users {
 		var id uuid.UUID
-		if err := tx.QueryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, locale)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			orgIDs[u.org], u.email, u.name, u.role, u.locale).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, locale, password_hash)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			orgIDs[u.org], u.email, u.name, u.role, u.locale, hash).Scan(&id); err != nil {
 			return nil, fmt.Errorf("demo: user %s: %w", u.email, err)
 		}
 		for _, s := range u.sites {

@@ -49,6 +49,10 @@ type Server struct {
 	started bool // false when an already-running server was adopted
 }
 
+// searchGlob is where FindBinaries looks for pg_ctl when it is not on PATH; a variable so
+// tests can point it at nothing.
+var searchGlob = "/usr/lib/postgresql/*/bin/pg_ctl"
+
 // FindBinaries returns the directory holding initdb and pg_ctl: the one on PATH, or else
 // the newest /usr/lib/postgresql/<version>/bin.
 func FindBinaries() (string, error) {
@@ -58,7 +62,7 @@ func FindBinaries() (string, error) {
 			return dir, nil
 		}
 	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
+	matches, _ := filepath.Glob(searchGlob)
 	sort.Slice(matches, func(i, j int) bool { return versionOf(matches[i]) > versionOf(matches[j]) })
 	for _, m := range matches {
 		if versionOf(m) < 14 {

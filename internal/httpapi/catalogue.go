@@ -128,3 +128,29 @@ func parseID(name, v string) (uuid.UUID, error) {
 	}
 	return id, nil
 }
+
+type createProductionRequest struct {
+	OrganisationID uuid.UUID        `json:"organisation_id"`
+	Title          string           `json:"title"`
+	Format         string           `json:"format"`
+	RuntimeMinutes int              `json:"runtime_minutes"`
+	Emerging       bool             `json:"emerging"`
+	Programme      string           `json:"programme"`
+	Origins        []booking.Origin `json:"origins"`
+}
+
+func (s *Server) createProduction(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	var req createProductionRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	p, err := s.Catalogue.CreateProduction(r.Context(), a, booking.ProductionInput(req))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/productions/"+p.ID.String())
+	writeJSON(w, http.StatusCreated, p)
+}

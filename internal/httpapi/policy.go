@@ -8,6 +8,9 @@ import "github.com/posthub/posthub/internal/booking"
 type Policy struct {
 	Public bool
 	Roles  []booking.Role
+	// Page marks a web page: without a session it redirects to the login form rather
+	// than answering 401.
+	Page bool
 }
 
 // Allows reports whether a role may call the route.
@@ -23,21 +26,48 @@ func (p Policy) Allows(r booking.Role) bool {
 	return false
 }
 
-var (
-	public   = Policy{Public: true}
-	everyone = Policy{Roles: booking.Roles}
+func roles(rs ...booking.Role) Policy { return Policy{Roles: rs} }
+
+func page(rs ...booking.Role) Policy { return Policy{Roles: rs, Page: true} }
+
+const (
+	admin    = booking.RoleAdmin
+	manager  = booking.RoleManager
+	operator = booking.RoleOperator
+	producer = booking.RoleProducer
 )
 
-// Policies is the one policy table: every registered route, keyed "METHOD pattern".
-// Registering a route that is missing here panics.
+var (
+	public   = Policy{Public: true}
+	everyone = roles(booking.Roles...)
+)
+
+// Policies is the one policy table: every registered route, API and page alike, keyed
+// "METHOD pattern". Registering a route that is missing here panics, and a test walks
+// every route for every role against it.
 var Policies = map[string]Policy{
-	"GET /healthz":                 public,
-	"GET /readyz":                  public,
+	"GET /healthz": public,
+	"GET /readyz":  public,
+
 	"GET /api/v1/me":               everyone,
 	"GET /api/v1/sites":            everyone,
 	"GET /api/v1/sites/{id}":       everyone,
 	"GET /api/v1/resources":        everyone,
 	"GET /api/v1/resources/{id}":   everyone,
 	"GET /api/v1/productions":      everyone,
+	"POST /api/v1/productions":     roles(admin, manager, producer),
 	"GET /api/v1/productions/{id}": everyone,
+	"GET /api/v1/tokens":           everyone,
+	"POST /api/v1/tokens":          everyone,
+	"DELETE /api/v1/tokens/{id}":   everyone,
+	"GET /api/v1/users":            roles(admin),
+	"POST /api/v1/users":           roles(admin),
+	"GET /api/v1/audit":            roles(admin, manager),
+
+	// Web pages (internal/web).
+	"GET /static/*": public,
+	"GET /login":    public,
+	"POST /login":   public,
+	"POST /logout":  page(booking.Roles...),
+	"GET /":         page(booking.Roles...),
 }

@@ -1,33 +1,65 @@
-// Package httpapi is posthub's JSON API on chi: the routes, the one policy table that
-// says who may call each, problem+json errors, and health endpoints.
+// Package httpapi is posthub's HTTP surface on chi: the routes of the JSON API and the
+// pages mounted beside it, the one policy table that says who may call each,
+// authentication by bearer token or session cookie, CSRF and rate limits, and
+// problem+json errors.
 package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
 
 	"github.com/posthub/posthub/internal/booking"
 )
 
+// SessionCookie is the name of the web session cookie.
+const SessionCookie = "posthub_session"
+
+// Limits are the rate limits; the zero value takes the defaults.
+type Limits struct {
+	// PerCredential is the requests a token or session may make per minute.
+	PerCredential int
+	// LoginPerIP and LoginPerEmail are login attempts per minute.
+	LoginPerIP, LoginPerEmail int
+}
+
 // Server holds what the handlers need. Build it with its fields, then call Handler.
 type Server struct {
 	Catalogue booking.Catalogue
-	Auth      booking.Authenticator
+	Auth      booking.Auth
+	Audit     booking.Auditor
 	// Ready reports whether the service can take traffic (database up, schema current).
 	Ready     func(context.Context) error
 	Logger    *slog.Logger
 	Version   string
 	TZVersion string
+	// SecureCookies marks cookies Secure even on plain HTTP (set when a TLS proxy is in
+	// front); cookies on requests that came over TLS are always Secure.
+	SecureCookies bool
+	Limits        Limits
+	// Mount registers further routes (the web UI) through the same policy table.
+	Mount []func(*Router)
+
+	perCredential *httprate.RateLimiter
+	loginIP       *httprate.RateLimiter
+	loginEmail    *httprate.RateLimiter
 }
 
-// actorKey carries the authenticated Actor in a request's context.
-type actorKey struct{}
+// actorKey carries the authenticated Actor in a request's context; sessionKey the
+// session, when the caller came with a cookie.
+type (
+	actorKey   struct{}
+	sessionKey struct{}
+)
 
 // ActorFrom returns the authenticated caller of a request.
 func ActorFrom(ctx context.Context) (booking.Actor, bool) {
@@ -35,37 +67,66 @@ func ActorFrom(ctx context.Context) (booking.Actor, bool) {
 	return a, ok
 }
 
+// SessionFrom returns the web session of a request authenticated by cookie.
+func SessionFrom(ctx context.Context) (booking.Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(booking.Session)
+	return s, ok
+}
+
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 // Handler builds the router. It panics if a route has no policy, so a route cannot be
 // born without one.
 func (s *Server) Handler() http.Handler {
+	s.perCredential = httprate.NewRateLimiter(orDefault(s.Limits.PerCredential, 600), time.Minute)
+	s.loginIP = httprate.NewRateLimiter(orDefault(s.Limits.LoginPerIP, 20), time.Minute)
+	s.loginEmail = httprate.NewRateLimiter(orDefault(s.Limits.LoginPerEmail, 5), time.Minute)
+
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.logRequests, s.recoverer)
+	r.Use(middleware.RequestID, s.requestMeta, s.logRequests, s.recoverer, s.crossOrigin)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, booking.Errorf(booking.ENOTFOUND, "No such route."))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, booking.Errorf(booking.EMETHOD, "Method not allowed on this route."))
 	})
-	rt := &router{mux: r, s: s}
-	rt.handle("GET", "/healthz", s.healthz)
-	rt.handle("GET", "/readyz", s.readyz)
-	rt.handle("GET", "/api/v1/me", s.me)
-	rt.handle("GET", "/api/v1/sites", s.listSites)
-	rt.handle("GET", "/api/v1/sites/{id}", s.getSite)
-	rt.handle("GET", "/api/v1/resources", s.listResources)
-	rt.handle("GET", "/api/v1/resources/{id}", s.getResource)
-	rt.handle("GET", "/api/v1/productions", s.listProductions)
-	rt.handle("GET", "/api/v1/productions/{id}", s.getProduction)
+	rt := &Router{mux: r, s: s}
+	rt.Handle("GET", "/healthz", s.healthz)
+	rt.Handle("GET", "/readyz", s.readyz)
+	rt.Handle("GET", "/api/v1/me", s.me)
+	rt.Handle("GET", "/api/v1/sites", s.listSites)
+	rt.Handle("GET", "/api/v1/sites/{id}", s.getSite)
+	rt.Handle("GET", "/api/v1/resources", s.listResources)
+	rt.Handle("GET", "/api/v1/resources/{id}", s.getResource)
+	rt.Handle("GET", "/api/v1/productions", s.listProductions)
+	rt.Handle("POST", "/api/v1/productions", s.createProduction)
+	rt.Handle("GET", "/api/v1/productions/{id}", s.getProduction)
+	rt.Handle("GET", "/api/v1/tokens", s.listTokens)
+	rt.Handle("POST", "/api/v1/tokens", s.createToken)
+	rt.Handle("DELETE", "/api/v1/tokens/{id}", s.revokeToken)
+	rt.Handle("GET", "/api/v1/users", s.listUsers)
+	rt.Handle("POST", "/api/v1/users", s.createUser)
+	rt.Handle("GET", "/api/v1/audit", s.listAudit)
+	for _, m := range s.Mount {
+		m(rt)
+	}
 	return r
 }
 
-// router registers handlers behind their policy.
-type router struct {
+// Router registers handlers behind their policy.
+type Router struct {
 	mux chi.Router
 	s   *Server
 }
 
-func (rt *router) handle(method, pattern string, h http.HandlerFunc) {
+// Handle registers h for method and pattern behind the route's policy; it panics when
+// the policy table has no entry for the route.
+func (rt *Router) Handle(method, pattern string, h http.HandlerFunc) {
 	p, ok := Policies[method+" "+pattern]
 	if !ok {
 		panic("httpapi: route " + method + " " + pattern + " has no policy in the policy table")
@@ -73,57 +134,139 @@ func (rt *router) handle(method, pattern string, h http.HandlerFunc) {
 	rt.mux.Method(method, pattern, rt.s.authorize(p, h))
 }
 
-// authorize enforces a route's policy: 401 without valid credentials, 403 for a role
-// the policy does not list.
+// Server returns the server the router belongs to, so mounted pages can share its
+// error writer and session handling.
+func (rt *Router) Server() *Server { return rt.s }
+
+// authorize enforces a route's policy: 401 without valid credentials (a page redirects
+// to the login form instead), 403 for a role the policy does not list, 429 past the
+// credential's rate limit, and a CSRF token on every unsafe request made with a cookie.
 func (s *Server) authorize(p Policy, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.Public {
+			// A public page still knows who is signed in, e.g. to greet them.
+			if sess, ok := s.sessionFromCookie(r); ok {
+				r = r.WithContext(context.WithValue(context.WithValue(r.Context(), sessionKey{}, sess), actorKey{}, sess.Actor))
+			}
 			next(w, r)
 			return
 		}
-		token, ok := bearerToken(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="posthub"`)
-			writeError(w, r, s.Logger, booking.Errorf(booking.EUNAUTHORIZED, "Authentication required."))
-			return
-		}
-		a, err := s.Auth.AuthenticateToken(r.Context(), token)
+		a, sess, err := s.authenticate(r)
 		if err != nil {
+			if p.Page && booking.ErrorCode(err) == booking.EUNAUTHORIZED {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
 			if booking.ErrorCode(err) == booking.EUNAUTHORIZED {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="posthub", error="invalid_token"`)
+				w.Header().Set("WWW-Authenticate", `Bearer realm="posthub"`)
 			}
 			writeError(w, r, s.Logger, err)
 			return
+		}
+		if s.perCredential.OnLimit(w, r, a.Credential) {
+			writeError(w, r, s.Logger, booking.Errorf(booking.ERATELIMITED, "Too many requests; retry later."))
+			return
+		}
+		ctx := context.WithValue(r.Context(), actorKey{}, a)
+		if sess != nil {
+			if !safeMethod(r.Method) && !validCSRF(r, sess.CSRFToken) {
+				writeError(w, r, s.Logger, booking.Errorf(booking.EFORBIDDEN, "The form's CSRF token is missing or wrong; reload the page."))
+				return
+			}
+			ctx = context.WithValue(ctx, sessionKey{}, *sess)
 		}
 		if !p.Allows(a.Role) {
 			writeError(w, r, s.Logger, booking.Errorf(booking.EFORBIDDEN, "Your role may not do this."))
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
+		next(w, r.WithContext(ctx))
 	})
 }
 
-func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return "", false
+// authenticate finds the caller: a bearer token if the request has an Authorization
+// header (a wrong one is an error, never a fallback to the cookie), else the session
+// cookie.
+func (s *Server) authenticate(r *http.Request) (booking.Actor, *booking.Session, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return booking.Actor{}, nil, booking.Errorf(booking.EUNAUTHORIZED, "Use Authorization: Bearer <token>.")
+		}
+		a, err := s.Auth.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+		return a, nil, err
 	}
-	return strings.TrimSpace(token), true
+	if sess, ok := s.sessionFromCookie(r); ok {
+		return sess.Actor, &sess, nil
+	}
+	return booking.Actor{}, nil, booking.Errorf(booking.EUNAUTHORIZED, "Authentication required.")
+}
+
+func (s *Server) sessionFromCookie(r *http.Request) (booking.Session, bool) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return booking.Session{}, false
+	}
+	sess, err := s.Auth.AuthenticateSession(r.Context(), c.Value)
+	return sess, err == nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// validCSRF checks the synchronizer token a form (field csrf_token) or script
+// (header X-CSRF-Token) sends against the session's.
+func validCSRF(r *http.Request, want string) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.PostFormValue("csrf_token")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// crossOrigin refuses unsafe cross-origin browser requests (Sec-Fetch-Site / Origin),
+// a second line of defence behind the CSRF tokens, and the only one the login form
+// needs beside its own cookie token.
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.Logger, booking.Errorf(booking.EFORBIDDEN, "Cross-origin request refused."))
+	}))
+	return cop.Handler(next)
+}
+
+// requestMeta puts the request id and client address in the context for the audit log.
+func (s *Server) requestMeta(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := booking.WithRequestMeta(r.Context(), booking.RequestMeta{
+			RequestID:  middleware.GetReqID(r.Context()),
+			RemoteAddr: clientIP(r),
+		})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// clientIP is the peer's address. Forwarded headers are not trusted: a proxy in front
+// must be configured to keep the rate limits per client.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // logRequests writes one structured line per request. It logs the path without the
-// query string and never a header, so credentials cannot reach the logs.
+// query string and never a header or body, so credentials cannot reach the logs.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
 		next.ServeHTTP(ww, r)
-		route := chi.RouteContext(r.Context()).RoutePattern()
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
 			slog.String("request_id", middleware.GetReqID(r.Context())),
 			slog.String("method", r.Method),
-			slog.String("route", route),
+			slog.String("route", chi.RouteContext(r.Context()).RoutePattern()),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", ww.Status()),
 			slog.Int("bytes", ww.BytesWritten()),
@@ -146,3 +289,14 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// LoginLimited counts a login attempt against the per-address and per-email limits
+// and reports whether it is over either; it sets Retry-After when it is.
+func (s *Server) LoginLimited(w http.ResponseWriter, r *http.Request, email string) bool {
+	return s.loginIP.OnLimit(w, r, "ip:"+clientIP(r)) ||
+		s.loginEmail.OnLimit(w, r, "email:"+strings.ToLower(email))
+}
+
+// SecureRequest reports whether cookies set on r's answer must be Secure: it came over
+// TLS, or a TLS proxy is in front (SecureCookies).
+func (s *Server) SecureRequest(r *http.Request) bool { return s.SecureCookies || r.TLS != nil }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -114,4 +115,66 @@ func notFound(err error, what string) error {
 		return booking.Errorf(booking.ENOTFOUND, "No such %s.", what)
 	}
 	return formatError(err)
+}
+
+// CreateProduction adds a production with its origins, audited. Producers create for
+// their own organisation; admins and managers name one.
+func (db *DB) CreateProduction(ctx context.Context, a booking.Actor, in booking.ProductionInput) (booking.Production, error) {
+	var p booking.Production
+	switch a.Role {
+	case booking.RoleProducer:
+		in.OrganisationID = a.OrganisationID
+	case booking.RoleAdmin, booking.RoleManager:
+		if in.OrganisationID == uuid.Nil {
+			return p, booking.Errorf(booking.EINVALID, "organisation_id is required.")
+		}
+	default:
+		return p, booking.Errorf(booking.EFORBIDDEN, "Your role may not create productions.")
+	}
+	if err := in.Validate(); err != nil {
+		return p, err
+	}
+	now := db.now()
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var kind string
+		if err := tx.QueryRow(ctx, `SELECT kind FROM organisations WHERE id = $1`, in.OrganisationID).Scan(&kind); err != nil {
+			return notFound(err, "organisation")
+		}
+		if kind != "production_company" {
+			return booking.Errorf(booking.EINVALID, "organisation_id must name a production company.")
+		}
+		var id uuid.UUID
+		var programme *string
+		if in.Programme != "" {
+			programme = &in.Programme
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO productions (organisation_id, title, format, runtime_minutes, emerging, programme, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			in.OrganisationID, in.Title, in.Format, in.RuntimeMinutes, in.Emerging, programme, now).Scan(&id); err != nil {
+			return err
+		}
+		for _, o := range in.Origins {
+			if _, err := tx.Exec(ctx, `INSERT INTO production_origins (production_id, country, share_pct) VALUES ($1, $2, $3)`,
+				id, o.Country, o.SharePct); err != nil {
+				return err
+			}
+		}
+		var err error
+		if p, err = scanProduction(tx.QueryRow(ctx, productionSelect+` AND p.id = $2`, nil, id)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "production.created", ObjectType: "production", ObjectID: id.String(), After: p})
+	})
+	return p, err
+}
+
+// IDBySlug returns the id of the site or organisation with the slug, for command-line
+// tools that name them by slug. table is "sites" or "organisations".
+func (db *DB) IDBySlug(ctx context.Context, table, slug string) (uuid.UUID, error) {
+	if table != "sites" && table != "organisations" {
+		return uuid.Nil, booking.Errorf(booking.EINVALID, "unknown table %q", table)
+	}
+	var id uuid.UUID
+	err := db.Pool.QueryRow(ctx, `SELECT id FROM `+table+` WHERE slug = $1`, slug).Scan(&id)
+	return id, notFound(err, strings.TrimSuffix(table, "s"))
 }

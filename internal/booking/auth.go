@@ -1,0 +1,135 @@
+package booking
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// RequestMeta describes the request a service call serves, for the audit log.
+type RequestMeta struct {
+	RequestID  string
+	RemoteAddr string
+}
+
+type requestMetaKey struct{}
+
+// WithRequestMeta attaches request metadata to a context.
+func WithRequestMeta(ctx context.Context, m RequestMeta) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, m)
+}
+
+// RequestMetaFrom returns the request metadata of ctx, or the zero value.
+func RequestMetaFrom(ctx context.Context) RequestMeta {
+	m, _ := ctx.Value(requestMetaKey{}).(RequestMeta)
+	return m
+}
+
+// User is a person who uses posthub.
+type User struct {
+	ID             uuid.UUID   `json:"id"`
+	OrganisationID uuid.UUID   `json:"organisation_id"`
+	Email          string      `json:"email"`
+	Name           string      `json:"name"`
+	Role           Role        `json:"role"`
+	Locale         string      `json:"locale"`
+	SiteIDs        []uuid.UUID `json:"site_ids"`
+	HasPassword    bool        `json:"has_password"`
+	CreatedAt      time.Time   `json:"created_at"`
+}
+
+// UserInput is what an admin gives to create a user.
+type UserInput struct {
+	OrganisationID uuid.UUID
+	Email          string
+	Name           string
+	Role           Role
+	Locale         string
+	SiteIDs        []uuid.UUID
+	Password       string // optional; empty means API tokens only
+}
+
+// TokenInfo describes an API token; the token itself is never kept.
+type TokenInfo struct {
+	ID         uuid.UUID  `json:"id"`
+	UserID     uuid.UUID  `json:"user_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// Session is a signed-in browser: who, and the CSRF token its forms must carry.
+type Session struct {
+	Actor     Actor
+	CSRFToken string
+	ExpiresAt time.Time
+}
+
+// AuditEntry is one row of the append-only audit log.
+type AuditEntry struct {
+	ID             int64           `json:"id"`
+	At             time.Time       `json:"at"`
+	ActorID        *uuid.UUID      `json:"actor_id"`
+	ActorRole      string          `json:"actor_role"`
+	OrganisationID *uuid.UUID      `json:"organisation_id"`
+	Action         string          `json:"action"`
+	ObjectType     string          `json:"object_type"`
+	ObjectID       string          `json:"object_id"`
+	Before         json.RawMessage `json:"before,omitempty"`
+	After          json.RawMessage `json:"after,omitempty"`
+	RequestID      string          `json:"request_id,omitempty"`
+}
+
+// AuditFilter narrows the audit listing; zero fields do not filter. Cursor continues a
+// listing from where the last page ended.
+type AuditFilter struct {
+	ActorID    *uuid.UUID
+	Action     string
+	ObjectType string
+	ObjectID   string
+	From, To   *time.Time
+	Cursor     string
+	Limit      int
+}
+
+// Auth is credentials and the people they belong to.
+type Auth interface {
+	// AuthenticateToken returns EUNAUTHORIZED for a malformed, unknown, expired or
+	// revoked token or a disabled user; the cases are not told apart.
+	AuthenticateToken(ctx context.Context, token string) (Actor, error)
+	// AuthenticateSession returns EUNAUTHORIZED for an unknown or expired session.
+	AuthenticateSession(ctx context.Context, sessionID string) (Session, error)
+	// Login checks an email and password and opens a session, returning its secret id.
+	// Returns EUNAUTHORIZED for any wrong credential. Both outcomes are audited.
+	Login(ctx context.Context, email, password string, ttl time.Duration) (string, Session, error)
+	// Logout ends the session.
+	Logout(ctx context.Context, a Actor, sessionID string) error
+
+	// CreateUser adds a user (admins only). Returns EINVALID or ECONFLICT (email taken).
+	CreateUser(ctx context.Context, a Actor, in UserInput) (User, error)
+	// ListUsers lists users (admins only).
+	ListUsers(ctx context.Context, a Actor) ([]User, error)
+	// FindUserByEmail returns ENOTFOUND for an unknown email (admins only).
+	FindUserByEmail(ctx context.Context, a Actor, email string) (User, error)
+
+	// CreateToken issues a token for userID and returns it in plain text, the only time
+	// it is seen. Users create their own; admins anyone's. A zero ttl means no expiry.
+	CreateToken(ctx context.Context, a Actor, userID uuid.UUID, name string, ttl time.Duration) (TokenInfo, string, error)
+	// ListTokens lists the actor's own tokens.
+	ListTokens(ctx context.Context, a Actor) ([]TokenInfo, error)
+	// RevokeToken revokes a token. Returns ENOTFOUND unless it is the actor's own or
+	// the actor is an admin.
+	RevokeToken(ctx context.Context, a Actor, id uuid.UUID) error
+}
+
+// Auditor reads the audit log.
+type Auditor interface {
+	// ListAudit returns entries newest first and the cursor of the next page ("" at
+	// the end). Admins and managers only.
+	ListAudit(ctx context.Context, a Actor, f AuditFilter) ([]AuditEntry, string, error)
+}
