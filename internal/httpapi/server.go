@@ -48,6 +48,9 @@ type Server struct {
 	Limits        Limits
 	// Mount registers further routes (the web UI) through the same policy table.
 	Mount []func(*Router)
+	// Policies overrides the policy table; nil means the package's Policies. Tests use
+	// it to show that a route without a policy cannot be registered.
+	Policies map[string]Policy
 
 	perCredential *httprate.RateLimiter
 	loginIP       *httprate.RateLimiter
@@ -127,7 +130,11 @@ type Router struct {
 // Handle registers h for method and pattern behind the route's policy; it panics when
 // the policy table has no entry for the route.
 func (rt *Router) Handle(method, pattern string, h http.HandlerFunc) {
-	p, ok := Policies[method+" "+pattern]
+	table := rt.s.Policies
+	if table == nil {
+		table = Policies
+	}
+	p, ok := table[method+" "+pattern]
 	if !ok {
 		panic("httpapi: route " + method + " " + pattern + " has no policy in the policy table")
 	}
@@ -300,3 +307,17 @@ func (s *Server) LoginLimited(w http.ResponseWriter, r *http.Request, email stri
 // SecureRequest reports whether cookies set on r's answer must be Secure: it came over
 // TLS, or a TLS proxy is in front (SecureCookies).
 func (s *Server) SecureRequest(r *http.Request) bool { return s.SecureCookies || r.TLS != nil }
+
+// Route is one registered method and pattern.
+type Route struct{ Method, Pattern string }
+
+// Routes lists the routes of a handler built by Handler, for the policy test and the
+// OpenAPI check.
+func Routes(h http.Handler) []Route {
+	var out []Route
+	_ = chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, Route{Method: method, Pattern: route})
+		return nil
+	})
+	return out
+}
