@@ -133,3 +133,20 @@ type Auditor interface {
 	// the end). Admins and managers only.
 	ListAudit(ctx context.Context, a Actor, f AuditFilter) ([]AuditEntry, string, error)
 }
+
+// StoredResponse is the first answer to an idempotent request, replayed for retries.
+type StoredResponse struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// Idempotency remembers the answers to POST requests sent with an Idempotency-Key.
+type Idempotency interface {
+	// BeginIdempotent claims key for a request with the given hash: nil to go ahead,
+	// a stored answer to replay, EUNPROCESSABLE for a key reused with another request,
+	// ECONFLICT while the first request is in flight.
+	BeginIdempotent(ctx context.Context, userID uuid.UUID, key string, hash []byte) (*StoredResponse, error)
+	// CompleteIdempotent stores the answer (or frees the key after a 5xx).
+	CompleteIdempotent(ctx context.Context, userID uuid.UUID, key string, resp StoredResponse) error
+}

@@ -64,6 +64,20 @@ var Policies = map[string]Policy{
 	"POST /api/v1/users":           roles(admin),
 	"GET /api/v1/audit":            roles(admin, manager),
 
+	"GET /api/v1/sites/{id}/policy":      everyone,
+	"PUT /api/v1/sites/{id}/policy":      roles(admin, manager),
+	"GET /api/v1/bookings":               everyone,
+	"POST /api/v1/bookings":              roles(admin, manager, producer),
+	"GET /api/v1/bookings/{id}":          everyone,
+	"PATCH /api/v1/bookings/{id}":        roles(admin, manager, producer),
+	"POST /api/v1/bookings/{id}/confirm": roles(admin, manager, producer),
+	"POST /api/v1/bookings/{id}/release": roles(admin, manager, producer),
+	"POST /api/v1/bookings/{id}/decline": roles(admin, manager),
+	"POST /api/v1/bookings/{id}/cancel":  roles(admin, manager, producer),
+	"GET /api/v1/blocks":                 everyone,
+	"POST /api/v1/blocks":                roles(admin, manager),
+	"DELETE /api/v1/blocks/{id}":         roles(admin, manager),
+
 	// Web pages (internal/web).
 	"GET /static/*": public,
 	"GET /login":    public,

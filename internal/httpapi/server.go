@@ -37,6 +37,10 @@ type Server struct {
 	Catalogue booking.Catalogue
 	Auth      booking.Auth
 	Audit     booking.Auditor
+	Bookings  booking.Bookings
+	Blocks    booking.Blocks
+	// Idempotency remembers answers to POSTs sent with an Idempotency-Key.
+	Idempotency booking.Idempotency
 	// Ready reports whether the service can take traffic (database up, schema current).
 	Ready     func(context.Context) error
 	Logger    *slog.Logger
@@ -115,6 +119,18 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("GET", "/api/v1/users", s.listUsers)
 	rt.Handle("POST", "/api/v1/users", s.createUser)
 	rt.Handle("GET", "/api/v1/audit", s.listAudit)
+	rt.Handle("GET", "/api/v1/sites/{id}/policy", s.getSitePolicy)
+	rt.Handle("PUT", "/api/v1/sites/{id}/policy", s.putSitePolicy)
+	rt.Handle("GET", "/api/v1/bookings", s.listBookings)
+	rt.Handle("POST", "/api/v1/bookings", s.createBooking)
+	rt.Handle("GET", "/api/v1/bookings/{id}", s.getBooking)
+	rt.Handle("PATCH", "/api/v1/bookings/{id}", s.rescheduleBooking)
+	for _, act := range []booking.Action{booking.ActionConfirm, booking.ActionRelease, booking.ActionDecline, booking.ActionCancel} {
+		rt.Handle("POST", "/api/v1/bookings/{id}/"+string(act), s.actOnBooking(act))
+	}
+	rt.Handle("GET", "/api/v1/blocks", s.listBlocks)
+	rt.Handle("POST", "/api/v1/blocks", s.createBlock)
+	rt.Handle("DELETE", "/api/v1/blocks/{id}", s.deleteBlock)
 	for _, m := range s.Mount {
 		m(rt)
 	}
@@ -137,6 +153,9 @@ func (rt *Router) Handle(method, pattern string, h http.HandlerFunc) {
 	p, ok := table[method+" "+pattern]
 	if !ok {
 		panic("httpapi: route " + method + " " + pattern + " has no policy in the policy table")
+	}
+	if method == http.MethodPost && strings.HasPrefix(pattern, "/api/") {
+		h = rt.s.idempotent(h)
 	}
 	rt.mux.Method(method, pattern, rt.s.authorize(p, h))
 }

@@ -29,6 +29,9 @@ type DB struct {
 	Pool *pgxpool.Pool
 	// Now is the clock; tests replace it to freeze time.
 	Now func() time.Time
+	// OnEvents, when set, receives every booking change's events inside its
+	// transaction (the notifications enqueue their jobs there).
+	OnEvents EventSink
 }
 
 // Open connects to the database at url and checks that it answers.

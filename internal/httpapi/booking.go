@@ -1,0 +1,347 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+type createBookingRequest struct {
+	ProductionID uuid.UUID   `json:"production_id"`
+	ResourceID   *uuid.UUID  `json:"resource_id"`
+	ResourceIDs  []uuid.UUID `json:"resource_ids"`
+	Start        string      `json:"start"`
+	End          string      `json:"end"`
+	Status       string      `json:"status"`
+	Note         string      `json:"note"`
+}
+
+// requiredTime reads a required RFC 3339 time with an offset from a JSON field.
+func requiredTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, &booking.Error{Code: booking.EINVALID, Message: field + " is required.", Details: map[string]any{"field": field}}
+	}
+	t, err := parseTime(field, v)
+	if err != nil {
+		if de, ok := err.(*booking.Error); ok {
+			de.Details = map[string]any{"field": field}
+		}
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
+
+func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	var req createBookingRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	in := booking.BookingInput{ProductionID: req.ProductionID, ResourceIDs: req.ResourceIDs, Status: booking.Status(req.Status), Note: req.Note}
+	if req.ResourceID != nil {
+		in.ResourceIDs = append([]uuid.UUID{*req.ResourceID}, in.ResourceIDs...)
+	}
+	if in.Status == "" {
+		in.Status = booking.StatusHold
+	}
+	var err error
+	if in.Start, err = requiredTime("start", req.Start); err == nil {
+		in.End, err = requiredTime("end", req.End)
+	}
+	if err == nil && req.ProductionID == uuid.Nil {
+		err = &booking.Error{Code: booking.EINVALID, Message: "production_id is required.", Details: map[string]any{"field": "production_id"}}
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	b, err := s.Bookings.Book(r.Context(), a, in)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/bookings/"+b.ID.String())
+	writeBooking(w, http.StatusCreated, b)
+}
+
+// writeBooking answers a booking with its version as ETag.
+func writeBooking(w http.ResponseWriter, status int, b booking.Booking) {
+	w.Header().Set("ETag", etag(b.Version))
+	writeJSON(w, status, b)
+}
+
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch reads If-Match as a booking version; "*" and absence impose nothing.
+func ifMatch(r *http.Request) (*int, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	h = strings.TrimPrefix(h, "W/")
+	v, err := strconv.Atoi(strings.Trim(h, `"`))
+	if err != nil {
+		return nil, booking.Errorf(booking.EPRECONDITION, "If-Match must be an ETag this API gave.")
+	}
+	return &v, nil
+}
+
+func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	b, err := s.Bookings.FindBooking(r.Context(), a, id)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.TrimPrefix(inm, "W/") == etag(b.Version) {
+		w.Header().Set("ETag", etag(b.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeBooking(w, http.StatusOK, b)
+}
+
+type bookingList struct {
+	Items      []booking.Booking `json:"items"`
+	Busy       []booking.Busy    `json:"busy,omitempty"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) listBookings(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	q := r.URL.Query()
+	f := booking.BookingFilter{Cursor: q.Get("cursor")}
+	var err error
+	ids := []struct {
+		name string
+		dst  **uuid.UUID
+	}{{"resource_id", &f.ResourceID}, {"production_id", &f.ProductionID}, {"site_id", &f.SiteID}}
+	for _, p := range ids {
+		if v := q.Get(p.name); v != "" && err == nil {
+			var id uuid.UUID
+			if id, err = parseID(p.name, v); err == nil {
+				*p.dst = &id
+			}
+		}
+	}
+	for _, st := range q["status"] {
+		for _, v := range strings.Split(st, ",") {
+			if !validStatus(booking.Status(v)) && err == nil {
+				err = &booking.Error{Code: booking.EINVALID, Message: "status " + v + " is not a booking status.", Details: map[string]any{"parameter": "status"}}
+			}
+			f.Status = append(f.Status, booking.Status(v))
+		}
+	}
+	if err == nil {
+		f.From, err = parseTime("from", q.Get("from"))
+	}
+	if err == nil {
+		f.To, err = parseTime("to", q.Get("to"))
+	}
+	if v := q.Get("limit"); v != "" && err == nil {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
+			err = booking.Errorf(booking.EINVALID, "limit must be 1 to 500.")
+		}
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	items, busy, next, err := s.Bookings.ListBookings(r.Context(), a, f)
+	if items == nil {
+		items = []booking.Booking{}
+	}
+	respond(w, r, s, bookingList{Items: items, Busy: busy, NextCursor: next}, err)
+}
+
+func validStatus(st booking.Status) bool {
+	for _, x := range booking.Statuses {
+		if st == x {
+			return true
+		}
+	}
+	return false
+}
+
+type rescheduleRequest struct {
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) rescheduleBooking(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	var req rescheduleRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	opts := booking.ActOptions{Reason: req.Reason}
+	var start, end time.Time
+	if start, err = requiredTime("start", req.Start); err == nil {
+		if end, err = requiredTime("end", req.End); err == nil {
+			opts.IfMatch, err = ifMatch(r)
+		}
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	b, err := s.Bookings.Reschedule(r.Context(), a, id, start, end, opts)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeBooking(w, http.StatusOK, b)
+}
+
+type actRequest struct {
+	Reason string `json:"reason"`
+}
+
+// actOnBooking serves POST /api/v1/bookings/{id}/{action}. A confirmation that opened
+// a challenge or asked for approval answers 202: accepted, not yet confirmed.
+func (s *Server) actOnBooking(act booking.Action) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, _ := ActorFrom(r.Context())
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		var req actRequest
+		if r.ContentLength != 0 {
+			if err := decodeJSON(r, &req); err != nil {
+				writeError(w, r, s.Logger, err)
+				return
+			}
+		}
+		opts := booking.ActOptions{Reason: req.Reason}
+		if opts.IfMatch, err = ifMatch(r); err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		b, err := s.Bookings.Act(r.Context(), a, id, act, opts)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		status := http.StatusOK
+		if act == booking.ActionConfirm && b.Status == booking.StatusHold {
+			status = http.StatusAccepted
+		}
+		writeBooking(w, status, b)
+	}
+}
+
+func (s *Server) getSitePolicy(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	p, err := s.Bookings.SitePolicy(r.Context(), id)
+	respond(w, r, s, p, err)
+}
+
+type sitePolicyRequest struct {
+	ConfirmNeedsApproval bool               `json:"confirm_needs_approval"`
+	HoldLifetime         booking.Duration   `json:"hold_lifetime"`
+	ChallengeWindow      booking.Duration   `json:"challenge_window"`
+	MinNotice            booking.Duration   `json:"min_notice"`
+	ReminderOffsets      []booking.Duration `json:"reminder_offsets"`
+}
+
+func (s *Server) putSitePolicy(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	var req sitePolicyRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	p, err := s.Bookings.UpdateSitePolicy(r.Context(), a, booking.SitePolicy{SiteID: id, ConfirmNeedsApproval: req.ConfirmNeedsApproval,
+		HoldLifetime: req.HoldLifetime, ChallengeWindow: req.ChallengeWindow, MinNotice: req.MinNotice, ReminderOffsets: req.ReminderOffsets})
+	respond(w, r, s, p, err)
+}
+
+type blockRequest struct {
+	ResourceID uuid.UUID `json:"resource_id"`
+	Start      string    `json:"start"`
+	End        string    `json:"end"`
+	Kind       string    `json:"kind"`
+	Reason     string    `json:"reason"`
+}
+
+func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	var req blockRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	b := booking.Block{ResourceID: req.ResourceID, Kind: req.Kind, Reason: req.Reason}
+	var err error
+	if b.Start, err = requiredTime("start", req.Start); err == nil {
+		b.End, err = requiredTime("end", req.End)
+	}
+	if err == nil {
+		b, err = s.Blocks.AddBlock(r.Context(), a, b)
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, b)
+}
+
+func (s *Server) listBlocks(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rid, err := parseID("resource_id", q.Get("resource_id"))
+	var from, to *time.Time
+	if err == nil {
+		from, err = parseTime("from", q.Get("from"))
+	}
+	if err == nil {
+		to, err = parseTime("to", q.Get("to"))
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	bs, err := s.Blocks.ListBlocks(r.Context(), rid, from, to)
+	respond(w, r, s, list[booking.Block]{Items: bs}, err)
+}
+
+func (s *Server) deleteBlock(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err == nil {
+		err = s.Blocks.DeleteBlock(r.Context(), a, id)
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

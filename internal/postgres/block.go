@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+var _ booking.Blocks = (*DB)(nil)
+
+const blockColumns = `id, resource_id, lower(during), upper(during), kind, reason`
+
+func scanBlock(r pgx.Row) (booking.Block, error) {
+	var b booking.Block
+	err := r.Scan(&b.ID, &b.ResourceID, &b.Start, &b.End, &b.Kind, &b.Reason)
+	return b, err
+}
+
+// AddBlock takes a resource out of service for [start, end). Returns ECONFLICT naming
+// the active bookings in the way (they must be moved or ended first).
+func (db *DB) AddBlock(ctx context.Context, a booking.Actor, in booking.Block) (booking.Block, error) {
+	if in.Kind != "maintenance" && in.Kind != "closure" {
+		return in, &booking.Error{Code: booking.EINVALID, Message: "kind must be maintenance or closure.", Details: map[string]any{"field": "kind"}}
+	}
+	if err := booking.ValidInterval(in.Start, in.End); err != nil {
+		return in, err
+	}
+	var out booking.Block
+	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		sites, err := lockResources(ctx, tx, []uuid.UUID{in.ResourceID})
+		if err != nil {
+			return err
+		}
+		site, ok := sites[in.ResourceID]
+		if !ok {
+			return booking.Errorf(booking.ENOTFOUND, "No such resource.")
+		}
+		if a.Role != booking.RoleAdmin && !a.ManagesSite(site) {
+			return booking.Errorf(booking.EFORBIDDEN, "You do not manage this site.")
+		}
+		if err := checkFree(ctx, tx, []uuid.UUID{in.ResourceID}, in.Start, in.End, uuid.Nil, true); err != nil {
+			return err
+		}
+		if out, err = scanBlock(tx.QueryRow(ctx, `INSERT INTO resource_blocks (resource_id, during, kind, reason, created_at)
+			VALUES ($1, tstzrange($2, $3), $4, $5, $6) RETURNING `+blockColumns, in.ResourceID, in.Start, in.End, in.Kind, in.Reason, now)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "block.created", ObjectType: "block", ObjectID: out.ID.String(), After: out})
+	})
+	return out, err
+}
+
+// ListBlocks lists a resource's blocks overlapping [from, to).
+func (db *DB) ListBlocks(ctx context.Context, resourceID uuid.UUID, from, to *time.Time) ([]booking.Block, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+blockColumns+` FROM resource_blocks WHERE resource_id = $1
+		AND ($2::timestamptz IS NULL OR upper(during) > $2) AND ($3::timestamptz IS NULL OR lower(during) < $3)
+		ORDER BY lower(during)`, resourceID, from, to)
+	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Block, error) { return scanBlock(r) })
+	return bs, formatError(err)
+}
+
+// DeleteBlock puts the resource back in service.
+func (db *DB) DeleteBlock(ctx context.Context, a booking.Actor, id uuid.UUID) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		var site uuid.UUID
+		if err := tx.QueryRow(ctx, `SELECT r.site_id FROM resource_blocks b JOIN resources r ON r.id = b.resource_id WHERE b.id = $1`, id).Scan(&site); err != nil {
+			return notFound(err, "block")
+		}
+		if a.Role != booking.RoleAdmin && !a.ManagesSite(site) {
+			return booking.Errorf(booking.EFORBIDDEN, "You do not manage this site.")
+		}
+		before, err := scanBlock(tx.QueryRow(ctx, `DELETE FROM resource_blocks WHERE id = $1 RETURNING `+blockColumns, id))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "block.deleted", ObjectType: "block", ObjectID: id.String(), Before: before})
+	})
+}

@@ -1,0 +1,772 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+var _ booking.Bookings = (*DB)(nil)
+
+// EventSink receives the events of a booking change inside the change's transaction;
+// the notifications enqueue their jobs there, so a job exists if and only if the change
+// committed.
+type EventSink func(ctx context.Context, tx pgx.Tx, events []booking.Event) error
+
+// Every booking change locks the rows of the resources it touches (in id order) before
+// reading their bookings, so changes to one resource are serial and hold ranks are
+// computed on a settled queue. The exclusion constraint bookings_no_overlap is the
+// backstop for confirmed bookings whatever happens.
+
+// groupRow is a booking group as the lifecycle code handles it.
+type groupRow struct {
+	ID, ProductionID, SiteID, OrganisationID uuid.UUID
+	Status                                   booking.Status
+	Start, End                               time.Time
+	HoldSeq                                  *int64
+	ApprovalRequested                        bool
+	Version                                  int
+	ResourceIDs                              []uuid.UUID
+}
+
+// change collects what a transaction did, to raise and audit it at the end.
+type change struct {
+	events []booking.Event
+}
+
+func (c *change) add(g *groupRow, kind booking.EventKind, at time.Time, reason string) {
+	c.events = append(c.events, booking.Event{Kind: kind, BookingID: g.ID, ProductionID: g.ProductionID,
+		SiteID: g.SiteID, At: at, Reason: reason})
+}
+
+// inTxRetry runs a booking transaction, retrying a few times when PostgreSQL aborts it
+// for a deadlock or a serialization failure: the whole transaction is repeated, so the
+// retry is safe.
+func (db *DB) inTxRetry(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = pgx.BeginFunc(ctx, db.Pool, fn)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return formatError(err)
+}
+
+// lockResources locks the resources' rows in id order and returns their sites.
+func lockResources(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
+	rows, _ := tx.Query(ctx, `SELECT id, site_id, active FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	sites := map[uuid.UUID]uuid.UUID{}
+	var id, site uuid.UUID
+	var active bool
+	_, err := pgx.ForEachRow(rows, []any{&id, &site, &active}, func() error {
+		if !active {
+			return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "A resource is not in service.",
+				Details: map[string]any{"resource_id": id}}
+		}
+		sites[id] = site
+		return nil
+	})
+	return sites, err
+}
+
+// loadGroup reads a group the actor may see and locks it with its resources. A
+// producer gets ENOTFOUND for another organisation's booking.
+func (db *DB) loadGroup(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID) (*groupRow, error) {
+	var org uuid.UUID
+	var resources []uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT p.organisation_id, array(SELECT resource_id FROM bookings WHERE group_id = g.id ORDER BY resource_id)
+		FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1`, id).Scan(&org, &resources)
+	if err == pgx.ErrNoRows || (err == nil && !a.SeesAllProductions() && org != a.OrganisationID) {
+		return nil, booking.Errorf(booking.ENOTFOUND, "No such booking.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := lockResources(ctx, tx, resources); err != nil {
+		return nil, err
+	}
+	return lockedGroup(ctx, tx, id)
+}
+
+// lockedGroup reads and locks a group whose resources the caller has locked.
+func lockedGroup(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*groupRow, error) {
+	g := &groupRow{ID: id}
+	err := tx.QueryRow(ctx, `SELECT g.production_id, g.site_id, p.organisation_id, g.status, g.start_at, g.end_at,
+			g.hold_seq, g.approval_requested_at IS NOT NULL, g.version,
+			array(SELECT resource_id FROM bookings WHERE group_id = g.id ORDER BY resource_id)
+		FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1 FOR UPDATE OF g`, id).
+		Scan(&g.ProductionID, &g.SiteID, &g.OrganisationID, &g.Status, &g.Start, &g.End, &g.HoldSeq,
+			&g.ApprovalRequested, &g.Version, &g.ResourceIDs)
+	if err != nil {
+		return nil, notFound(err, "booking")
+	}
+	return g, nil
+}
+
+// mayActAt checks that a manager manages the booking's site; producers are confined
+// to their organisation by loadGroup, admins may act anywhere.
+func mayActAt(a booking.Actor, siteID uuid.UUID) error {
+	if a.Role == booking.RoleManager && !a.ManagesSite(siteID) {
+		return booking.Errorf(booking.EFORBIDDEN, "You do not manage this site.")
+	}
+	return nil
+}
+
+// conflict is what stands in a booking's way, as a caller may see it: a resource and an
+// interval, never whose.
+type conflict struct {
+	ResourceID uuid.UUID `json:"resource_id"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Kind       string    `json:"kind"` // booking, hold or block
+}
+
+// checkFree returns ECONFLICT naming what overlaps [start, end) on the resources:
+// confirmed bookings and blocks, and other bookings' holds too when withHolds.
+func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end time.Time, self uuid.UUID, withHolds bool) error {
+	rows, _ := tx.Query(ctx, `
+		SELECT resource_id, lower(during), upper(during), CASE WHEN status = 'hold' THEN 'hold' ELSE 'booking' END
+		FROM bookings
+		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND group_id <> $4
+		  AND (status IN ('confirmed', 'completed') OR ($5 AND status = 'hold'))
+		UNION ALL
+		SELECT resource_id, lower(during), upper(during), 'block'
+		FROM resource_blocks WHERE resource_id = ANY($1) AND during && tstzrange($2, $3)
+		ORDER BY 2, 1 LIMIT 20`, resources, start, end, self, withHolds)
+	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
+	if err != nil {
+		return err
+	}
+	if len(cs) > 0 {
+		return &booking.Error{Code: booking.ECONFLICT, Message: "The slot is not free.", Details: map[string]any{"conflicts": cs}}
+	}
+	return nil
+}
+
+func (db *DB) policy(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, siteID uuid.UUID) (booking.SitePolicy, error) {
+	p := booking.SitePolicy{SiteID: siteID}
+	var hold, window, notice int
+	var offsets []int
+	err := q.QueryRow(ctx, `SELECT confirm_needs_approval, hold_lifetime_seconds, challenge_window_seconds,
+			min_notice_seconds, reminder_offsets_seconds FROM site_policies WHERE site_id = $1`, siteID).
+		Scan(&p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets)
+	if err != nil {
+		return p, notFound(err, "site")
+	}
+	p.HoldLifetime = booking.Duration(time.Duration(hold) * time.Second)
+	p.ChallengeWindow = booking.Duration(time.Duration(window) * time.Second)
+	p.MinNotice = booking.Duration(time.Duration(notice) * time.Second)
+	for _, o := range offsets {
+		p.ReminderOffsets = append(p.ReminderOffsets, booking.Duration(time.Duration(o)*time.Second))
+	}
+	return p, nil
+}
+
+// SitePolicy returns a site's policy.
+func (db *DB) SitePolicy(ctx context.Context, siteID uuid.UUID) (booking.SitePolicy, error) {
+	return db.policy(ctx, db.Pool, siteID)
+}
+
+// UpdateSitePolicy replaces a site's policy; managers of the site and admins only.
+func (db *DB) UpdateSitePolicy(ctx context.Context, a booking.Actor, p booking.SitePolicy) (booking.SitePolicy, error) {
+	if _, err := db.SitePolicy(ctx, p.SiteID); err != nil {
+		return p, err
+	}
+	if a.Role != booking.RoleAdmin && !a.ManagesSite(p.SiteID) {
+		return p, booking.Errorf(booking.EFORBIDDEN, "You do not manage this site.")
+	}
+	secs := func(d booking.Duration) int { return int(time.Duration(d) / time.Second) }
+	between := func(field string, d booking.Duration, lo, hi time.Duration) error {
+		if time.Duration(d) < lo || time.Duration(d) > hi {
+			return &booking.Error{Code: booking.EUNPROCESSABLE, Message: field + " must be between " + lo.String() + " and " + hi.String() + ".",
+				Details: map[string]any{"field": field}}
+		}
+		return nil
+	}
+	day := 24 * time.Hour
+	if err := errors.Join(between("hold_lifetime", p.HoldLifetime, time.Hour, 90*day),
+		between("challenge_window", p.ChallengeWindow, time.Hour, 30*day),
+		between("min_notice", p.MinNotice, 0, 30*day)); err != nil {
+		return p, firstDomainError(err)
+	}
+	offsets := []int{}
+	for _, o := range p.ReminderOffsets {
+		if err := between("reminder_offsets", o, time.Minute, 30*day); err != nil {
+			return p, err
+		}
+		offsets = append(offsets, secs(o))
+	}
+	now := db.now()
+	var out booking.SitePolicy
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := db.policy(ctx, tx, p.SiteID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE site_policies SET confirm_needs_approval = $2, hold_lifetime_seconds = $3,
+			challenge_window_seconds = $4, min_notice_seconds = $5, reminder_offsets_seconds = $6, updated_at = $7
+			WHERE site_id = $1`, p.SiteID, p.ConfirmNeedsApproval, secs(p.HoldLifetime), secs(p.ChallengeWindow),
+			secs(p.MinNotice), offsets, now); err != nil {
+			return err
+		}
+		if out, err = db.policy(ctx, tx, p.SiteID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "site_policy.updated", ObjectType: "site", ObjectID: p.SiteID.String(), Before: before, After: out})
+	})
+	return out, err
+}
+
+func firstDomainError(err error) error {
+	var de *booking.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	return err
+}
+
+// Book places a hold, or a confirmed booking on a free slot (managers and admins).
+func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput) (booking.Booking, error) {
+	if err := in.Validate(); err != nil {
+		return booking.Booking{}, err
+	}
+	if in.Status == booking.StatusConfirmed && a.Role != booking.RoleAdmin && a.Role != booking.RoleManager {
+		return booking.Booking{}, booking.Errorf(booking.EFORBIDDEN, "Only managers may book a confirmed slot directly; place a hold and confirm it.")
+	}
+	var out booking.Booking
+	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		var org uuid.UUID
+		if err := tx.QueryRow(ctx, `SELECT organisation_id FROM productions WHERE id = $1`, in.ProductionID).Scan(&org); err != nil ||
+			(!a.SeesAllProductions() && org != a.OrganisationID) {
+			return booking.Errorf(booking.ENOTFOUND, "No such production.")
+		}
+		sites, err := lockResources(ctx, tx, in.ResourceIDs)
+		if err != nil {
+			return err
+		}
+		if len(sites) != len(in.ResourceIDs) {
+			return booking.Errorf(booking.ENOTFOUND, "No such resource.")
+		}
+		var siteID uuid.UUID
+		for _, s := range sites {
+			if siteID != uuid.Nil && s != siteID {
+				return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "The resources of one booking must be at one site.",
+					Details: map[string]any{"field": "resource_ids"}}
+			}
+			siteID = s
+		}
+		if err := mayActAt(a, siteID); err != nil {
+			return err
+		}
+		pol, err := db.policy(ctx, tx, siteID)
+		if err != nil {
+			return err
+		}
+		if err := checkNotice(a, pol, now, in.Start); err != nil {
+			return err
+		}
+		if err := checkFree(ctx, tx, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed); err != nil {
+			return err
+		}
+		g := &groupRow{ProductionID: in.ProductionID, SiteID: siteID, OrganisationID: org, Status: in.Status,
+			Start: in.Start, End: in.End, ResourceIDs: in.ResourceIDs, Version: 1}
+		var expires *time.Time
+		if in.Status == booking.StatusHold {
+			var seq int64
+			if err := tx.QueryRow(ctx, `SELECT nextval('hold_seq')`).Scan(&seq); err != nil {
+				return err
+			}
+			g.HoldSeq = &seq
+			e := now.Add(time.Duration(pol.HoldLifetime))
+			expires = &e
+		}
+		var creator *uuid.UUID
+		if a.UserID != uuid.Nil {
+			creator = &a.UserID
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq,
+				hold_expires_at, note, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10, $10) RETURNING id`,
+			g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now).Scan(&g.ID); err != nil {
+			return err
+		}
+		for _, r := range in.ResourceIDs {
+			if _, err := tx.Exec(ctx, `INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
+				VALUES ($1, $2, $3, $4, tstzrange($5, $6), $7)`, g.ID, r, g.ProductionID, g.Status, g.Start, g.End, g.HoldSeq); err != nil {
+				return err
+			}
+		}
+		var ch change
+		if g.Status == booking.StatusHold {
+			ranks, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, &ch, g.ID)
+			if err != nil {
+				return err
+			}
+			ch.events = append(ch.events, booking.Event{Kind: booking.EventHoldPlaced, BookingID: g.ID, ProductionID: g.ProductionID,
+				SiteID: siteID, At: now, NewRank: ranks[g.ID]})
+		} else {
+			ch.add(g, booking.EventConfirmed, now, "")
+		}
+		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.created", nil, &ch); err != nil {
+			return err
+		}
+		return nil
+	})
+	return out, err
+}
+
+// checkNotice refuses a start in the past, and for producers one sooner than the
+// site's minimum notice.
+func checkNotice(a booking.Actor, pol booking.SitePolicy, now, start time.Time) error {
+	if start.Before(now) {
+		return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "start must be in the future.", Details: map[string]any{"field": "start"}}
+	}
+	if a.Role == booking.RoleProducer && start.Before(now.Add(time.Duration(pol.MinNotice))) {
+		return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "The site needs " + time.Duration(pol.MinNotice).String() + " notice.",
+			Details: map[string]any{"field": "start", "min_notice": pol.MinNotice}}
+	}
+	return nil
+}
+
+// Act takes an action on a booking.
+func (db *DB) Act(ctx context.Context, a booking.Actor, id uuid.UUID, act booking.Action, opts booking.ActOptions) (booking.Booking, error) {
+	if act == booking.ActionReschedule {
+		return booking.Booking{}, booking.Errorf(booking.EINVALID, "Reschedule with new times.")
+	}
+	var out booking.Booking
+	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		g, err := db.loadGroup(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := precheck(a, g, act, opts); err != nil {
+			return err
+		}
+		before, err := db.loadBooking(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		var ch change
+		switch act {
+		case booking.ActionConfirm:
+			err = db.confirm(ctx, tx, a, g, now, &ch)
+		case booking.ActionRelease:
+			err = db.endHold(ctx, tx, g, booking.StatusReleased, booking.EventReleased, reasonOr(opts.Reason, "released"), now, &ch)
+		case booking.ActionDecline:
+			err = db.endHold(ctx, tx, g, booking.StatusDeclined, booking.EventDeclined, reasonOr(opts.Reason, "declined"), now, &ch)
+		case booking.ActionCancel:
+			err = db.setStatus(ctx, tx, g, booking.StatusCancelled, reasonOr(opts.Reason, "cancelled"), now)
+			ch.add(g, booking.EventCancelled, now, opts.Reason)
+		default:
+			err = booking.Errorf(booking.EINVALID, "Unknown action %q.", act)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = db.finish(ctx, tx, a, now, g.ID, "booking."+string(act), &before, &ch)
+		return err
+	})
+	return out, err
+}
+
+// precheck applies the lifecycle table, the site's management and If-Match.
+func precheck(a booking.Actor, g *groupRow, act booking.Action, opts booking.ActOptions) error {
+	if err := booking.CheckTransition(g.Status, act, a.Role); err != nil {
+		return err
+	}
+	if err := mayActAt(a, g.SiteID); err != nil {
+		return err
+	}
+	if opts.IfMatch != nil && *opts.IfMatch != g.Version {
+		return &booking.Error{Code: booking.EPRECONDITION, Message: "The booking has changed since you read it.",
+			Details: map[string]any{"version": g.Version}}
+	}
+	return nil
+}
+
+func reasonOr(reason, def string) string {
+	if reason != "" {
+		return reason
+	}
+	return def
+}
+
+// Reschedule moves a booking, all its resources together, to [start, end).
+func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, start, end time.Time, opts booking.ActOptions) (booking.Booking, error) {
+	if err := booking.ValidInterval(start, end); err != nil {
+		return booking.Booking{}, err
+	}
+	var out booking.Booking
+	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		g, err := db.loadGroup(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := precheck(a, g, booking.ActionReschedule, opts); err != nil {
+			return err
+		}
+		pol, err := db.policy(ctx, tx, g.SiteID)
+		if err != nil {
+			return err
+		}
+		// A producer may move neither a booking that is about to start nor one into the
+		// notice period.
+		if err := checkNotice(a, pol, now, g.Start); err != nil {
+			return err
+		}
+		if err := checkNotice(a, pol, now, start); err != nil {
+			return err
+		}
+		if err := checkFree(ctx, tx, g.ResourceIDs, start, end, g.ID, g.Status == booking.StatusConfirmed); err != nil {
+			return err
+		}
+		before, err := db.loadBooking(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		var ch change
+		seq := g.HoldSeq
+		if g.Status == booking.StatusHold {
+			// A moved hold joins the back of its new queue, and its challenge lapses.
+			var next int64
+			if err := tx.QueryRow(ctx, `SELECT nextval('hold_seq')`).Scan(&next); err != nil {
+				return err
+			}
+			seq = &next
+			if err := db.closeChallenges(ctx, tx, g, "withdrawn", now, &ch); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE booking_groups SET start_at = $2, end_at = $3, hold_seq = $4,
+			version = version + 1, updated_at = $5 WHERE id = $1`, g.ID, start, end, seq, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET during = tstzrange($2, $3), hold_seq = $4 WHERE group_id = $1`,
+			g.ID, start, end, seq); err != nil {
+			return err
+		}
+		g.Start, g.End, g.HoldSeq = start, end, seq
+		ch.add(g, booking.EventRescheduled, now, opts.Reason)
+		if g.Status == booking.StatusHold {
+			if _, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, &ch, uuid.Nil); err != nil {
+				return err
+			}
+			if err := db.settleChallenges(ctx, tx, g.ResourceIDs, now, &ch); err != nil {
+				return err
+			}
+		}
+		out, err = db.finish(ctx, tx, a, now, g.ID, "booking.rescheduled", &before, &ch)
+		return err
+	})
+	return out, err
+}
+
+// confirm is the confirm action: a challenge when holds are ahead, an approval request
+// when the site wants one for a producer, else the confirmation itself.
+func (db *DB) confirm(ctx context.Context, tx pgx.Tx, a booking.Actor, g *groupRow, now time.Time, ch *change) error {
+	pol, err := db.policy(ctx, tx, g.SiteID)
+	if err != nil {
+		return err
+	}
+	needsApproval := a.Role == booking.RoleProducer && pol.ConfirmNeedsApproval
+	ahead, err := aheadOf(ctx, tx, g)
+	if err != nil {
+		return err
+	}
+	if len(ahead) > 0 {
+		var open bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM challenges WHERE challenger_id = $1 AND status = 'open')`, g.ID).Scan(&open); err != nil || open {
+			return err // already challenging: nothing more to do
+		}
+		var cid uuid.UUID
+		if err := tx.QueryRow(ctx, `INSERT INTO challenges (challenger_id, status, deadline, needs_approval, created_at)
+			VALUES ($1, 'open', $2, $3, $4) RETURNING id`, g.ID, now.Add(time.Duration(pol.ChallengeWindow)), needsApproval, now).Scan(&cid); err != nil {
+			return err
+		}
+		ch.events = append(ch.events, booking.Event{Kind: booking.EventChallengeOpened, BookingID: g.ID, ProductionID: g.ProductionID,
+			SiteID: g.SiteID, At: now, ChallengeID: cid})
+		for _, t := range ahead {
+			if _, err := tx.Exec(ctx, `INSERT INTO challenge_targets (challenge_id, group_id) VALUES ($1, $2)`, cid, t.ID); err != nil {
+				return err
+			}
+			ch.events = append(ch.events, booking.Event{Kind: booking.EventChallengeReceived, BookingID: t.ID, ProductionID: t.ProductionID,
+				SiteID: t.SiteID, At: now, ChallengeID: cid})
+		}
+		return bumpVersion(ctx, tx, g.ID, now)
+	}
+	if needsApproval {
+		if g.ApprovalRequested {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE booking_groups SET approval_requested_at = $2, version = version + 1, updated_at = $2 WHERE id = $1`, g.ID, now); err != nil {
+			return err
+		}
+		ch.add(g, booking.EventApprovalRequested, now, "")
+		return nil
+	}
+	return db.confirmNow(ctx, tx, g, now, ch)
+}
+
+func bumpVersion(ctx context.Context, tx pgx.Tx, id uuid.UUID, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE booking_groups SET version = version + 1, updated_at = $2 WHERE id = $1`, id, now)
+	return err
+}
+
+// aheadOf returns the other active holds that overlap g on its resources and were
+// placed before it: the holds a confirmation must get past.
+func aheadOf(ctx context.Context, tx pgx.Tx, g *groupRow) ([]groupRow, error) {
+	if g.HoldSeq == nil {
+		return nil, nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT g.id, g.production_id, g.site_id FROM bookings b JOIN booking_groups g ON g.id = b.group_id
+		WHERE b.resource_id = ANY($1) AND b.status = 'hold' AND b.during && tstzrange($2, $3) AND b.hold_seq < $4 AND b.group_id <> $5
+		ORDER BY g.id`, g.ResourceIDs, g.Start, g.End, *g.HoldSeq, g.ID)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupRow, error) {
+		var x groupRow
+		err := r.Scan(&x.ID, &x.ProductionID, &x.SiteID)
+		return x, err
+	})
+}
+
+// confirmNow confirms g on a slot free of confirmed bookings and blocks. The holds
+// behind it that overlap it lose the slot: they are released as superseded.
+func (db *DB) confirmNow(ctx context.Context, tx pgx.Tx, g *groupRow, now time.Time, ch *change) error {
+	if err := checkFree(ctx, tx, g.ResourceIDs, g.Start, g.End, g.ID, false); err != nil {
+		return err
+	}
+	if err := db.setStatus(ctx, tx, g, booking.StatusConfirmed, "", now); err != nil {
+		return err
+	}
+	ch.add(g, booking.EventConfirmed, now, "")
+	if err := db.closeChallenges(ctx, tx, g, "won", now, ch); err != nil {
+		return err
+	}
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT group_id FROM bookings
+		WHERE resource_id = ANY($1) AND status = 'hold' AND during && tstzrange($2, $3) AND group_id <> $4 ORDER BY group_id`,
+		g.ResourceIDs, g.Start, g.End, g.ID)
+	behind, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	touched := append([]uuid.UUID(nil), g.ResourceIDs...)
+	for _, id := range behind {
+		var others []uuid.UUID
+		if err := tx.QueryRow(ctx, `SELECT array(SELECT resource_id FROM bookings WHERE group_id = $1 ORDER BY resource_id)`, id).Scan(&others); err != nil {
+			return err
+		}
+		if _, err := lockResources(ctx, tx, others); err != nil {
+			return err
+		}
+		b, err := lockedGroup(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := db.closeChallenges(ctx, tx, b, "lost", now, ch); err != nil {
+			return err
+		}
+		if err := db.setStatus(ctx, tx, b, booking.StatusReleased, "superseded", now); err != nil {
+			return err
+		}
+		ch.add(b, booking.EventReleased, now, "superseded")
+		touched = append(touched, others...)
+	}
+	_, err = db.recomputeRanks(ctx, tx, touched, now, ch, uuid.Nil)
+	return err
+}
+
+// endHold ends a hold (released, declined, expired): its challenge lapses, the holds
+// behind move up, and challenges it stood in the way of may now be won.
+func (db *DB) endHold(ctx context.Context, tx pgx.Tx, g *groupRow, status booking.Status, kind booking.EventKind, reason string, now time.Time, ch *change) error {
+	if err := db.closeChallenges(ctx, tx, g, "withdrawn", now, ch); err != nil {
+		return err
+	}
+	if err := db.setStatus(ctx, tx, g, status, reason, now); err != nil {
+		return err
+	}
+	ch.add(g, kind, now, reason)
+	if _, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, ch, uuid.Nil); err != nil {
+		return err
+	}
+	return db.settleChallenges(ctx, tx, g.ResourceIDs, now, ch)
+}
+
+// closeChallenges ends g's open challenge as won, lost or withdrawn.
+func (db *DB) closeChallenges(ctx context.Context, tx pgx.Tx, g *groupRow, outcome string, now time.Time, ch *change) error {
+	var cid uuid.UUID
+	err := tx.QueryRow(ctx, `UPDATE challenges SET status = $2, resolved_at = $3 WHERE challenger_id = $1 AND status = 'open' RETURNING id`,
+		g.ID, outcome, now).Scan(&cid)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case "won":
+		ch.events = append(ch.events, booking.Event{Kind: booking.EventChallengeWon, BookingID: g.ID, ProductionID: g.ProductionID, SiteID: g.SiteID, At: now, ChallengeID: cid})
+	case "lost":
+		ch.events = append(ch.events, booking.Event{Kind: booking.EventChallengeLost, BookingID: g.ID, ProductionID: g.ProductionID, SiteID: g.SiteID, At: now, ChallengeID: cid})
+	}
+	return nil
+}
+
+// settleChallenges wins the open challenges of holds on the resources that no longer
+// have any hold ahead of them: everyone ahead released, declined, expired or moved.
+func (db *DB) settleChallenges(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, now time.Time, ch *change) error {
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT c.challenger_id, c.needs_approval FROM challenges c JOIN bookings b ON b.group_id = c.challenger_id
+		WHERE c.status = 'open' AND b.resource_id = ANY($1) ORDER BY c.challenger_id`, resources)
+	type open struct {
+		ID            uuid.UUID
+		NeedsApproval bool
+	}
+	opens, err := pgx.CollectRows(rows, pgx.RowToStructByPos[open])
+	if err != nil {
+		return err
+	}
+	for _, o := range opens {
+		var others []uuid.UUID
+		if err := tx.QueryRow(ctx, `SELECT array(SELECT resource_id FROM bookings WHERE group_id = $1 ORDER BY resource_id)`, o.ID).Scan(&others); err != nil {
+			return err
+		}
+		if _, err := lockResources(ctx, tx, others); err != nil {
+			return err
+		}
+		g, err := lockedGroup(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
+		ahead, err := aheadOf(ctx, tx, g)
+		if err != nil || len(ahead) > 0 {
+			return err
+		}
+		if err := db.winChallenge(ctx, tx, g, o.NeedsApproval, now, ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// winChallenge confirms a challenger whose way is clear, or, where the site wants
+// approval of a producer's confirmation, turns it into an approval request.
+func (db *DB) winChallenge(ctx context.Context, tx pgx.Tx, g *groupRow, needsApproval bool, now time.Time, ch *change) error {
+	if !needsApproval {
+		return db.confirmNow(ctx, tx, g, now, ch)
+	}
+	if err := db.closeChallenges(ctx, tx, g, "won", now, ch); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE booking_groups SET approval_requested_at = $2, version = version + 1, updated_at = $2 WHERE id = $1`, g.ID, now); err != nil {
+		return err
+	}
+	ch.add(g, booking.EventApprovalRequested, now, "")
+	return nil
+}
+
+// setStatus moves a group and its bookings to status together.
+func (db *DB) setStatus(ctx context.Context, tx pgx.Tx, g *groupRow, status booking.Status, reason string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE booking_groups SET status = $2, status_reason = nullif($3, ''), hold_seq = NULL,
+		hold_expires_at = NULL, approval_requested_at = NULL, version = version + 1, updated_at = $4 WHERE id = $1`,
+		g.ID, status, reason, now); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE bookings SET status = $2, hold_seq = NULL, rank = NULL WHERE group_id = $1`, g.ID, status); err != nil {
+		return err
+	}
+	g.Status, g.HoldSeq = status, nil
+	return nil
+}
+
+// recomputeRanks recomputes the hold queues of the resources, stores the ranks that
+// moved and raises rank_changed for each booking whose rank (its worst resource's)
+// moved; quiet is a booking that should not be told (it was just placed). It returns
+// the new booking ranks.
+func (db *DB) recomputeRanks(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, now time.Time, ch *change, quiet uuid.UUID) (map[uuid.UUID]int, error) {
+	type row struct {
+		ID, GroupID, ResourceID uuid.UUID
+		Seq                     int64
+		Start, End              time.Time
+		Rank                    int
+	}
+	rows, _ := tx.Query(ctx, `SELECT b.id, b.group_id, b.resource_id, b.hold_seq, lower(b.during), upper(b.during), coalesce(b.rank, 0)
+		FROM bookings b WHERE b.resource_id = ANY($1) AND b.status = 'hold'`, resources)
+	holds, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		return nil, err
+	}
+	byResource := map[uuid.UUID][]booking.HoldRef{}
+	for _, h := range holds {
+		byResource[h.ResourceID] = append(byResource[h.ResourceID], booking.HoldRef{ID: h.ID, Seq: h.Seq, Start: h.Start, End: h.End})
+	}
+	ranks := map[uuid.UUID]int{}
+	for _, hs := range byResource {
+		for id, r := range booking.Ranks(hs) {
+			ranks[id] = r
+		}
+	}
+	var changed, groups []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, h := range holds {
+		if ranks[h.ID] != h.Rank {
+			changed = append(changed, h.ID)
+			if !seen[h.GroupID] {
+				seen[h.GroupID] = true
+				groups = append(groups, h.GroupID)
+			}
+		}
+	}
+	before, err := groupRanks(ctx, tx, groups)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range changed {
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET rank = $2 WHERE id = $1`, id, ranks[id]); err != nil {
+			return nil, err
+		}
+	}
+	after, err := groupRanks(ctx, tx, groups)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uuid.UUID]int{}
+	for _, gid := range groups {
+		r := after[gid]
+		out[gid] = r.Rank
+		if gid != quiet && r.Rank != before[gid].Rank {
+			ch.events = append(ch.events, booking.Event{Kind: booking.EventRankChanged, BookingID: gid, ProductionID: r.ProductionID,
+				SiteID: r.SiteID, At: now, OldRank: before[gid].Rank, NewRank: r.Rank})
+		}
+	}
+	return out, nil
+}
+
+type groupRank struct {
+	GroupID, ProductionID, SiteID uuid.UUID
+	Rank                          int
+}
+
+// groupRanks reads the rank of each group: its worst place in any of its resources'
+// queues.
+func groupRanks(ctx context.Context, tx pgx.Tx, groups []uuid.UUID) (map[uuid.UUID]groupRank, error) {
+	rows, _ := tx.Query(ctx, `SELECT g.id, g.production_id, g.site_id, coalesce(max(b.rank), 0)
+		FROM booking_groups g JOIN bookings b ON b.group_id = g.id WHERE g.id = ANY($1) GROUP BY g.id`, groups)
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[groupRank])
+	out := map[uuid.UUID]groupRank{}
+	for _, r := range rs {
+		out[r.GroupID] = r
+	}
+	return out, err
+}

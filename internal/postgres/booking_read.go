@@ -1,0 +1,288 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+// bookingSelect reads bookings with their resources and challenges.
+const bookingSelect = `
+	SELECT g.id, g.production_id, g.site_id, g.status, g.start_at, g.end_at,
+	       coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
+	       g.hold_expires_at, g.approval_requested_at IS NOT NULL, coalesce(g.status_reason, ''), coalesce(g.note, ''),
+	       g.version, g.created_at, g.updated_at,
+	       (SELECT json_agg(json_build_object('booking_id', b.id, 'resource_id', b.resource_id, 'rank', coalesce(b.rank, 0)) ORDER BY b.resource_id)
+	          FROM bookings b WHERE b.group_id = g.id),
+	       (SELECT json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status)
+	          FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
+	       (SELECT json_agg(json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status) ORDER BY c.deadline)
+	          FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open')
+	FROM booking_groups g JOIN productions p ON p.id = g.production_id`
+
+func scanBooking(row pgx.Row) (booking.Booking, error) {
+	var b booking.Booking
+	err := row.Scan(&b.ID, &b.ProductionID, &b.SiteID, &b.Status, &b.Start, &b.End, &b.Rank, &b.HoldExpiresAt,
+		&b.ApprovalPending, &b.StatusReason, &b.Note, &b.Version, &b.CreatedAt, &b.UpdatedAt,
+		&b.Resources, &b.Challenge, &b.ChallengedBy)
+	b.Start, b.End = b.Start.UTC(), b.End.UTC()
+	return b, err
+}
+
+func (db *DB) loadBooking(ctx context.Context, tx pgx.Tx, id uuid.UUID) (booking.Booking, error) {
+	b, err := scanBooking(tx.QueryRow(ctx, bookingSelect+` WHERE g.id = $1`, id))
+	return b, notFound(err, "booking")
+}
+
+// finish ends a booking transaction: it reads the booking as it now is, audits the
+// change with its before and after, and hands the events to the sink.
+func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.Time, id uuid.UUID, action string, before *booking.Booking, ch *change) (booking.Booking, error) {
+	after, err := db.loadBooking(ctx, tx, id)
+	if err != nil {
+		return after, err
+	}
+	var b any
+	if before != nil {
+		b = before
+	}
+	if err := audit(ctx, tx, a, now, auditEvent{Action: action, ObjectType: "booking", ObjectID: id.String(), Before: b, After: after}); err != nil {
+		return after, err
+	}
+	return after, db.emit(ctx, tx, ch)
+}
+
+func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
+	if db.OnEvents == nil || len(ch.events) == 0 {
+		return nil
+	}
+	return db.OnEvents(ctx, tx, ch.events)
+}
+
+// FindBooking returns ENOTFOUND for a booking the actor may not see.
+func (db *DB) FindBooking(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Booking, error) {
+	b, err := scanBooking(db.Pool.QueryRow(ctx, bookingSelect+` WHERE g.id = $1 AND ($2::uuid IS NULL OR p.organisation_id = $2)`, id, confinedTo(a)))
+	return b, notFound(err, "booking")
+}
+
+// ListBookings lists the bookings the actor may see, by start; a producer listing a
+// resource also gets other productions' active bookings on it as busy intervals.
+func (db *DB) ListBookings(ctx context.Context, a booking.Actor, f booking.BookingFilter) ([]booking.Booking, []booking.Busy, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	var afterStart *time.Time
+	var afterID *uuid.UUID
+	if f.Cursor != "" {
+		t, id, err := decodeBookingCursor(f.Cursor)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		afterStart, afterID = &t, &id
+	}
+	statuses := make([]string, len(f.Status))
+	for i, s := range f.Status {
+		statuses[i] = string(s)
+	}
+	rows, _ := db.Pool.Query(ctx, bookingSelect+`
+		WHERE ($1::uuid IS NULL OR p.organisation_id = $1)
+		  AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM bookings b WHERE b.group_id = g.id AND b.resource_id = $2))
+		  AND ($3::uuid IS NULL OR g.production_id = $3)
+		  AND ($4::uuid IS NULL OR g.site_id = $4)
+		  AND (cardinality($5::text[]) = 0 OR g.status = ANY($5))
+		  AND ($6::timestamptz IS NULL OR g.end_at > $6)
+		  AND ($7::timestamptz IS NULL OR g.start_at < $7)
+		  AND ($8::timestamptz IS NULL OR (g.start_at, g.id) > ($8, $9))
+		ORDER BY g.start_at, g.id
+		LIMIT $10`,
+		confinedTo(a), f.ResourceID, f.ProductionID, f.SiteID, statuses, f.From, f.To, afterStart, afterID, limit+1)
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Booking, error) { return scanBooking(r) })
+	if err != nil {
+		return nil, nil, "", formatError(err)
+	}
+	next := ""
+	if len(items) > limit {
+		items = items[:limit]
+		last := items[limit-1]
+		next = encodeBookingCursor(last.Start, last.ID)
+	}
+	var busy []booking.Busy
+	if f.ResourceID != nil && !a.SeesAllProductions() {
+		rows, _ := db.Pool.Query(ctx, `SELECT b.resource_id, lower(b.during), upper(b.during), true
+			FROM bookings b JOIN productions p ON p.id = b.production_id
+			WHERE b.resource_id = $1 AND b.status IN ('hold', 'confirmed') AND p.organisation_id <> $2
+			  AND ($3::timestamptz IS NULL OR upper(b.during) > $3) AND ($4::timestamptz IS NULL OR lower(b.during) < $4)
+			ORDER BY lower(b.during) LIMIT 1000`, *f.ResourceID, a.OrganisationID, f.From, f.To)
+		if busy, err = pgx.CollectRows(rows, pgx.RowToStructByPos[booking.Busy]); err != nil {
+			return nil, nil, "", formatError(err)
+		}
+	}
+	return items, busy, next, nil
+}
+
+func encodeBookingCursor(t time.Time, id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(t.UTC().Format(time.RFC3339Nano) + "|" + id.String()))
+}
+
+func decodeBookingCursor(c string) (time.Time, uuid.UUID, error) {
+	bad := &booking.Error{Code: booking.EINVALID, Message: "cursor is not valid.", Details: map[string]any{"parameter": "cursor"}}
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, uuid.Nil, bad
+	}
+	ts, ids, ok := strings.Cut(string(raw), "|")
+	t, err1 := time.Parse(time.RFC3339Nano, ts)
+	id, err2 := uuid.Parse(ids)
+	if !ok || err1 != nil || err2 != nil {
+		return time.Time{}, uuid.Nil, bad
+	}
+	return t, id, nil
+}
+
+// ProcessDue expires holds past their lifetime, settles challenges past their
+// deadline and completes confirmed bookings that have ended. Each booking is handled
+// in a transaction of its own, so one failure does not hold the others back.
+func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult, error) {
+	var res booking.DueResult
+	// Holds that are challenging or awaiting approval wait for that to end.
+	rows, _ := db.Pool.Query(ctx, `SELECT id FROM booking_groups g WHERE status = 'hold' AND hold_expires_at <= $1
+		AND approval_requested_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open')
+		ORDER BY hold_expires_at LIMIT 1000`, now)
+	expiring, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return res, formatError(err)
+	}
+	for _, id := range expiring {
+		err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+			g, err := db.loadGroup(ctx, tx, booking.System, id)
+			if err != nil || g.Status != booking.StatusHold {
+				return err
+			}
+			before, err := db.loadBooking(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			var ch change
+			if err := db.endHold(ctx, tx, g, booking.StatusExpired, booking.EventExpired, "hold lifetime passed", now, &ch); err != nil {
+				return err
+			}
+			res.Expired++
+			_, err = db.finish(ctx, tx, booking.System, now, id, "booking.expired", &before, &ch)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+
+	rows, _ = db.Pool.Query(ctx, `SELECT id FROM challenges WHERE status = 'open' AND deadline <= $1 ORDER BY deadline LIMIT 1000`, now)
+	due, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return res, formatError(err)
+	}
+	for _, cid := range due {
+		if err := db.inTxRetry(ctx, func(tx pgx.Tx) error { return db.settleDeadline(ctx, tx, cid, now, &res) }); err != nil {
+			return res, err
+		}
+	}
+
+	err = db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `UPDATE booking_groups SET status = 'completed', version = version + 1, updated_at = $1
+			WHERE status = 'confirmed' AND end_at <= $1 RETURNING id, production_id, site_id`, now)
+		var ch change
+		done, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupRow, error) {
+			var g groupRow
+			err := r.Scan(&g.ID, &g.ProductionID, &g.SiteID)
+			return g, err
+		})
+		if err != nil {
+			return err
+		}
+		for i := range done {
+			if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'completed' WHERE group_id = $1`, done[i].ID); err != nil {
+				return err
+			}
+			ch.add(&done[i], booking.EventCompleted, now, "")
+		}
+		res.Completed = len(done)
+		return db.emit(ctx, tx, &ch)
+	})
+	return res, err
+}
+
+// settleDeadline ends a challenge at its deadline: the holds ahead that did not answer
+// are released, and the challenger is confirmed (or its approval requested).
+func (db *DB) settleDeadline(ctx context.Context, tx pgx.Tx, cid uuid.UUID, now time.Time, res *booking.DueResult) error {
+	var challenger uuid.UUID
+	var needsApproval bool
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT challenger_id, needs_approval, status FROM challenges WHERE id = $1`, cid).
+		Scan(&challenger, &needsApproval, &status); err != nil || status != "open" {
+		return err
+	}
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT b.resource_id FROM bookings b
+		WHERE b.group_id = $1 OR b.group_id IN (SELECT group_id FROM challenge_targets WHERE challenge_id = $2)`, challenger, cid)
+	resources, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	if _, err := lockResources(ctx, tx, resources); err != nil {
+		return err
+	}
+	g, err := lockedGroup(ctx, tx, challenger)
+	if err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT status FROM challenges WHERE id = $1`, cid).Scan(&status); err != nil || status != "open" {
+		return err
+	}
+	before, err := db.loadBooking(ctx, tx, challenger)
+	if err != nil {
+		return err
+	}
+	var ch change
+	ahead, err := aheadOf(ctx, tx, g)
+	if err != nil {
+		return err
+	}
+	for _, t := range ahead {
+		tg, err := lockedGroup(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		tb, err := db.loadBooking(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		if err := db.closeChallenges(ctx, tx, tg, "withdrawn", now, &ch); err != nil {
+			return err
+		}
+		if err := db.setStatus(ctx, tx, tg, booking.StatusReleased, "challenge deadline passed", now); err != nil {
+			return err
+		}
+		ch.add(tg, booking.EventReleased, now, "challenge deadline passed")
+		ta, err := db.loadBooking(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, booking.System, now, auditEvent{Action: "booking.released", ObjectType: "booking", ObjectID: t.ID.String(), Before: tb, After: ta}); err != nil {
+			return err
+		}
+	}
+	if _, err := db.recomputeRanks(ctx, tx, resources, now, &ch, uuid.Nil); err != nil {
+		return err
+	}
+	if err := db.winChallenge(ctx, tx, g, needsApproval, now, &ch); err != nil {
+		return err
+	}
+	res.ChallengesSettled++
+	_, err = db.finish(ctx, tx, booking.System, now, challenger, "booking.challenge_settled", &before, &ch)
+	return err
+}
