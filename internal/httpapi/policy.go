@@ -49,6 +49,8 @@ var Policies = map[string]Policy{
 	"GET /healthz": public,
 	"GET /readyz":  public,
 
+	"GET /openapi.json": public,
+
 	"GET /api/v1/me":               everyone,
 	"GET /api/v1/sites":            everyone,
 	"GET /api/v1/sites/{id}":       everyone,

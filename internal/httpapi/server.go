@@ -105,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	rt := &Router{mux: r, s: s}
 	rt.Handle("GET", "/healthz", s.healthz)
 	rt.Handle("GET", "/readyz", s.readyz)
+	rt.Handle("GET", "/openapi.json", s.openAPI)
 	rt.Handle("GET", "/api/v1/me", s.me)
 	rt.Handle("GET", "/api/v1/sites", s.listSites)
 	rt.Handle("GET", "/api/v1/sites/{id}", s.getSite)
