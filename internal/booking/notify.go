@@ -1,0 +1,78 @@
+package booking
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Recipient is a person a notice goes to, with the language they read.
+type Recipient struct {
+	UserID uuid.UUID
+	Email  string
+	Name   string
+	Locale string
+	Role   Role
+}
+
+// NoticeContext is everything a notice about a booking needs: the booking, the words
+// to name it, and who is concerned (the production's producers, the site's managers).
+type NoticeContext struct {
+	Booking         Booking
+	ProductionTitle string
+	SiteName        string
+	OrganisationID  uuid.UUID
+	ResourceNames   []string
+	Producers       []Recipient
+	Managers        []Recipient
+}
+
+// DeliveryKey names one effect of one event: a recipient (a user or a webhook) on a
+// channel. It happens once.
+type DeliveryKey struct {
+	EventID     uuid.UUID
+	RecipientID uuid.UUID
+	Channel     string // email, webhook, in_app
+	Kind        string
+}
+
+// Notification is an entry of a user's in-app feed.
+type Notification struct {
+	ID        uuid.UUID  `json:"id"`
+	Kind      string     `json:"kind"`
+	BookingID *uuid.UUID `json:"booking_id,omitempty"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+}
+
+// Webhook is an organisation's endpoint for booking events.
+type Webhook struct {
+	ID                  uuid.UUID  `json:"id"`
+	OrganisationID      uuid.UUID  `json:"organisation_id"`
+	URL                 string     `json:"url"`
+	Enabled             bool       `json:"enabled"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	LastError           string     `json:"last_error,omitempty"`
+	DisabledAt          *time.Time `json:"disabled_at,omitempty"`
+	CreatedAt           time.Time  `json:"created_at"`
+	Secret              string     `json:"-"`
+}
+
+// Notifications is the in-app feed and the organisations' webhooks.
+type Notifications interface {
+	// ListNotifications returns the actor's own feed, newest first.
+	ListNotifications(ctx context.Context, a Actor, unreadOnly bool, cursor string, limit int) ([]Notification, string, error)
+	// MarkRead marks the actor's notifications read (all of them when ids is empty)
+	// and returns how many changed.
+	MarkRead(ctx context.Context, a Actor, ids []uuid.UUID) (int, error)
+	// CreateWebhook registers an endpoint for the actor's organisation and returns
+	// its signing secret, shown once.
+	CreateWebhook(ctx context.Context, a Actor, url string) (Webhook, string, error)
+	// ListWebhooks lists the actor's organisation's webhooks (admins: all).
+	ListWebhooks(ctx context.Context, a Actor) ([]Webhook, error)
+	// DeleteWebhook returns ENOTFOUND for another organisation's webhook.
+	DeleteWebhook(ctx context.Context, a Actor, id uuid.UUID) error
+}

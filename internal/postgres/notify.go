@@ -1,0 +1,227 @@
+package postgres
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/auth"
+	"github.com/posthub/posthub/internal/booking"
+)
+
+var _ booking.Notifications = (*DB)(nil)
+
+// WebhookFailureLimit is how many failures in a row disable a webhook.
+const WebhookFailureLimit = 5
+
+// NoticeContext gathers what a notice about a booking needs.
+func (db *DB) NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.NoticeContext, error) {
+	var nc booking.NoticeContext
+	b, err := db.FindBooking(ctx, booking.System, bookingID)
+	if err != nil {
+		return nc, err
+	}
+	nc.Booking = b
+	if err := db.Pool.QueryRow(ctx, `SELECT p.title, s.name, p.organisation_id,
+			array(SELECT r.name FROM bookings bk JOIN resources r ON r.id = bk.resource_id WHERE bk.group_id = $1 ORDER BY r.name)
+		FROM booking_groups g JOIN productions p ON p.id = g.production_id JOIN sites s ON s.id = g.site_id WHERE g.id = $1`, bookingID).
+		Scan(&nc.ProductionTitle, &nc.SiteName, &nc.OrganisationID, &nc.ResourceNames); err != nil {
+		return nc, formatError(err)
+	}
+	scan := func(sql string, args ...any) ([]booking.Recipient, error) {
+		rows, _ := db.Pool.Query(ctx, sql, args...)
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Recipient, error) {
+			var x booking.Recipient
+			err := r.Scan(&x.UserID, &x.Email, &x.Name, &x.Locale, &x.Role)
+			return x, err
+		})
+	}
+	if nc.Producers, err = scan(`SELECT id, email, name, locale, role FROM users
+		WHERE organisation_id = $1 AND role = 'producer' AND disabled_at IS NULL ORDER BY email`, nc.OrganisationID); err != nil {
+		return nc, formatError(err)
+	}
+	if nc.Managers, err = scan(`SELECT u.id, u.email, u.name, u.locale, u.role FROM users u JOIN user_sites us ON us.user_id = u.id
+		WHERE us.site_id = $1 AND u.role = 'manager' AND u.disabled_at IS NULL ORDER BY u.email`, b.SiteID); err != nil {
+		return nc, formatError(err)
+	}
+	return nc, nil
+}
+
+// DeliverOnce performs send at most once per key to effect: it claims the delivery row
+// in a transaction, skips a delivery already made, and records the delivery in the
+// same transaction after send succeeds. Concurrent attempts wait on the row. A crash
+// between send and commit makes the retry send again; the stable Message-ID and
+// Idempotency-Key let the receiver recognise it.
+func (db *DB) DeliverOnce(ctx context.Context, key booking.DeliveryKey, send func(ctx context.Context) error) (bool, error) {
+	delivered := false
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		// An advisory lock on the key serialises attempts without a row to lock yet.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+			key.EventID.String()+key.RecipientID.String()+key.Channel); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $1 AND recipient_id = $2 AND channel = $3)`,
+			key.EventID, key.RecipientID, key.Channel).Scan(&exists); err != nil || exists {
+			return err
+		}
+		if err := send(ctx); err != nil {
+			return err
+		}
+		delivered = true
+		_, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, delivered_at)
+			VALUES ($1, $2, $3, $4, 'delivered', $5)`, key.EventID, key.RecipientID, key.Channel, key.Kind, db.now())
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return delivered, nil
+}
+
+// AddInApp puts a notification in a user's feed, once per event.
+func (db *DB) AddInApp(ctx context.Context, key booking.DeliveryKey, n booking.Notification) (bool, error) {
+	var added bool
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, delivered_at)
+			VALUES ($1, $2, 'in_app', $3, 'delivered', $4) ON CONFLICT DO NOTHING`, key.EventID, key.RecipientID, key.Kind, db.now())
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		added = true
+		_, err = tx.Exec(ctx, `INSERT INTO notifications (user_id, event_id, kind, booking_id, title, body, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, key.RecipientID, key.EventID, n.Kind, n.BookingID, n.Title, n.Body, db.now())
+		return err
+	})
+	return added, err
+}
+
+// ListNotifications returns the actor's own feed, newest first.
+func (db *DB) ListNotifications(ctx context.Context, a booking.Actor, unreadOnly bool, cursor string, limit int) ([]booking.Notification, string, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	var afterT *time.Time
+	var afterID *uuid.UUID
+	if cursor != "" {
+		t, id, err := decodeBookingCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		afterT, afterID = &t, &id
+	}
+	rows, _ := db.Pool.Query(ctx, `SELECT id, kind, booking_id, title, body, created_at, read_at FROM notifications
+		WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+		ORDER BY created_at DESC, id DESC LIMIT $5`, a.UserID, unreadOnly, afterT, afterID, limit+1)
+	ns, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
+		var n booking.Notification
+		err := r.Scan(&n.ID, &n.Kind, &n.BookingID, &n.Title, &n.Body, &n.CreatedAt, &n.ReadAt)
+		return n, err
+	})
+	if err != nil {
+		return nil, "", formatError(err)
+	}
+	next := ""
+	if len(ns) > limit {
+		ns = ns[:limit]
+		next = encodeBookingCursor(ns[limit-1].CreatedAt, ns[limit-1].ID)
+	}
+	return ns, next, nil
+}
+
+// MarkRead marks the actor's notifications read.
+func (db *DB) MarkRead(ctx context.Context, a booking.Actor, ids []uuid.UUID) (int, error) {
+	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET read_at = $3
+		WHERE user_id = $1 AND read_at IS NULL AND (cardinality($2::uuid[]) = 0 OR id = ANY($2))`, a.UserID, ids, db.now())
+	if err != nil {
+		return 0, formatError(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+const webhookColumns = `id, organisation_id, url, enabled, consecutive_failures, coalesce(last_error, ''), disabled_at, created_at, secret`
+
+func scanWebhook(r pgx.Row) (booking.Webhook, error) {
+	var w booking.Webhook
+	err := r.Scan(&w.ID, &w.OrganisationID, &w.URL, &w.Enabled, &w.ConsecutiveFailures, &w.LastError, &w.DisabledAt, &w.CreatedAt, &w.Secret)
+	return w, err
+}
+
+// CreateWebhook registers an endpoint for the actor's organisation.
+func (db *DB) CreateWebhook(ctx context.Context, a booking.Actor, raw string) (booking.Webhook, string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(raw) > 2000 {
+		return booking.Webhook{}, "", &booking.Error{Code: booking.EINVALID, Message: "url must be an http(s) URL.", Details: map[string]any{"field": "url"}}
+	}
+	secret := "whsec_" + auth.NewSecret(24)
+	var w booking.Webhook
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if w, err = scanWebhook(tx.QueryRow(ctx, `INSERT INTO webhooks (organisation_id, url, secret, created_at) VALUES ($1, $2, $3, $4)
+			RETURNING `+webhookColumns, a.OrganisationID, raw, secret, db.now())); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, db.now(), auditEvent{Action: "webhook.created", ObjectType: "webhook", ObjectID: w.ID.String(), After: w})
+	})
+	return w, secret, err
+}
+
+// ListWebhooks lists the actor's organisation's webhooks; admins see all.
+func (db *DB) ListWebhooks(ctx context.Context, a booking.Actor) ([]booking.Webhook, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE ($1 OR organisation_id = $2) ORDER BY created_at`,
+		a.Role == booking.RoleAdmin, a.OrganisationID)
+	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Webhook, error) { return scanWebhook(r) })
+	return ws, formatError(err)
+}
+
+// OrgWebhooks lists an organisation's enabled webhooks, secrets included, for delivery.
+func (db *DB) OrgWebhooks(ctx context.Context, orgID uuid.UUID) ([]booking.Webhook, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE organisation_id = $1 AND enabled ORDER BY created_at`, orgID)
+	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Webhook, error) { return scanWebhook(r) })
+	return ws, formatError(err)
+}
+
+// DeleteWebhook removes one of the actor's organisation's webhooks.
+func (db *DB) DeleteWebhook(ctx context.Context, a booking.Actor, id uuid.UUID) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		w, err := scanWebhook(tx.QueryRow(ctx, `DELETE FROM webhooks WHERE id = $1 AND ($2 OR organisation_id = $3) RETURNING `+webhookColumns,
+			id, a.Role == booking.RoleAdmin, a.OrganisationID))
+		if err != nil {
+			return notFound(err, "webhook")
+		}
+		return audit(ctx, tx, a, db.now(), auditEvent{Action: "webhook.deleted", ObjectType: "webhook", ObjectID: id.String(), Before: w})
+	})
+}
+
+// WebhookOutcome records a delivery attempt's outcome and reports whether this
+// failure disabled the webhook (the caller then tells the organisation).
+func (db *DB) WebhookOutcome(ctx context.Context, id uuid.UUID, deliveryErr error) (bool, error) {
+	if deliveryErr == nil {
+		_, err := db.Pool.Exec(ctx, `UPDATE webhooks SET consecutive_failures = 0, last_error = NULL WHERE id = $1`, id)
+		return false, formatError(err)
+	}
+	var disabled bool
+	err := db.Pool.QueryRow(ctx, `UPDATE webhooks SET consecutive_failures = consecutive_failures + 1, last_error = left($2, 500),
+			enabled = consecutive_failures + 1 < $3,
+			disabled_at = CASE WHEN consecutive_failures + 1 >= $3 AND enabled THEN $4 ELSE disabled_at END
+		WHERE id = $1 RETURNING enabled = false AND disabled_at = $4`, id, deliveryErr.Error(), WebhookFailureLimit, db.now()).Scan(&disabled)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	return disabled, formatError(err)
+}
+
+// OrganisationUsers lists an organisation's active users, to tell them of their
+// webhook being disabled.
+func (db *DB) OrganisationUsers(ctx context.Context, orgID uuid.UUID) ([]booking.Recipient, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT id, email, name, locale, role FROM users WHERE organisation_id = $1 AND disabled_at IS NULL ORDER BY email`, orgID)
+	rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Recipient, error) {
+		var x booking.Recipient
+		err := r.Scan(&x.UserID, &x.Email, &x.Name, &x.Locale, &x.Role)
+		return x, err
+	})
+	return rs, formatError(err)
+}
