@@ -13,11 +13,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
 
 	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/config"
 	"github.com/posthub/posthub/internal/httpapi"
 	"github.com/posthub/posthub/internal/jobs"
+	"github.com/posthub/posthub/internal/notify"
 	"github.com/posthub/posthub/internal/postgres"
 	"github.com/posthub/posthub/internal/version"
 	"github.com/posthub/posthub/internal/web"
@@ -54,11 +56,21 @@ func listen(addr string) (net.Listener, error) {
 // start builds the River client (working jobs when workers > 0) and, when l is not nil,
 // the HTTP server, and starts both.
 func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
-	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers})
+	var mailer notify.Mailer = notify.LogMailer{Logger: a.log}
+	if a.cfg.SMTPURL != "" {
+		m, err := notify.ParseSMTPURL(a.cfg.SMTPURL, a.cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		mailer = m
+	}
+	deps := &jobs.Deps{Store: a.db, Mailer: mailer, Logger: a.log, BaseURL: a.cfg.BaseURL()}
+	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers, Deps: deps})
 	if err != nil {
 		return err
 	}
 	a.river = rc
+	a.db.OnEvents = jobs.Sink(rc)
 	if workers > 0 {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("starting job workers: %w", err)
@@ -68,6 +80,13 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		return nil
 	}
 	ui := &web.UI{Auth: a.db, Logger: a.log, Version: version.String()}
+	ops, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(rc, nil), Logger: a.log, Prefix: "/ops/jobs"})
+	if err != nil {
+		return fmt.Errorf("job queue UI: %w", err)
+	}
+	if err := ops.Start(ctx); err != nil {
+		return fmt.Errorf("job queue UI: %w", err)
+	}
 	api := &httpapi.Server{
 		Catalogue:     a.db,
 		Auth:          a.db,
@@ -75,6 +94,9 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		Bookings:      a.db,
 		Blocks:        a.db,
 		Idempotency:   a.db,
+		Calendars:     a.db,
+		Notifications: a.db,
+		OpsJobs:       ops,
 		Ready:         a.db.Ready,
 		Logger:        a.log,
 		Version:       version.String(),

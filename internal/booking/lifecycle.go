@@ -133,9 +133,17 @@ type Booking struct {
 	ChallengedBy []Challenge `json:"challenged_by,omitempty"`
 	StatusReason string      `json:"status_reason,omitempty"`
 	Note         string      `json:"note,omitempty"`
-	Version      int         `json:"version"`
-	CreatedAt    time.Time   `json:"created_at"`
-	UpdatedAt    time.Time   `json:"updated_at"`
+	// TimeZone is the site's zone; StartLocal and EndLocal the site-local wall-clock
+	// with its offset, derived with the tz database release TZVersion.
+	TimeZone   string `json:"time_zone"`
+	StartLocal string `json:"start_local"`
+	EndLocal   string `json:"end_local"`
+	TZVersion  string `json:"tz_version"`
+	// Warnings say what is allowed but worth a second look (a provisional holiday).
+	Warnings  []string  `json:"warnings,omitempty"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // BookedResource is one resource of a booking with its own place in that resource's
@@ -168,8 +176,11 @@ type BookingInput struct {
 	ProductionID uuid.UUID
 	ResourceIDs  []uuid.UUID
 	Start, End   time.Time
-	Status       Status // hold or confirmed (managers only)
-	Note         string
+	// StartLocal and EndLocal, when given instead of Start and End, are wall-clock
+	// times at the site ("2027-03-10T10:00:00"), resolved with the embedded tz data.
+	StartLocal, EndLocal string
+	Status               Status // hold or confirmed (managers only)
+	Note                 string
 }
 
 // MaxBookingDuration bounds one booking.
@@ -194,6 +205,12 @@ func (in BookingInput) Validate() error {
 			return invalidField("resource_ids", "must not repeat a resource")
 		}
 		seen[id] = true
+	}
+	if in.StartLocal != "" || in.EndLocal != "" {
+		if in.StartLocal == "" || in.EndLocal == "" || !in.Start.IsZero() || !in.End.IsZero() {
+			return invalidField("start_local", "and end_local go together, instead of start and end")
+		}
+		return nil // checked once resolved at the site
 	}
 	return ValidInterval(in.Start, in.End)
 }
@@ -280,6 +297,7 @@ const (
 	EventExpired           EventKind = "expired"
 	EventRescheduled       EventKind = "rescheduled"
 	EventCompleted         EventKind = "completed"
+	EventLocalTimeChanged  EventKind = "local_time_changed"
 )
 
 // Event is something that happened to a booking, raised inside the transaction that
@@ -329,8 +347,12 @@ type Block struct {
 	ResourceID uuid.UUID `json:"resource_id"`
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end"`
-	Kind       string    `json:"kind"` // maintenance or closure
+	Kind       string    `json:"kind"` // maintenance, closure or leave
 	Reason     string    `json:"reason"`
+	// RRule makes the block recur (RFC 5545, e.g. "FREQ=WEEKLY;BYDAY=MO"): Start and
+	// End are then its first occurrence, repeated in the site's wall-clock, until Until.
+	RRule string     `json:"rrule,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // Blocks manages resources' blocks.

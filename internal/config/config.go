@@ -38,6 +38,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Workers is how many River jobs one process works at once per queue.
 	Workers int
+	// SMTPURL is where mail goes (POSTHUB_SMTP_URL, smtp://user:pass@host:port?tls=…);
+	// empty means mail is logged, not sent.
+	SMTPURL string
+	// MailFrom is the sender of posthub's mail (POSTHUB_MAIL_FROM).
+	MailFrom string
 }
 
 // Getenv is how Load reads the environment; tests pass a map's lookup.
@@ -53,6 +58,8 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 		PublicURL:       getenv("POSTHUB_PUBLIC_URL"),
 		ShutdownTimeout: 20 * time.Second,
 		Workers:         10,
+		SMTPURL:         getenv("POSTHUB_SMTP_URL"),
+		MailFrom:        envOr(getenv, "POSTHUB_MAIL_FROM", "posthub <noreply@posthub.localhost>"),
 	}
 	if f := getenv("DATABASE_URL_FILE"); f != "" && c.DatabaseURL == "" {
 		b, err := os.ReadFile(f)
@@ -80,6 +87,8 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL people reach the hub at (env POSTHUB_PUBLIC_URL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "River jobs worked at once per queue (env POSTHUB_WORKERS)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for mail, smtp://user:pass@host:port?tls=none|opportunistic|required; empty logs mail instead (env POSTHUB_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of posthub's mail (env POSTHUB_MAIL_FROM)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -108,6 +117,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("listen address %q: want host:port", c.Addr)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("listen address %q: port must be 0-65535", c.Addr)
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			return fmt.Errorf("SMTP URL %q: want smtp://[user:pass@]host:port", RedactURL(c.SMTPURL))
+		}
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -138,8 +153,8 @@ func (c *Config) BaseURL() string {
 
 // String dumps the configuration for logs with the database password redacted.
 func (c *Config) String() string {
-	return fmt.Sprintf("database_url=%s addr=%s data_dir=%s log_level=%s public_url=%s shutdown_timeout=%s workers=%d",
-		RedactURL(c.DatabaseURL), c.Addr, c.DataDir, c.LogLevel, c.PublicURL, c.ShutdownTimeout, c.Workers)
+	return fmt.Sprintf("database_url=%s addr=%s data_dir=%s log_level=%s public_url=%s shutdown_timeout=%s workers=%d smtp_url=%s mail_from=%s",
+		RedactURL(c.DatabaseURL), c.Addr, c.DataDir, c.LogLevel, RedactURL(c.PublicURL), c.ShutdownTimeout, c.Workers, RedactURL(c.SMTPURL), c.MailFrom)
 }
 
 // LogValue makes slog print the redacted form.

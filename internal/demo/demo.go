@@ -54,6 +54,17 @@ var sites = []site{
 	{"dakar", "Atlas Post Dakar (partner)", "SN", "Africa/Dakar", "XOF"},
 }
 
+// weeks are the demo sites' ordinary working hours.
+var weeks = []struct {
+	site  string
+	days  []int
+	spans [][2]int
+}{
+	{"casablanca", []int{1, 2, 3, 4, 5}, [][2]int{{9 * 60, 13 * 60}, {14 * 60, 19 * 60}}},
+	{"casablanca", []int{6}, [][2]int{{9 * 60, 13 * 60}}},
+	{"dakar", []int{1, 2, 3, 4, 5}, [][2]int{{8*60 + 30, 13 * 60}, {14*60 + 30, 18 * 60}}},
+}
+
 type resource struct {
 	site, name, category, kind string
 	caps                       []string
@@ -168,6 +179,25 @@ func Seed(ctx context.Context, tx pgx.Tx) (Users, error) {
 			return nil, fmt.Errorf("demo: site %s: %w", s.slug, err)
 		}
 		siteIDs[s.slug] = id
+	}
+
+	// Working weeks (local wall-clock, minutes since midnight; weekday 0 is Sunday) and
+	// the shorter Ramadan hours of 2027 in Casablanca.
+	for _, w := range weeks {
+		for _, day := range w.days {
+			for _, sp := range w.spans {
+				if _, err := tx.Exec(ctx, `INSERT INTO site_week_spans (site_id, weekday, from_min, to_min) VALUES ($1, $2, $3, $4)`,
+					siteIDs[w.site], day, sp[0], sp[1]); err != nil {
+					return nil, fmt.Errorf("demo: week of %s: %w", w.site, err)
+				}
+			}
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO calendar_overrides (site_id, name, from_date, to_date, spans)
+		VALUES ($1, 'Ramadan 2027', '2027-02-08', '2027-03-09',
+		'[{"weekday":1,"from_min":540,"to_min":900},{"weekday":2,"from_min":540,"to_min":900},{"weekday":3,"from_min":540,"to_min":900},{"weekday":4,"from_min":540,"to_min":900},{"weekday":5,"from_min":540,"to_min":900}]')`,
+		siteIDs["casablanca"]); err != nil {
+		return nil, fmt.Errorf("demo: Ramadan hours: %w", err)
 	}
 
 	for _, r := range resources {

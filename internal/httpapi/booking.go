@@ -17,6 +17,8 @@ type createBookingRequest struct {
 	ResourceIDs  []uuid.UUID `json:"resource_ids"`
 	Start        string      `json:"start"`
 	End          string      `json:"end"`
+	StartLocal   string      `json:"start_local"`
+	EndLocal     string      `json:"end_local"`
 	Status       string      `json:"status"`
 	Note         string      `json:"note"`
 }
@@ -51,7 +53,12 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) {
 		in.Status = booking.StatusHold
 	}
 	var err error
-	if in.Start, err = requiredTime("start", req.Start); err == nil {
+	if req.StartLocal != "" || req.EndLocal != "" {
+		in.StartLocal, in.EndLocal = req.StartLocal, req.EndLocal
+		if req.Start != "" || req.End != "" {
+			err = &booking.Error{Code: booking.EINVALID, Message: "Give start and end, or start_local and end_local, not both.", Details: map[string]any{"field": "start_local"}}
+		}
+	} else if in.Start, err = requiredTime("start", req.Start); err == nil {
 		in.End, err = requiredTime("end", req.End)
 	}
 	if err == nil && req.ProductionID == uuid.Nil {
@@ -291,6 +298,8 @@ type blockRequest struct {
 	End        string    `json:"end"`
 	Kind       string    `json:"kind"`
 	Reason     string    `json:"reason"`
+	RRule      string    `json:"rrule"`
+	Until      string    `json:"until"`
 }
 
 func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) {
@@ -300,10 +309,13 @@ func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	b := booking.Block{ResourceID: req.ResourceID, Kind: req.Kind, Reason: req.Reason}
+	b := booking.Block{ResourceID: req.ResourceID, Kind: req.Kind, Reason: req.Reason, RRule: req.RRule}
 	var err error
 	if b.Start, err = requiredTime("start", req.Start); err == nil {
 		b.End, err = requiredTime("end", req.End)
+	}
+	if err == nil {
+		b.Until, err = parseTime("until", req.Until)
 	}
 	if err == nil {
 		b, err = s.Blocks.AddBlock(r.Context(), a, b)

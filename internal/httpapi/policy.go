@@ -11,6 +11,9 @@ type Policy struct {
 	// Page marks a web page: without a session it redirects to the login form rather
 	// than answering 401.
 	Page bool
+	// OriginCheckOnly marks routes whose unsafe requests from a session carry no CSRF
+	// token (River's own UI); the cross-origin check still applies to them.
+	OriginCheckOnly bool
 }
 
 // Allows reports whether a role may call the route.
@@ -40,6 +43,7 @@ const (
 var (
 	public   = Policy{Public: true}
 	everyone = roles(booking.Roles...)
+	opsJobs  = Policy{Roles: []booking.Role{admin, operator}, Page: true, OriginCheckOnly: true}
 )
 
 // Policies is the one policy table: every registered route, API and page alike, keyed
@@ -66,19 +70,42 @@ var Policies = map[string]Policy{
 	"POST /api/v1/users":           roles(admin),
 	"GET /api/v1/audit":            roles(admin, manager),
 
-	"GET /api/v1/sites/{id}/policy":      everyone,
-	"PUT /api/v1/sites/{id}/policy":      roles(admin, manager),
-	"GET /api/v1/bookings":               everyone,
-	"POST /api/v1/bookings":              roles(admin, manager, producer),
-	"GET /api/v1/bookings/{id}":          everyone,
-	"PATCH /api/v1/bookings/{id}":        roles(admin, manager, producer),
-	"POST /api/v1/bookings/{id}/confirm": roles(admin, manager, producer),
-	"POST /api/v1/bookings/{id}/release": roles(admin, manager, producer),
-	"POST /api/v1/bookings/{id}/decline": roles(admin, manager),
-	"POST /api/v1/bookings/{id}/cancel":  roles(admin, manager, producer),
-	"GET /api/v1/blocks":                 everyone,
-	"POST /api/v1/blocks":                roles(admin, manager),
-	"DELETE /api/v1/blocks/{id}":         roles(admin, manager),
+	"GET /api/v1/sites/{id}/policy":              everyone,
+	"PUT /api/v1/sites/{id}/policy":              roles(admin, manager),
+	"GET /api/v1/bookings":                       everyone,
+	"POST /api/v1/bookings":                      roles(admin, manager, producer),
+	"GET /api/v1/bookings/{id}":                  everyone,
+	"PATCH /api/v1/bookings/{id}":                roles(admin, manager, producer),
+	"POST /api/v1/bookings/{id}/confirm":         roles(admin, manager, producer),
+	"POST /api/v1/bookings/{id}/release":         roles(admin, manager, producer),
+	"POST /api/v1/bookings/{id}/decline":         roles(admin, manager),
+	"POST /api/v1/bookings/{id}/cancel":          roles(admin, manager, producer),
+	"GET /api/v1/sites/{id}/calendar":            everyone,
+	"PUT /api/v1/sites/{id}/calendar/week":       roles(admin, manager),
+	"POST /api/v1/sites/{id}/calendar/overrides": roles(admin, manager),
+	"DELETE /api/v1/calendar/overrides/{id}":     roles(admin, manager),
+	"POST /api/v1/holidays":                      roles(admin, manager),
+	"POST /api/v1/holidays/{id}/confirm":         roles(admin, manager),
+	"DELETE /api/v1/holidays/{id}":               roles(admin, manager),
+	"GET /api/v1/availability":                   everyone,
+	"GET /api/v1/working-time":                   everyone,
+	"GET /api/v1/notifications":                  everyone,
+	"POST /api/v1/notifications/read":            everyone,
+	"GET /api/v1/webhooks":                       roles(admin, producer),
+	"POST /api/v1/webhooks":                      roles(admin, producer),
+	"DELETE /api/v1/webhooks/{id}":               roles(admin, producer),
+
+	// River's own UI.
+	"GET /ops/jobs":      page(admin, operator),
+	"GET /ops/jobs/*":    opsJobs,
+	"POST /ops/jobs/*":   opsJobs,
+	"PUT /ops/jobs/*":    opsJobs,
+	"PATCH /ops/jobs/*":  opsJobs,
+	"DELETE /ops/jobs/*": opsJobs,
+
+	"GET /api/v1/blocks":         everyone,
+	"POST /api/v1/blocks":        roles(admin, manager),
+	"DELETE /api/v1/blocks/{id}": roles(admin, manager),
 
 	// Web pages (internal/web).
 	"GET /static/*": public,

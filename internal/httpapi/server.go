@@ -39,6 +39,11 @@ type Server struct {
 	Audit     booking.Auditor
 	Bookings  booking.Bookings
 	Blocks    booking.Blocks
+	Calendars booking.Calendars
+	// Notifications is the in-app feed and the organisations' webhooks.
+	Notifications booking.Notifications
+	// OpsJobs is River's own UI, mounted at /ops/jobs/ for operators and admins.
+	OpsJobs http.Handler
 	// Idempotency remembers answers to POSTs sent with an Idempotency-Key.
 	Idempotency booking.Idempotency
 	// Ready reports whether the service can take traffic (database up, schema current).
@@ -129,6 +134,32 @@ func (s *Server) Handler() http.Handler {
 	for _, act := range []booking.Action{booking.ActionConfirm, booking.ActionRelease, booking.ActionDecline, booking.ActionCancel} {
 		rt.Handle("POST", "/api/v1/bookings/{id}/"+string(act), s.actOnBooking(act))
 	}
+	rt.Handle("GET", "/api/v1/sites/{id}/calendar", s.getCalendar)
+	rt.Handle("PUT", "/api/v1/sites/{id}/calendar/week", s.putWeek)
+	rt.Handle("POST", "/api/v1/sites/{id}/calendar/overrides", s.addOverride)
+	rt.Handle("DELETE", "/api/v1/calendar/overrides/{id}", s.deleteOverride)
+	rt.Handle("POST", "/api/v1/holidays", s.addHoliday)
+	rt.Handle("POST", "/api/v1/holidays/{id}/confirm", s.confirmHoliday)
+	rt.Handle("DELETE", "/api/v1/holidays/{id}", s.deleteHoliday)
+	rt.Handle("GET", "/api/v1/availability", s.availability)
+	rt.Handle("GET", "/api/v1/working-time", s.workingTime)
+	rt.Handle("GET", "/api/v1/notifications", s.listNotifications)
+	rt.Handle("POST", "/api/v1/notifications/read", s.markNotificationsRead)
+	rt.Handle("GET", "/api/v1/webhooks", s.listWebhooks)
+	rt.Handle("POST", "/api/v1/webhooks", s.createWebhook)
+	rt.Handle("DELETE", "/api/v1/webhooks/{id}", s.deleteWebhook)
+	ops := s.OpsJobs
+	if ops == nil {
+		ops = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, r, s.Logger, booking.Errorf(booking.ENOTFOUND, "The job queue UI is not mounted in this process."))
+		})
+	}
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		rt.Handle(m, "/ops/jobs/*", ops.ServeHTTP)
+	}
+	rt.Handle("GET", "/ops/jobs", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ops/jobs/", http.StatusMovedPermanently)
+	})
 	rt.Handle("GET", "/api/v1/blocks", s.listBlocks)
 	rt.Handle("POST", "/api/v1/blocks", s.createBlock)
 	rt.Handle("DELETE", "/api/v1/blocks/{id}", s.deleteBlock)
@@ -196,7 +227,8 @@ func (s *Server) authorize(p Policy, next http.HandlerFunc) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), actorKey{}, a)
 		if sess != nil {
-			if !safeMethod(r.Method) && !validCSRF(r, sess.CSRFToken) {
+			// River's UI sends no CSRF token; its routes rely on the cross-origin check.
+			if !safeMethod(r.Method) && !p.OriginCheckOnly && !validCSRF(r, sess.CSRFToken) {
 				writeError(w, r, s.Logger, booking.Errorf(booking.EFORBIDDEN, "The form's CSRF token is missing or wrong; reload the page."))
 				return
 			}

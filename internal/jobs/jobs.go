@@ -27,6 +27,9 @@ const (
 // Options configure the River client.
 type Options struct {
 	Logger *slog.Logger
+	// Deps are the notification workers' collaborators; nil registers only the
+	// maintenance workers (for tools that only insert).
+	Deps *Deps
 	// MaxWorkers is the number of jobs worked at once per queue; zero means the client
 	// only inserts (an API process that leaves the work to `posthub worker`).
 	MaxWorkers int
@@ -36,6 +39,14 @@ type Options struct {
 func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &TokenCleanupWorker{Pool: pool})
+	if opts.Deps != nil {
+		river.AddWorker(workers, &NoticeWorker{Deps: opts.Deps})
+		river.AddWorker(workers, &FollowUpWorker{Deps: opts.Deps})
+		river.AddWorker(workers, &ReminderWorker{Deps: opts.Deps})
+		river.AddWorker(workers, &HoldExpiringWorker{Deps: opts.Deps})
+		river.AddWorker(workers, &DueWorker{Deps: opts.Deps})
+		river.AddWorker(workers, &TZRecheckWorker{Deps: opts.Deps})
+	}
 	cfg := &river.Config{
 		Logger:  opts.Logger,
 		Workers: workers,
@@ -50,6 +61,18 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return TokenCleanupArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "token_cleanup"}),
+		}
+		if opts.Deps != nil {
+			// The safety net behind the jobs scheduled at each expiry and deadline.
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) {
+					return DueArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
+				},
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "booking_due"}),
+				// At every start (a new binary may carry a new tz release) and daily.
+				river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+					func() (river.JobArgs, *river.InsertOpts) { return TZRecheckArgs{}, nil },
+					&river.PeriodicJobOpts{RunOnStart: true, ID: "tz_recheck"}))
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), cfg)

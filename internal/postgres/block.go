@@ -8,23 +8,32 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
 )
 
 var _ booking.Blocks = (*DB)(nil)
 
-const blockColumns = `id, resource_id, lower(during), upper(during), kind, reason`
+const blockColumns = `id, resource_id, lower(during), upper(during), kind, reason, coalesce(rrule, ''), until`
 
 func scanBlock(r pgx.Row) (booking.Block, error) {
 	var b booking.Block
-	err := r.Scan(&b.ID, &b.ResourceID, &b.Start, &b.End, &b.Kind, &b.Reason)
+	err := r.Scan(&b.ID, &b.ResourceID, &b.Start, &b.End, &b.Kind, &b.Reason, &b.RRule, &b.Until)
 	return b, err
 }
+
+// blockHorizon is how far ahead a new recurring block is checked against bookings.
+const blockHorizon = 2 * 366 * 24 * time.Hour
 
 // AddBlock takes a resource out of service for [start, end). Returns ECONFLICT naming
 // the active bookings in the way (they must be moved or ended first).
 func (db *DB) AddBlock(ctx context.Context, a booking.Actor, in booking.Block) (booking.Block, error) {
-	if in.Kind != "maintenance" && in.Kind != "closure" {
-		return in, &booking.Error{Code: booking.EINVALID, Message: "kind must be maintenance or closure.", Details: map[string]any{"field": "kind"}}
+	if in.Kind != "maintenance" && in.Kind != "closure" && in.Kind != "leave" {
+		return in, &booking.Error{Code: booking.EINVALID, Message: "kind must be maintenance, closure or leave.", Details: map[string]any{"field": "kind"}}
+	}
+	if in.RRule != "" {
+		if err := ValidRRule(in.RRule); err != nil {
+			return in, err
+		}
 	}
 	if err := booking.ValidInterval(in.Start, in.End); err != nil {
 		return in, err
@@ -43,11 +52,24 @@ func (db *DB) AddBlock(ctx context.Context, a booking.Actor, in booking.Block) (
 		if a.Role != booking.RoleAdmin && !a.ManagesSite(site) {
 			return booking.Errorf(booking.EFORBIDDEN, "You do not manage this site.")
 		}
-		if err := checkFree(ctx, tx, []uuid.UUID{in.ResourceID}, in.Start, in.End, uuid.Nil, true); err != nil {
-			return err
+		occurrences := []calendar.Interval{{Start: in.Start, End: in.End}}
+		if in.RRule != "" {
+			var zone string
+			if err := tx.QueryRow(ctx, `SELECT time_zone FROM sites WHERE id = $1`, site).Scan(&zone); err != nil {
+				return err
+			}
+			if occurrences, err = expandRRule(in.RRule, in.Start, in.End.Sub(in.Start), zone, in.Until, in.Start, in.Start.Add(blockHorizon)); err != nil {
+				return &booking.Error{Code: booking.EINVALID, Message: "rrule cannot be expanded from this start.", Details: map[string]any{"field": "rrule"}, Err: err}
+			}
 		}
-		if out, err = scanBlock(tx.QueryRow(ctx, `INSERT INTO resource_blocks (resource_id, during, kind, reason, created_at)
-			VALUES ($1, tstzrange($2, $3), $4, $5, $6) RETURNING `+blockColumns, in.ResourceID, in.Start, in.End, in.Kind, in.Reason, now)); err != nil {
+		for _, o := range occurrences {
+			if err := checkFree(ctx, tx, []uuid.UUID{in.ResourceID}, o.Start, o.End, uuid.Nil, true); err != nil {
+				return err
+			}
+		}
+		if out, err = scanBlock(tx.QueryRow(ctx, `INSERT INTO resource_blocks (resource_id, during, kind, reason, rrule, until, created_at)
+			VALUES ($1, tstzrange($2, $3), $4, $5, nullif($6, ''), $7, $8) RETURNING `+blockColumns,
+			in.ResourceID, in.Start, in.End, in.Kind, in.Reason, in.RRule, in.Until, now)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, now, auditEvent{Action: "block.created", ObjectType: "block", ObjectID: out.ID.String(), After: out})
@@ -58,7 +80,8 @@ func (db *DB) AddBlock(ctx context.Context, a booking.Actor, in booking.Block) (
 // ListBlocks lists a resource's blocks overlapping [from, to).
 func (db *DB) ListBlocks(ctx context.Context, resourceID uuid.UUID, from, to *time.Time) ([]booking.Block, error) {
 	rows, _ := db.Pool.Query(ctx, `SELECT `+blockColumns+` FROM resource_blocks WHERE resource_id = $1
-		AND ($2::timestamptz IS NULL OR upper(during) > $2) AND ($3::timestamptz IS NULL OR lower(during) < $3)
+		AND ($2::timestamptz IS NULL OR upper(during) > $2 OR (rrule IS NOT NULL AND (until IS NULL OR until > $2)))
+		AND ($3::timestamptz IS NULL OR lower(during) < $3)
 		ORDER BY lower(during)`, resourceID, from, to)
 	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Block, error) { return scanBlock(r) })
 	return bs, formatError(err)

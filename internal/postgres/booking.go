@@ -146,6 +146,11 @@ func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end
 	if err != nil {
 		return err
 	}
+	rec, err := recurringBusy(ctx, tx, resources, start, end)
+	if err != nil {
+		return err
+	}
+	cs = append(cs, rec...)
 	if len(cs) > 0 {
 		return &booking.Error{Code: booking.ECONFLICT, Message: "The slot is not free.", Details: map[string]any{"conflicts": cs}}
 	}
@@ -270,6 +275,21 @@ func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput
 		if err := mayActAt(a, siteID); err != nil {
 			return err
 		}
+		if in.StartLocal != "" {
+			var zone string
+			if err := tx.QueryRow(ctx, `SELECT time_zone FROM sites WHERE id = $1`, siteID).Scan(&zone); err != nil {
+				return err
+			}
+			if in.Start, err = ParseLocal(zone, in.StartLocal); err != nil {
+				return err
+			}
+			if in.End, err = ParseLocal(zone, in.EndLocal); err != nil {
+				return err
+			}
+			if err := booking.ValidInterval(in.Start, in.End); err != nil {
+				return err
+			}
+		}
 		pol, err := db.policy(ctx, tx, siteID)
 		if err != nil {
 			return err
@@ -302,6 +322,9 @@ func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput
 			g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now).Scan(&g.ID); err != nil {
 			return err
 		}
+		if err := db.storeSiteLocalTimes(ctx, tx, g); err != nil {
+			return err
+		}
 		for _, r := range in.ResourceIDs {
 			if _, err := tx.Exec(ctx, `INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
 				VALUES ($1, $2, $3, $4, tstzrange($5, $6), $7)`, g.ID, r, g.ProductionID, g.Status, g.Start, g.End, g.HoldSeq); err != nil {
@@ -322,9 +345,19 @@ func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput
 		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.created", nil, &ch); err != nil {
 			return err
 		}
-		return nil
+		out.Warnings, err = db.provisionalWarnings(ctx, tx, siteID, in.Start, in.End)
+		return err
 	})
 	return out, err
+}
+
+// storeSiteLocalTimes derives and stores g's local times in its site's zone.
+func (db *DB) storeSiteLocalTimes(ctx context.Context, tx pgx.Tx, g *groupRow) error {
+	var zone string
+	if err := tx.QueryRow(ctx, `SELECT time_zone FROM sites WHERE id = $1`, g.SiteID).Scan(&zone); err != nil {
+		return err
+	}
+	return storeLocalTimes(ctx, tx, g.ID, zone, g.Start, g.End)
 }
 
 // checkNotice refuses a start in the past, and for producers one sooner than the
@@ -460,6 +493,9 @@ func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, sta
 			return err
 		}
 		g.Start, g.End, g.HoldSeq = start, end, seq
+		if err := db.storeSiteLocalTimes(ctx, tx, g); err != nil {
+			return err
+		}
 		ch.add(g, booking.EventRescheduled, now, opts.Reason)
 		if g.Status == booking.StatusHold {
 			if _, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, &ch, uuid.Nil); err != nil {
@@ -469,7 +505,10 @@ func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, sta
 				return err
 			}
 		}
-		out, err = db.finish(ctx, tx, a, now, g.ID, "booking.rescheduled", &before, &ch)
+		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.rescheduled", &before, &ch); err != nil {
+			return err
+		}
+		out.Warnings, err = db.provisionalWarnings(ctx, tx, g.SiteID, start, end)
 		return err
 	})
 	return out, err

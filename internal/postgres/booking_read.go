@@ -18,6 +18,7 @@ const bookingSelect = `
 	       coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
 	       g.hold_expires_at, g.approval_requested_at IS NOT NULL, coalesce(g.status_reason, ''), coalesce(g.note, ''),
 	       g.version, g.created_at, g.updated_at,
+	       coalesce(g.time_zone, ''), g.local_start, g.local_end, coalesce(g.tz_version, ''),
 	       (SELECT json_agg(json_build_object('booking_id', b.id, 'resource_id', b.resource_id, 'rank', coalesce(b.rank, 0)) ORDER BY b.resource_id)
 	          FROM bookings b WHERE b.group_id = g.id),
 	       (SELECT json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status)
@@ -28,10 +29,13 @@ const bookingSelect = `
 
 func scanBooking(row pgx.Row) (booking.Booking, error) {
 	var b booking.Booking
+	var ls, le *time.Time
 	err := row.Scan(&b.ID, &b.ProductionID, &b.SiteID, &b.Status, &b.Start, &b.End, &b.Rank, &b.HoldExpiresAt,
 		&b.ApprovalPending, &b.StatusReason, &b.Note, &b.Version, &b.CreatedAt, &b.UpdatedAt,
+		&b.TimeZone, &ls, &le, &b.TZVersion,
 		&b.Resources, &b.Challenge, &b.ChallengedBy)
 	b.Start, b.End = b.Start.UTC(), b.End.UTC()
+	b.StartLocal, b.EndLocal = formatStoredLocal(ls, b.Start), formatStoredLocal(le, b.End)
 	return b, err
 }
 

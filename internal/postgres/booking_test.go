@@ -314,3 +314,46 @@ func TestApprovalPolicy(t *testing.T) {
 		t.Fatalf("manager's approval: %+v", got)
 	}
 }
+
+// TestRederiveLocalTimesAfterATZChange simulates bookings whose wall-clock was derived
+// with tz data from before Morocco's 2026 change (+01:00 after 2026-09-20): the
+// re-derivation corrects them, reports the ones whose wall-clock moved, and raises
+// local_time_changed for them alone.
+func TestRederiveLocalTimesAfterATZChange(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	moved := f.hold(t, "producer", f.resources[:1], f.at(10, 9), f.at(10, 12))
+	same := f.hold(t, "producer_other", f.resources[1:2], f.at(11, 9), f.at(11, 12))
+	if moved.StartLocal != "2027-03-10T09:00:00+00:00" {
+		t.Fatalf("derived local start: %s", moved.StartLocal)
+	}
+	// Old data: one booking shown an hour late (+01:00), both stamped with an old release.
+	if _, err := f.db.Pool.Exec(f.ctx, `UPDATE booking_groups SET local_start = local_start + interval '1 hour',
+		local_end = local_end + interval '1 hour' WHERE id = $1`, moved.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Pool.Exec(f.ctx, `UPDATE booking_groups SET tz_version = '2025b'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.get(t, moved.ID); got.StartLocal != "2027-03-10T10:00:00+01:00" {
+		t.Fatalf("stale local start: %s", got.StartLocal)
+	}
+	f.events = nil
+	changed, err := f.db.RederiveLocalTimes(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 1 || changed[0].ID != moved.ID || changed[0].StartLocal != "2027-03-10T09:00:00+00:00" {
+		t.Fatalf("changed: %+v", changed)
+	}
+	if len(f.events) != 1 || f.events[0].Kind != booking.EventLocalTimeChanged || f.events[0].BookingID != moved.ID {
+		t.Fatalf("events: %+v", f.events)
+	}
+	if got := f.get(t, same.ID); got.TZVersion != "2026f" {
+		t.Fatalf("unchanged booking not re-stamped: %s", got.TZVersion)
+	}
+	// Nothing left to do the second time.
+	if again, err := f.db.RederiveLocalTimes(f.ctx); err != nil || len(again) != 0 {
+		t.Fatalf("second run: %v %v", again, err)
+	}
+}

@@ -1,0 +1,460 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/notify"
+)
+
+// Store is what the workers need of storage.
+type Store interface {
+	NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.NoticeContext, error)
+	DeliverOnce(ctx context.Context, key booking.DeliveryKey, send func(ctx context.Context) error) (bool, error)
+	AddInApp(ctx context.Context, key booking.DeliveryKey, n booking.Notification) (bool, error)
+	OrgWebhooks(ctx context.Context, orgID uuid.UUID) ([]booking.Webhook, error)
+	WebhookOutcome(ctx context.Context, id uuid.UUID, deliveryErr error) (bool, error)
+	OrganisationUsers(ctx context.Context, orgID uuid.UUID) ([]booking.Recipient, error)
+	ProcessDue(ctx context.Context, now time.Time) (booking.DueResult, error)
+	FindBooking(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Booking, error)
+	SitePolicy(ctx context.Context, siteID uuid.UUID) (booking.SitePolicy, error)
+	RederiveLocalTimes(ctx context.Context) ([]booking.Booking, error)
+}
+
+// Deps are the workers' collaborators.
+type Deps struct {
+	Store    Store
+	Mailer   notify.Mailer
+	Webhooks notify.WebhookSender
+	Logger   *slog.Logger
+	// BaseURL is where people reach the hub, for links in messages.
+	BaseURL string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// NoticeArgs tells the people concerned about one booking event.
+type NoticeArgs struct {
+	EventID     uuid.UUID         `json:"event_id"`
+	Event       booking.EventKind `json:"event"`
+	BookingID   uuid.UUID         `json:"booking_id"`
+	At          time.Time         `json:"at"`
+	OldRank     int               `json:"old_rank,omitempty"`
+	NewRank     int               `json:"new_rank,omitempty"`
+	ChallengeID uuid.UUID         `json:"challenge_id,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+}
+
+// Kind names the job.
+func (NoticeArgs) Kind() string { return "booking_notice" }
+
+// InsertOpts puts notices on the notifications queue.
+func (NoticeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueNotifications} }
+
+// FollowUpArgs schedules what a booking's new state calls for: reminders before a
+// confirmed booking, a warning before a hold expires, and the due-work at expiry and
+// challenge deadlines. It runs outside the change's transaction but exists only if
+// the change committed.
+type FollowUpArgs struct {
+	BookingID uuid.UUID `json:"booking_id"`
+}
+
+// Kind names the job.
+func (FollowUpArgs) Kind() string { return "booking_follow_up" }
+
+// InsertOpts puts follow-ups on the reminders queue.
+func (FollowUpArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueReminders} }
+
+// ReminderArgs reminds the people concerned that a confirmed booking starts soon. It
+// carries the start it was scheduled for: if the booking has moved or gone since, it
+// does nothing (the change scheduled the new ones).
+type ReminderArgs struct {
+	BookingID uuid.UUID     `json:"booking_id"`
+	Start     time.Time     `json:"start"`
+	Before    time.Duration `json:"before"`
+}
+
+// Kind names the job.
+func (ReminderArgs) Kind() string { return "booking_reminder" }
+
+// InsertOpts makes reminders unique per booking, start and offset.
+func (ReminderArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueReminders, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// HoldExpiringArgs warns a hold's producers that it is about to expire.
+type HoldExpiringArgs struct {
+	BookingID uuid.UUID `json:"booking_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Kind names the job.
+func (HoldExpiringArgs) Kind() string { return "hold_expiring" }
+
+// InsertOpts makes the warning unique per hold and expiry.
+func (HoldExpiringArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueReminders, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// DueArgs runs the booking lifecycle's due work (hold expiry, challenge deadlines,
+// completion). It runs every minute, and is also scheduled at the exact instant a
+// hold expires or a challenge's deadline passes.
+type DueArgs struct {
+	At *time.Time `json:"at,omitempty"`
+}
+
+// Kind names the job.
+func (DueArgs) Kind() string { return "booking_due" }
+
+// InsertOpts puts it on the maintenance queue; scheduled ones are unique per instant.
+func (DueArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// managerKinds are the events a site's managers are told of.
+var managerKinds = map[booking.EventKind]bool{
+	booking.EventApprovalRequested: true, booking.EventChallengeOpened: true, booking.EventConfirmed: true,
+	booking.EventCancelled: true, booking.EventRescheduled: true, booking.EventLocalTimeChanged: true,
+}
+
+// Sink returns the event sink the storage calls inside each booking change's
+// transaction: it inserts a notice per event and a follow-up per booking with
+// InsertManyTx, so they exist if and only if the change commits.
+func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
+	return func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
+		params := make([]river.InsertManyParams, 0, 2*len(events))
+		seen := map[uuid.UUID]bool{}
+		for _, e := range events {
+			params = append(params, river.InsertManyParams{Args: NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID,
+				At: e.At, OldRank: e.OldRank, NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason}})
+			if !seen[e.BookingID] {
+				seen[e.BookingID] = true
+				params = append(params, river.InsertManyParams{Args: FollowUpArgs{BookingID: e.BookingID}})
+			}
+		}
+		if len(params) == 0 {
+			return nil
+		}
+		_, err := client.InsertManyTx(ctx, tx, params)
+		return err
+	}
+}
+
+// NoticeWorker delivers a notice by email and in-app to the people concerned, and to
+// the organisation's webhooks, each once.
+type NoticeWorker struct {
+	river.WorkerDefaults[NoticeArgs]
+	Deps *Deps
+}
+
+// Work delivers the notice.
+func (w *NoticeWorker) Work(ctx context.Context, job *river.Job[NoticeArgs]) error {
+	a := job.Args
+	nc, err := w.Deps.Store.NoticeContext(ctx, a.BookingID)
+	if err != nil {
+		if booking.ErrorCode(err) == booking.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	people := append([]booking.Recipient(nil), nc.Producers...)
+	if managerKinds[a.Event] {
+		people = append(people, nc.Managers...)
+	}
+	n := w.Deps.notice(nc, string(a.Event))
+	n.Rank, n.OldRank, n.Reason = a.NewRank, a.OldRank, a.Reason
+	if len(nc.Booking.ChallengedBy) > 0 && a.Event == booking.EventChallengeReceived {
+		n.Deadline = &nc.Booking.ChallengedBy[0].Deadline
+	}
+	if nc.Booking.Challenge != nil && a.Event == booking.EventChallengeOpened {
+		n.Deadline = &nc.Booking.Challenge.Deadline
+	}
+	if err := w.Deps.tell(ctx, a.EventID, string(a.Event), &a.BookingID, people, n); err != nil {
+		return err
+	}
+	return w.Deps.webhooks(ctx, a, nc)
+}
+
+// notice builds the notice of a booking for rendering.
+func (d *Deps) notice(nc booking.NoticeContext, kind string) notify.Notice {
+	loc, err := calendar.LoadLocation(nc.Booking.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	zone := nc.Booking.TimeZone
+	if zone == "" {
+		zone = "UTC"
+	}
+	return notify.Notice{Kind: kind, Production: nc.ProductionTitle, Site: nc.SiteName, Resources: nc.ResourceNames,
+		Start: nc.Booking.Start, End: nc.Booking.End, Location: loc, Zone: zone,
+		Link: d.BaseURL + "/bookings/" + nc.Booking.ID.String()}
+}
+
+// tell sends n to each person by email and in the feed, each once per event.
+func (d *Deps) tell(ctx context.Context, eventID uuid.UUID, kind string, bookingID *uuid.UUID, people []booking.Recipient, n notify.Notice) error {
+	done := map[uuid.UUID]bool{}
+	for _, p := range people {
+		if done[p.UserID] {
+			continue
+		}
+		done[p.UserID] = true
+		r := notify.Render(n, p.Locale)
+		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: p.UserID, Channel: "in_app", Kind: kind},
+			booking.Notification{Kind: kind, BookingID: bookingID, Title: r.Subject, Body: r.Text}); err != nil {
+			return err
+		}
+		msg := notify.Message{To: p.Email, ToName: p.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+			MessageID: fmt.Sprintf("<%s.%s@posthub>", eventID, p.UserID)}
+		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: p.UserID, Channel: "email", Kind: kind},
+			func(ctx context.Context) error { return d.Mailer.Send(ctx, msg) }); err != nil {
+			return fmt.Errorf("mailing %s: %w", p.Email, err)
+		}
+	}
+	return nil
+}
+
+// webhookBody is what an organisation's webhook receives.
+type webhookBody struct {
+	Event     string          `json:"event"`
+	EventID   uuid.UUID       `json:"event_id"`
+	At        time.Time       `json:"at"`
+	Booking   booking.Booking `json:"booking"`
+	OldRank   int             `json:"old_rank,omitempty"`
+	NewRank   int             `json:"new_rank,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+	Challenge uuid.UUID       `json:"challenge_id,omitempty"`
+}
+
+// webhooks posts the event to the production's organisation's webhooks, each once. A
+// failure is returned so River retries with backoff; after WebhookFailureLimit
+// failures in a row a webhook is disabled and the organisation told.
+func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeContext) error {
+	hooks, err := d.Store.OrgWebhooks(ctx, nc.OrganisationID)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(webhookBody{Event: string(a.Event), EventID: a.EventID, At: a.At, Booking: nc.Booking,
+		OldRank: a.OldRank, NewRank: a.NewRank, Reason: a.Reason, Challenge: a.ChallengeID})
+	var failed error
+	for _, h := range hooks {
+		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
+		_, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
+			return d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
+		})
+		disabled, oerr := d.Store.WebhookOutcome(ctx, h.ID, err)
+		if oerr != nil {
+			return oerr
+		}
+		if disabled {
+			d.webhookDisabled(ctx, h)
+		}
+		if err != nil && !disabled {
+			failed = err
+		}
+	}
+	return failed
+}
+
+// webhookDisabled tells an organisation's users that their webhook was disabled.
+func (d *Deps) webhookDisabled(ctx context.Context, h booking.Webhook) {
+	users, err := d.Store.OrganisationUsers(ctx, h.OrganisationID)
+	if err != nil {
+		d.Logger.Error("listing users to tell of a disabled webhook", "err", err)
+		return
+	}
+	eventID := stableID("webhook-disabled", h.ID.String(), h.CreatedAt.String())
+	for _, u := range users {
+		title := "posthub: webhook disabled after repeated failures: " + h.URL
+		if u.Locale == "fr" {
+			title = "posthub : webhook désactivé après des échecs répétés : " + h.URL
+		}
+		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: u.UserID, Channel: "in_app", Kind: "webhook_disabled"},
+			booking.Notification{Kind: "webhook_disabled", Title: title, Body: title + "\n" + h.LastError}); err != nil {
+			d.Logger.Error("telling of a disabled webhook", "err", err)
+		}
+	}
+}
+
+// stableID derives a UUID from parts, for events that must dedupe across retries.
+func stableID(parts ...string) uuid.UUID {
+	h := sha1.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return uuid.NewSHA1(uuid.NameSpaceOID, h.Sum(nil))
+}
+
+// FollowUpWorker schedules reminders, expiry warnings and due work for a booking as
+// it now is.
+type FollowUpWorker struct {
+	river.WorkerDefaults[FollowUpArgs]
+	Deps *Deps
+}
+
+// HoldExpiryWarning is how long before a hold expires its producers are warned.
+const HoldExpiryWarning = 24 * time.Hour
+
+// Work schedules the follow-ups.
+func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs]) error {
+	b, err := w.Deps.Store.FindBooking(ctx, booking.System, job.Args.BookingID)
+	if err != nil {
+		if booking.ErrorCode(err) == booking.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	now := w.Deps.now()
+	var params []river.InsertManyParams
+	at := func(t time.Time) *river.InsertOpts {
+		opts := river.InsertOpts{}
+		if t.After(now) {
+			opts.ScheduledAt = t
+		}
+		return &opts
+	}
+	switch b.Status {
+	case booking.StatusConfirmed:
+		pol, err := w.Deps.Store.SitePolicy(ctx, b.SiteID)
+		if err != nil {
+			return err
+		}
+		for _, off := range pol.ReminderOffsets {
+			when := b.Start.Add(-time.Duration(off))
+			if when.After(now) {
+				params = append(params, river.InsertManyParams{Args: ReminderArgs{BookingID: b.ID, Start: b.Start, Before: time.Duration(off)}, InsertOpts: at(when)})
+			}
+		}
+		t := b.End
+		params = append(params, river.InsertManyParams{Args: DueArgs{At: &t}, InsertOpts: at(b.End)})
+	case booking.StatusHold:
+		if b.HoldExpiresAt != nil {
+			exp := *b.HoldExpiresAt
+			if warn := exp.Add(-HoldExpiryWarning); warn.After(now) {
+				params = append(params, river.InsertManyParams{Args: HoldExpiringArgs{BookingID: b.ID, ExpiresAt: exp}, InsertOpts: at(warn)})
+			}
+			params = append(params, river.InsertManyParams{Args: DueArgs{At: &exp}, InsertOpts: at(exp)})
+		}
+		if b.Challenge != nil {
+			d := b.Challenge.Deadline
+			params = append(params, river.InsertManyParams{Args: DueArgs{At: &d}, InsertOpts: at(d)})
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	_, err = client.InsertMany(ctx, params)
+	return err
+}
+
+// ReminderWorker sends a reminder unless the booking has moved or gone.
+type ReminderWorker struct {
+	river.WorkerDefaults[ReminderArgs]
+	Deps *Deps
+}
+
+// Work sends the reminder, or does nothing for a stale one.
+func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs]) error {
+	nc, err := w.Deps.Store.NoticeContext(ctx, job.Args.BookingID)
+	if err != nil {
+		if booking.ErrorCode(err) == booking.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	if nc.Booking.Status != booking.StatusConfirmed || !nc.Booking.Start.Equal(job.Args.Start) {
+		return nil
+	}
+	eventID := stableID("reminder", job.Args.BookingID.String(), job.Args.Start.UTC().Format(time.RFC3339), job.Args.Before.String())
+	people := append(append([]booking.Recipient(nil), nc.Producers...), nc.Managers...)
+	return w.Deps.tell(ctx, eventID, "reminder", &nc.Booking.ID, people, w.Deps.notice(nc, "reminder"))
+}
+
+// HoldExpiringWorker warns a hold's producers, unless the hold has moved on.
+type HoldExpiringWorker struct {
+	river.WorkerDefaults[HoldExpiringArgs]
+	Deps *Deps
+}
+
+// Work sends the warning, or does nothing when the hold is no longer expiring then.
+func (w *HoldExpiringWorker) Work(ctx context.Context, job *river.Job[HoldExpiringArgs]) error {
+	nc, err := w.Deps.Store.NoticeContext(ctx, job.Args.BookingID)
+	if err != nil {
+		if booking.ErrorCode(err) == booking.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	b := nc.Booking
+	if b.Status != booking.StatusHold || b.HoldExpiresAt == nil || !b.HoldExpiresAt.Equal(job.Args.ExpiresAt) {
+		return nil
+	}
+	n := w.Deps.notice(nc, "hold_expiring")
+	n.Deadline = b.HoldExpiresAt
+	n.Rank = b.Rank
+	return w.Deps.tell(ctx, stableID("hold_expiring", b.ID.String(), job.Args.ExpiresAt.UTC().Format(time.RFC3339)), "hold_expiring", &b.ID, nc.Producers, n)
+}
+
+// DueWorker runs the lifecycle's due work.
+type DueWorker struct {
+	river.WorkerDefaults[DueArgs]
+	Deps *Deps
+}
+
+// Work processes what is due now.
+func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
+	res, err := w.Deps.Store.ProcessDue(ctx, w.Deps.now())
+	if err == nil && (res.Expired+res.ChallengesSettled+res.Completed) > 0 {
+		w.Deps.Logger.Info("booking due work", "expired", res.Expired, "challenges_settled", res.ChallengesSettled, "completed", res.Completed)
+	}
+	return err
+}
+
+// TZRecheckArgs re-derives future bookings' local wall-clock when the embedded tz
+// database is a newer release than the one they were derived with; the bookings whose
+// wall-clock moved raise local_time_changed, which tells their producers and managers.
+type TZRecheckArgs struct{}
+
+// Kind names the job.
+func (TZRecheckArgs) Kind() string { return "tz_recheck" }
+
+// InsertOpts puts it on the maintenance queue.
+func (TZRecheckArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}
+
+// TZRecheckWorker runs the re-derivation.
+type TZRecheckWorker struct {
+	river.WorkerDefaults[TZRecheckArgs]
+	Deps *Deps
+}
+
+// Work re-derives and logs what moved.
+func (w *TZRecheckWorker) Work(ctx context.Context, job *river.Job[TZRecheckArgs]) error {
+	moved, err := w.Deps.Store.RederiveLocalTimes(ctx)
+	for _, b := range moved {
+		w.Deps.Logger.Warn("booking wall-clock moved with the tz database", "booking_id", b.ID, "start_local", b.StartLocal, "tz_version", b.TZVersion)
+	}
+	return err
+}
