@@ -65,6 +65,8 @@ type Webhook struct {
 type Notifications interface {
 	// ListNotifications returns the actor's own feed, newest first.
 	ListNotifications(ctx context.Context, a Actor, unreadOnly bool, cursor string, limit int) ([]Notification, string, error)
+	// UnreadCount counts the actor's unread notifications.
+	UnreadCount(ctx context.Context, a Actor) (int, error)
 	// MarkRead marks the actor's notifications read (all of them when ids is empty)
 	// and returns how many changed.
 	MarkRead(ctx context.Context, a Actor, ids []uuid.UUID) (int, error)

@@ -37,6 +37,10 @@ func (s *Server) putWeek(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	if req.Week == nil {
+		writeError(w, r, s.Logger, &booking.Error{Code: booking.EINVALID, Message: "week is required (an empty object closes every day).", Details: map[string]any{"field": "week"}})
+		return
+	}
 	c, err := s.Calendars.SetWeek(r.Context(), a, id, req.Week)
 	respond(w, r, s, c, err)
 }
@@ -196,7 +200,7 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := qs.Get("limit"); v != "" && err == nil {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > 50 {
-			err = booking.Errorf(booking.EINVALID, "limit must be 1 to 50.")
+			err = &booking.Error{Code: booking.EINVALID, Message: "limit must be 1 to 50.", Details: map[string]any{"parameter": "limit"}}
 		}
 	}
 	switch qs.Get("holds") {

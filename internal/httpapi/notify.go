@@ -23,7 +23,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		var err error
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
-			writeError(w, r, s.Logger, booking.Errorf(booking.EINVALID, "limit must be 1 to 200."))
+			writeError(w, r, s.Logger, &booking.Error{Code: booking.EINVALID, Message: "limit must be 1 to 200.", Details: map[string]any{"parameter": "limit"}})
 			return
 		}
 	}
@@ -32,11 +32,11 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	unread, _, err := s.Notifications.ListNotifications(r.Context(), a, true, "", 200)
+	unread, err := s.Notifications.UnreadCount(r.Context(), a)
 	if items == nil {
 		items = []booking.Notification{}
 	}
-	respond(w, r, s, notificationList{Items: items, NextCursor: next, Unread: len(unread)}, err)
+	respond(w, r, s, notificationList{Items: items, NextCursor: next, Unread: unread}, err)
 }
 
 type markReadRequest struct {

@@ -239,7 +239,7 @@ type webhookBody struct {
 	OldRank   int             `json:"old_rank,omitempty"`
 	NewRank   int             `json:"new_rank,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
-	Challenge uuid.UUID       `json:"challenge_id,omitempty"`
+	Challenge *uuid.UUID      `json:"challenge_id,omitempty"`
 }
 
 // webhooks posts the event to the production's organisation's webhooks, each once. A
@@ -250,8 +250,12 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(webhookBody{Event: string(a.Event), EventID: a.EventID, At: a.At, Booking: nc.Booking,
-		OldRank: a.OldRank, NewRank: a.NewRank, Reason: a.Reason, Challenge: a.ChallengeID})
+	wb := webhookBody{Event: string(a.Event), EventID: a.EventID, At: a.At, Booking: nc.Booking,
+		OldRank: a.OldRank, NewRank: a.NewRank, Reason: a.Reason}
+	if a.ChallengeID != uuid.Nil {
+		wb.Challenge = &a.ChallengeID
+	}
+	body, _ := json.Marshal(wb)
 	var failed error
 	for _, h := range hooks {
 		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}

@@ -374,7 +374,8 @@ func (db *DB) AddWorkingHours(ctx context.Context, siteID uuid.UUID, from time.T
 	if err != nil {
 		return booking.WorkingTime{}, err
 	}
-	end, err := cal.AddWorkingHours(from, d, calendar.Options{})
+	// Like the availability search and the planner, counting avoids provisional holidays.
+	end, err := cal.AddWorkingHours(from, d, calendar.Options{AvoidProvisional: true})
 	if err != nil {
 		return booking.WorkingTime{}, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "The site has no working time within reach.", Err: err}
 	}

@@ -132,6 +132,13 @@ func (db *DB) ListNotifications(ctx context.Context, a booking.Actor, unreadOnly
 	return ns, next, nil
 }
 
+// UnreadCount counts the actor's unread notifications.
+func (db *DB) UnreadCount(ctx context.Context, a booking.Actor) (int, error) {
+	var n int
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, a.UserID).Scan(&n)
+	return n, formatError(err)
+}
+
 // MarkRead marks the actor's notifications read.
 func (db *DB) MarkRead(ctx context.Context, a booking.Actor, ids []uuid.UUID) (int, error) {
 	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET read_at = $3
