@@ -28,6 +28,7 @@ func defaults() config.Config {
 		LogLevel:        slog.LevelInfo,
 		ShutdownTimeout: 20 * time.Second,
 		Workers:         10,
+		MailFrom:        "posthub <noreply@posthub.localhost>",
 	}
 }
 
@@ -498,5 +499,20 @@ func TestBaseURL(t *testing.T) {
 		if got := c.BaseURL(); got != tt.want {
 			t.Errorf("BaseURL with %v = %q, want %q", tt.args, got, tt.want)
 		}
+	}
+}
+
+func TestSMTPURL(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load("serve", nil, env(map[string]string{"POSTHUB_SMTP_URL": "smtp://mailer:s3cret@mail.example:587?tls=required"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPURL == "" || strings.Contains(c.String(), "s3cret") || !strings.Contains(c.String(), "mail.example") {
+		t.Fatalf("smtp url %q shown as %q", c.SMTPURL, c.String())
+	}
+	_, err = config.Load("serve", nil, env(map[string]string{"POSTHUB_SMTP_URL": "http://u:s3cret@mail.example"}), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("bad SMTP URL: %v", err)
 	}
 }
