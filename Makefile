@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/posthub/posthub/internal/version.Version=$(VERSION)
 # The whole suite must stay well under 20 minutes on a cold 2-core machine.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help run build test test-short vet fmt tzdata clean
+.PHONY: help run build test vet fmt tzdata bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ vet: ## go vet and gofmt check
 
 fmt: ## Format the code
 	gofmt -w .
+
+bench: ## Run the benchmarks (figures go to docs/BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchtime 400x ./internal/...
 
 tzdata: ## Refresh the embedded IANA tz database (internal/calendar/tzdata) from the newest Debian tzdata package
 	./scripts/update-tzdata.sh
