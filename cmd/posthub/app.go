@@ -15,10 +15,12 @@ import (
 	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
+	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/config"
 	"github.com/posthub/posthub/internal/httpapi"
 	"github.com/posthub/posthub/internal/jobs"
+	"github.com/posthub/posthub/internal/metrics"
 	"github.com/posthub/posthub/internal/notify"
 	"github.com/posthub/posthub/internal/postgres"
 	"github.com/posthub/posthub/internal/version"
@@ -34,6 +36,7 @@ type app struct {
 	river    *river.Client[pgx.Tx]
 	http     *http.Server
 	listener net.Listener
+	metrics  *metrics.Metrics
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -70,7 +73,16 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		return err
 	}
 	a.river = rc
-	a.db.OnEvents = jobs.Sink(rc)
+	a.metrics = metrics.New(calendar.TZVersion())
+	deps.Metrics = a.metrics
+	sink := jobs.Sink(rc)
+	a.db.OnEvents = func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
+		for _, e := range events {
+			a.metrics.Transition(string(e.Kind))
+		}
+		return sink(ctx, tx, events)
+	}
+	go a.metrics.RefreshEvery(ctx, a.db.Pool, 30*time.Second, a.log)
 	if workers > 0 {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("starting job workers: %w", err)
@@ -97,6 +109,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		Calendars:     a.db,
 		Notifications: a.db,
 		OpsJobs:       ops,
+		Metrics:       a.metrics,
 		Ready:         a.db.Ready,
 		Logger:        a.log,
 		Version:       version.String(),

@@ -54,6 +54,9 @@ var Policies = map[string]Policy{
 	"GET /readyz":  public,
 
 	"GET /openapi.json": public,
+	// Prometheus scrapes without credentials: it shows counts and ratios, never a
+	// production's details. Keep the port off the public internet.
+	"GET /metrics": public,
 
 	"GET /api/v1/me":               everyone,
 	"GET /api/v1/sites":            everyone,

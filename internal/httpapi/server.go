@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/metrics"
 )
 
 // SessionCookie is the name of the web session cookie.
@@ -44,6 +45,8 @@ type Server struct {
 	Notifications booking.Notifications
 	// OpsJobs is River's own UI, mounted at /ops/jobs/ for operators and admins.
 	OpsJobs http.Handler
+	// Metrics records HTTP traffic and serves /metrics; nil records nothing.
+	Metrics *metrics.Metrics
 	// Idempotency remembers answers to POSTs sent with an Idempotency-Key.
 	Idempotency booking.Idempotency
 	// Ready reports whether the service can take traffic (database up, schema current).
@@ -111,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("GET", "/healthz", s.healthz)
 	rt.Handle("GET", "/readyz", s.readyz)
 	rt.Handle("GET", "/openapi.json", s.openAPI)
+	rt.Handle("GET", "/metrics", s.serveMetrics)
 	rt.Handle("GET", "/api/v1/me", s.me)
 	rt.Handle("GET", "/api/v1/sites", s.listSites)
 	rt.Handle("GET", "/api/v1/sites/{id}", s.getSite)
@@ -322,10 +326,15 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
 		next.ServeHTTP(ww, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		s.Metrics.ObserveHTTP(route, r.Method, ww.Status(), time.Since(start))
+		if ww.Status() == http.StatusConflict && strings.HasPrefix(route, "/api/v1/bookings") {
+			s.Metrics.Conflict()
+		}
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
 			slog.String("request_id", middleware.GetReqID(r.Context())),
 			slog.String("method", r.Method),
-			slog.String("route", chi.RouteContext(r.Context()).RoutePattern()),
+			slog.String("route", route),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", ww.Status()),
 			slog.Int("bytes", ww.BytesWritten()),
@@ -372,4 +381,13 @@ func Routes(h http.Handler) []Route {
 		return nil
 	})
 	return out
+}
+
+// serveMetrics exposes the Prometheus registry (or an empty answer without one).
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		writeError(w, r, s.Logger, booking.Errorf(booking.ENOTFOUND, "Metrics are not enabled in this process."))
+		return
+	}
+	s.Metrics.Handler().ServeHTTP(w, r)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/metrics"
 	"github.com/posthub/posthub/internal/notify"
 )
 
@@ -41,6 +42,8 @@ type Deps struct {
 	BaseURL string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Metrics counts deliveries; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 func (d *Deps) now() time.Time {
@@ -223,7 +226,11 @@ func (d *Deps) tell(ctx context.Context, eventID uuid.UUID, kind string, booking
 		msg := notify.Message{To: p.Email, ToName: p.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 			MessageID: fmt.Sprintf("<%s.%s@posthub>", eventID, p.UserID)}
 		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: p.UserID, Channel: "email", Kind: kind},
-			func(ctx context.Context) error { return d.Mailer.Send(ctx, msg) }); err != nil {
+			func(ctx context.Context) error {
+				err := d.Mailer.Send(ctx, msg)
+				d.Metrics.Delivery("email", err)
+				return err
+			}); err != nil {
 			return fmt.Errorf("mailing %s: %w", p.Email, err)
 		}
 	}
@@ -260,7 +267,9 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 	for _, h := range hooks {
 		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
 		_, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
-			return d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
+			err := d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
+			d.Metrics.Delivery("webhook", err)
+			return err
 		})
 		disabled, oerr := d.Store.WebhookOutcome(ctx, h.ID, err)
 		if oerr != nil {
