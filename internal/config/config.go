@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -43,6 +44,12 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the sender of posthub's mail (POSTHUB_MAIL_FROM).
 	MailFrom string
+	// TrustedProxies are the load balancers whose X-Forwarded-For is believed
+	// (POSTHUB_TRUSTED_PROXIES, comma-separated CIDRs).
+	TrustedProxies []netip.Prefix
+	// MetricsAddr, for `worker`, is where it serves /metrics (POSTHUB_METRICS_ADDR);
+	// empty serves none.
+	MetricsAddr string
 }
 
 // Getenv is how Load reads the environment; tests pass a map's lookup.
@@ -69,6 +76,8 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 		c.DatabaseURL = strings.TrimSpace(string(b))
 	}
 	level := envOr(getenv, "POSTHUB_LOG_LEVEL", "info")
+	proxies := getenv("POSTHUB_TRUSTED_PROXIES")
+	c.MetricsAddr = getenv("POSTHUB_METRICS_ADDR")
 	if v := getenv("POSTHUB_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -89,6 +98,8 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 	fs.IntVar(&c.Workers, "workers", c.Workers, "River jobs worked at once per queue (env POSTHUB_WORKERS)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for mail, smtp://user:pass@host:port?tls=none|opportunistic|required; empty logs mail instead (env POSTHUB_SMTP_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of posthub's mail (env POSTHUB_MAIL_FROM)")
+	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed (env POSTHUB_TRUSTED_PROXIES)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "worker: host:port to serve /metrics on (env POSTHUB_METRICS_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -97,6 +108,16 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxies: %q is not a CIDR like 10.0.0.0/8", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)

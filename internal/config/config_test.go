@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -168,7 +169,7 @@ func TestLoad(t *testing.T) {
 			}
 			want := defaults()
 			tt.want(&want)
-			if *got != want {
+			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Load:\n got %+v\nwant %+v", *got, want)
 			}
 			if stderr.Len() != 0 {
@@ -514,5 +515,19 @@ func TestSMTPURL(t *testing.T) {
 	_, err = config.Load("serve", nil, env(map[string]string{"POSTHUB_SMTP_URL": "http://u:s3cret@mail.example"}), io.Discard)
 	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("bad SMTP URL: %v", err)
+	}
+}
+
+func TestTrustedProxiesAndMetricsAddr(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load("worker", []string{"--metrics-addr", "127.0.0.1:9100"}, env(map[string]string{"POSTHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10/32"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.10/32" || c.MetricsAddr != "127.0.0.1:9100" {
+		t.Fatalf("config: %+v", c)
+	}
+	if _, err := config.Load("serve", nil, env(map[string]string{"POSTHUB_TRUSTED_PROXIES": "10.0.0.1"}), io.Discard); err == nil || !strings.Contains(err.Error(), "CIDR") {
+		t.Fatalf("a bare address should be refused: %v", err)
 	}
 }
