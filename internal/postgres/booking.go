@@ -623,8 +623,14 @@ func (db *DB) confirmNow(ctx context.Context, tx pgx.Tx, g *groupRow, now time.T
 		ch.add(b, booking.EventReleased, now, "superseded")
 		touched = append(touched, others...)
 	}
-	_, err = db.recomputeRanks(ctx, tx, touched, now, ch, uuid.Nil)
-	return err
+	if _, err := db.recomputeRanks(ctx, tx, touched, now, ch, uuid.Nil); err != nil {
+		return err
+	}
+	// The superseded holds may have stood in the way of other challengers.
+	if len(behind) == 0 {
+		return nil
+	}
+	return db.settleChallenges(ctx, tx, touched, now, ch)
 }
 
 // endHold ends a hold (released, declined, expired): its challenge lapses, the holds
@@ -688,9 +694,21 @@ func (db *DB) settleChallenges(ctx context.Context, tx pgx.Tx, resources []uuid.
 		if err != nil {
 			return err
 		}
-		ahead, err := aheadOf(ctx, tx, g)
-		if err != nil || len(ahead) > 0 {
+		// An earlier win in this loop may have superseded this challenger (closing its
+		// challenge as lost) or settled it already.
+		var open bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM challenges WHERE challenger_id = $1 AND status = 'open')`, g.ID).Scan(&open); err != nil {
 			return err
+		}
+		if !open || g.Status != booking.StatusHold {
+			continue
+		}
+		ahead, err := aheadOf(ctx, tx, g)
+		if err != nil {
+			return err
+		}
+		if len(ahead) > 0 {
+			continue // still waiting; the others may be clear
 		}
 		if err := db.winChallenge(ctx, tx, g, o.NeedsApproval, now, ch); err != nil {
 			return err

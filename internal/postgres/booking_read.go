@@ -155,9 +155,11 @@ func decodeBookingCursor(c string) (time.Time, uuid.UUID, error) {
 func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult, error) {
 	var res booking.DueResult
 	// Holds that are challenging or awaiting approval wait for that to end.
-	rows, _ := db.Pool.Query(ctx, `SELECT id FROM booking_groups g WHERE status = 'hold' AND hold_expires_at <= $1
+	// A hold whose slot has begun can no longer be confirmed, so it expires whatever
+	// it was waiting for.
+	rows, _ := db.Pool.Query(ctx, `SELECT id FROM booking_groups g WHERE status = 'hold' AND (start_at <= $1 OR (hold_expires_at <= $1
 		AND approval_requested_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open')
+		AND NOT EXISTS (SELECT 1 FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open')))
 		ORDER BY hold_expires_at LIMIT 1000`, now)
 	expiring, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
@@ -211,6 +213,14 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 		}
 		for i := range done {
 			if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'completed' WHERE group_id = $1`, done[i].ID); err != nil {
+				return err
+			}
+			after, err := db.loadBooking(ctx, tx, done[i].ID)
+			if err != nil {
+				return err
+			}
+			if err := audit(ctx, tx, booking.System, now, auditEvent{Action: "booking.completed", ObjectType: "booking",
+				ObjectID: done[i].ID.String(), After: after}); err != nil {
 				return err
 			}
 			ch.add(&done[i], booking.EventCompleted, now, "")
@@ -284,6 +294,10 @@ func (db *DB) settleDeadline(ctx context.Context, tx pgx.Tx, cid uuid.UUID, now 
 		return err
 	}
 	if err := db.winChallenge(ctx, tx, g, needsApproval, now, &ch); err != nil {
+		return err
+	}
+	// The holds released here may have stood in the way of other challengers too.
+	if err := db.settleChallenges(ctx, tx, resources, now, &ch); err != nil {
 		return err
 	}
 	res.ChallengesSettled++
