@@ -91,7 +91,8 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 	if l == nil {
 		return nil
 	}
-	ui := &web.UI{Auth: a.db, Logger: a.log, Version: version.String()}
+	ui := &web.UI{Auth: a.db, Catalogue: a.db, Bookings: a.db, Blocks: a.db, Calendars: a.db, Notifications: a.db,
+		Utilisation: a.db, Logger: a.log, Version: version.String()}
 	ops, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(rc, nil), Logger: a.log, Prefix: "/ops/jobs"})
 	if err != nil {
 		return fmt.Errorf("job queue UI: %w", err)
@@ -100,22 +101,24 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		return fmt.Errorf("job queue UI: %w", err)
 	}
 	api := &httpapi.Server{
-		Catalogue:     a.db,
-		Auth:          a.db,
-		Audit:         a.db,
-		Bookings:      a.db,
-		Blocks:        a.db,
-		Idempotency:   a.db,
-		Calendars:     a.db,
-		Notifications: a.db,
-		OpsJobs:       ops,
-		Metrics:       a.metrics,
-		Ready:         a.db.Ready,
-		Logger:        a.log,
-		Version:       version.String(),
-		TZVersion:     calendar.TZVersion(),
-		SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		Mount:         []func(*httpapi.Router){ui.Register},
+		Catalogue:      a.db,
+		Auth:           a.db,
+		Audit:          a.db,
+		Bookings:       a.db,
+		Blocks:         a.db,
+		Idempotency:    a.db,
+		Calendars:      a.db,
+		Notifications:  a.db,
+		Utilisation:    a.db,
+		OpsJobs:        ops,
+		Metrics:        a.metrics,
+		TrustedProxies: a.cfg.TrustedProxies,
+		Ready:          a.db.Ready,
+		Logger:         a.log,
+		Version:        version.String(),
+		TZVersion:      calendar.TZVersion(),
+		SecureCookies:  strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		Mount:          []func(*httpapi.Router){ui.Register},
 	}
 	a.listener = l
 	a.http = &http.Server{

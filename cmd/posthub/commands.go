@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -211,6 +213,18 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	defer a.shutdown()
 	if err := a.start(ctx, nil, cfg.Workers); err != nil {
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		// The worker has no API; it serves its own metrics (deliveries, transitions).
+		ml, err := listen(cfg.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics.Handler())
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ml) }()
+		defer srv.Close()
 	}
 	log.Info("posthub worker started", "config", cfg)
 	<-ctx.Done()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -43,10 +44,14 @@ type Server struct {
 	Calendars booking.Calendars
 	// Notifications is the in-app feed and the organisations' webhooks.
 	Notifications booking.Notifications
+	// Utilisation is the capacity figures and job queue counts for operators.
+	Utilisation booking.Utilisation
 	// OpsJobs is River's own UI, mounted at /ops/jobs/ for operators and admins.
 	OpsJobs http.Handler
 	// Metrics records HTTP traffic and serves /metrics; nil records nothing.
 	Metrics *metrics.Metrics
+	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// Idempotency remembers answers to POSTs sent with an Idempotency-Key.
 	Idempotency booking.Idempotency
 	// Ready reports whether the service can take traffic (database up, schema current).
@@ -147,6 +152,7 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("DELETE", "/api/v1/holidays/{id}", s.deleteHoliday)
 	rt.Handle("GET", "/api/v1/availability", s.availability)
 	rt.Handle("GET", "/api/v1/working-time", s.workingTime)
+	rt.Handle("GET", "/api/v1/utilisation", s.utilisation)
 	rt.Handle("GET", "/api/v1/notifications", s.listNotifications)
 	rt.Handle("POST", "/api/v1/notifications/read", s.markNotificationsRead)
 	rt.Handle("GET", "/api/v1/webhooks", s.listWebhooks)
@@ -303,20 +309,48 @@ func (s *Server) requestMeta(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := booking.WithRequestMeta(r.Context(), booking.RequestMeta{
 			RequestID:  middleware.GetReqID(r.Context()),
-			RemoteAddr: clientIP(r),
+			RemoteAddr: s.clientIP(r),
 		})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// clientIP is the peer's address. Forwarded headers are not trusted: a proxy in front
-// must be configured to keep the rate limits per client.
-func clientIP(r *http.Request) string {
+// clientIP is the client's address: the peer's, or, when the peer is a trusted proxy,
+// the nearest address in X-Forwarded-For that is not a trusted proxy. Rate limits and
+// the audit key on it, so forwarded headers are believed only from the proxies named.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if !s.trusted(hop) {
+			return hop
+		}
+		host = hop
 	}
 	return host
+}
+
+func (s *Server) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.TrustedProxies {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 // logRequests writes one structured line per request. It logs the path without the
@@ -361,7 +395,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 // LoginLimited counts a login attempt against the per-address and per-email limits
 // and reports whether it is over either; it sets Retry-After when it is.
 func (s *Server) LoginLimited(w http.ResponseWriter, r *http.Request, email string) bool {
-	return s.loginIP.OnLimit(w, r, "ip:"+clientIP(r)) ||
+	return s.loginIP.OnLimit(w, r, "ip:"+s.clientIP(r)) ||
 		s.loginEmail.OnLimit(w, r, "email:"+strings.ToLower(email))
 }
 

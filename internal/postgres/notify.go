@@ -141,6 +141,9 @@ func (db *DB) UnreadCount(ctx context.Context, a booking.Actor) (int, error) {
 
 // MarkRead marks the actor's notifications read.
 func (db *DB) MarkRead(ctx context.Context, a booking.Actor, ids []uuid.UUID) (int, error) {
+	if ids == nil {
+		ids = []uuid.UUID{} // nil would be NULL, and match nothing
+	}
 	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET read_at = $3
 		WHERE user_id = $1 AND read_at IS NULL AND (cardinality($2::uuid[]) = 0 OR id = ANY($2))`, a.UserID, ids, db.now())
 	if err != nil {

@@ -1,10 +1,14 @@
 // Package web is posthub's server-rendered UI: html/template pages, hand-written CSS and
-// a little vanilla JavaScript, all embedded. Its routes are registered through the
-// httpapi router, so the one policy table covers pages too.
+// a little vanilla JavaScript, all embedded; charts and timelines are SVG drawn in Go.
+// Its routes are registered through the httpapi router, so the one policy table covers
+// pages too.
 package web
 
 import (
 	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -31,42 +35,166 @@ const SessionTTL = 12 * time.Hour
 // to hold a synchronizer token.
 const loginCSRFCookie = "posthub_login_csrf"
 
-// UI holds what the pages need.
+// flashCookie carries the outcome of a form to the page it redirects to.
+const flashCookie = "posthub_flash"
+
+// UI holds what the pages need. Services left nil are taken from the httpapi.Server
+// the pages are mounted on.
 type UI struct {
-	Auth    booking.Auth
-	Logger  *slog.Logger
-	Version string
-	tmpl    map[string]*template.Template
-	api     *httpapi.Server
+	Auth          booking.Auth
+	Catalogue     booking.Catalogue
+	Bookings      booking.Bookings
+	Blocks        booking.Blocks
+	Calendars     booking.Calendars
+	Notifications booking.Notifications
+	Utilisation   booking.Utilisation
+	Logger        *slog.Logger
+	Version       string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	tmpl map[string]*template.Template
+	api  *httpapi.Server
 }
+
+// pages lists the page templates; each is parsed with layout.html.
+var pages = []string{"login.html", "home.html", "productions.html", "bookings.html", "booking_new.html",
+	"notifications.html", "queue.html", "timeline.html", "calendar.html", "ops.html"}
 
 // Register mounts the pages on r.
 func (u *UI) Register(r *httpapi.Router) {
+	u.api = r.Server()
+	u.defaults()
 	u.tmpl = parseTemplates()
 	r.Handle("GET", "/login", u.loginForm)
 	r.Handle("POST", "/login", u.login)
 	r.Handle("POST", "/logout", u.logout)
 	r.Handle("GET", "/", u.home)
 	r.Handle("GET", "/static/*", staticHandler().ServeHTTP)
-	u.api = r.Server()
+
+	// Producers (and the managers and admins who act for them).
+	r.Handle("GET", "/productions", u.productions)
+	r.Handle("GET", "/bookings", u.bookings)
+	r.Handle("GET", "/bookings/new", u.newBooking)
+	r.Handle("POST", "/bookings", u.createBooking)
+	for _, act := range []booking.Action{booking.ActionConfirm, booking.ActionRelease, booking.ActionCancel, booking.ActionDecline} {
+		r.Handle("POST", "/bookings/{id}/"+string(act), u.actOnBooking(act))
+	}
+	r.Handle("POST", "/bookings/{id}/reschedule", u.reschedule)
+	r.Handle("GET", "/notifications", u.notifications)
+	r.Handle("POST", "/notifications/read", u.markRead)
+
+	// Studio managers.
+	r.Handle("GET", "/manage/queue", u.queue)
+	r.Handle("GET", "/manage/timeline", u.timeline)
+	r.Handle("GET", "/manage/calendar", u.calendarPage)
+	r.Handle("POST", "/manage/sites/{id}/policy", u.updatePolicy)
+	r.Handle("POST", "/manage/holidays/{id}/confirm", u.confirmHoliday)
+	r.Handle("POST", "/manage/holidays/{id}/delete", u.deleteHoliday)
+
+	// Operators.
+	r.Handle("GET", "/ops", u.ops)
+	r.Handle("GET", "/ops/utilisation.csv", u.opsCSV)
+}
+
+// defaults takes the services not given from the server.
+func (u *UI) defaults() {
+	s := u.api
+	if s == nil {
+		return
+	}
+	if u.Auth == nil {
+		u.Auth = s.Auth
+	}
+	if u.Catalogue == nil {
+		u.Catalogue = s.Catalogue
+	}
+	if u.Bookings == nil {
+		u.Bookings = s.Bookings
+	}
+	if u.Blocks == nil {
+		u.Blocks = s.Blocks
+	}
+	if u.Calendars == nil {
+		u.Calendars = s.Calendars
+	}
+	if u.Notifications == nil {
+		u.Notifications = s.Notifications
+	}
+	if u.Utilisation == nil {
+		u.Utilisation = s.Utilisation
+	}
+	if u.Logger == nil {
+		u.Logger = s.Logger
+	}
+}
+
+func (u *UI) now() time.Time {
+	if u.Now != nil {
+		return u.Now()
+	}
+	return time.Now()
 }
 
 func staticHandler() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
-	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		files.ServeHTTP(w, r)
+	})
 }
 
 func parseTemplates() map[string]*template.Template {
-	funcs := template.FuncMap{"t": func(lang, key string) string { return translate(lang, key) }}
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	funcs := template.FuncMap{
+		"t":  func(lang, key string) string { return translate(lang, key) },
+		"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) },
+		"pct": func(v float64) string {
+			return fmt.Sprintf("%.0f%%", v*100)
+		},
+		"hours": formatHours,
+		"kind":  kindLabel,
+		"deref": func(b *bool) bool { return b != nil && *b },
+		"nums":  func(n ...int) []int { return n },
+		// dict passes several values to a shared template: dict "P" $ "B" .
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict needs key and value pairs")
+			}
+			m := map[string]any{}
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict keys are strings")
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+	}
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login.html", "home.html"} {
+	for _, name := range pages {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name))
 	}
 	return out
 }
 
-// page is the data every template gets.
+// navItem is a link of the navigation bar.
+type navItem struct {
+	Href, Label string
+	Current     bool
+	Badge       int
+}
+
+// flash is the outcome of the last form, shown once.
+type flash struct {
+	Kind string `json:"k"` // ok or error
+	Text string `json:"t"`
+}
+
+// page is the data every template gets; Data is the page's own.
 type page struct {
 	Lang      string
 	Title     string
@@ -76,8 +204,14 @@ type page struct {
 	Error     string
 	Next      string
 	Email     string
-	Greeting  string
 	RoleLabel string
+	Nav       []navItem
+	Flash     *flash
+	// LangURL is this page in the other language.
+	LangURL string
+	// Back is this page's own address, for forms to come back to.
+	Back string
+	Data any
 }
 
 func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
@@ -85,17 +219,155 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status 
 	p.Version = u.Version
 	if sess, ok := httpapi.SessionFrom(r.Context()); ok {
 		p.CSRF = sess.CSRFToken
-		a := sess.Actor
+	}
+	if a, ok := httpapi.ActorFrom(r.Context()); ok && name != "login.html" {
 		p.Actor = &a
+		p.RoleLabel = translate(p.Lang, "role."+string(a.Role))
+		p.Nav = u.nav(r, a, p.Lang)
+	}
+	p.LangURL = langURL(r, p.Lang)
+	p.Back = r.URL.RequestURI()
+	if f := readFlash(w, r); f != nil {
+		p.Flash = f
+	}
+	// The language switch sticks: ?lang= sets the cookie that later pages read.
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "fr" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			SameSite: http.SameSiteLaxMode, Secure: u.secure(r)})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	if err := u.tmpl[name].ExecuteTemplate(w, "layout.html", p); err != nil {
 		u.Logger.Error("rendering page", "page", name, "err", err)
 	}
+}
+
+func (u *UI) secure(r *http.Request) bool { return u.api != nil && u.api.SecureRequest(r) }
+
+// langURL is the current page in the other language.
+func langURL(r *http.Request, lang string) string {
+	other := "fr"
+	if lang == "fr" {
+		other = "en"
+	}
+	q := r.URL.Query()
+	q.Set("lang", other)
+	return r.URL.Path + "?" + q.Encode()
+}
+
+// nav builds the navigation for the actor's role.
+func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
+	var items []navItem
+	add := func(href, key string, roles ...booking.Role) {
+		for _, x := range roles {
+			if x == a.Role {
+				items = append(items, navItem{Href: href, Label: translate(lang, key),
+					Current: r.URL.Path == href || (href != "/" && strings.HasPrefix(r.URL.Path, href+"/") && href != "/bookings")})
+				return
+			}
+		}
+	}
+	const (
+		ad, ma, op, pr = booking.RoleAdmin, booking.RoleManager, booking.RoleOperator, booking.RoleProducer
+	)
+	add("/", "nav.dashboard", ad, ma, op, pr)
+	add("/productions", "nav.productions", ad, ma, op, pr)
+	add("/bookings", "nav.bookings", ad, ma, pr)
+	add("/bookings/new", "nav.new_booking", ad, ma, pr)
+	// The planner's "request a plan" page gets its link here, for producers, when it
+	// lands (see the nav_planner block in layout.html).
+	add("/manage/queue", "nav.queue", ad, ma)
+	add("/manage/timeline", "nav.timeline", ad, ma)
+	add("/manage/calendar", "nav.calendar", ad, ma)
+	add("/ops", "nav.ops", ad, op)
+	add("/ops/jobs/", "nav.jobs", ad, op)
+	add("/notifications", "nav.notifications", ad, ma, op, pr)
+	if u.Notifications != nil {
+		if n, err := u.Notifications.UnreadCount(r.Context(), a); err == nil {
+			items[len(items)-1].Badge = n
+		}
+	}
+	return items
+}
+
+// setFlash leaves a message for the next page.
+func (u *UI) setFlash(w http.ResponseWriter, r *http.Request, kind, text string) {
+	raw, _ := json.Marshal(flash{Kind: kind, Text: text})
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(raw), Path: "/",
+		MaxAge: 120, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.secure(r)})
+}
+
+// readFlash takes the message left for this page, once.
+func readFlash(w http.ResponseWriter, r *http.Request) *flash {
+	c, err := r.Cookie(flashCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return nil
+	}
+	var f flash
+	if json.Unmarshal(raw, &f) != nil || f.Text == "" || (f.Kind != "ok" && f.Kind != "error") {
+		return nil
+	}
+	return &f
+}
+
+// done ends a form: a flash message and a redirect to the page the form came from.
+func (u *UI) done(w http.ResponseWriter, r *http.Request, fallback, kind, text string) {
+	u.setFlash(w, r, kind, text)
+	back := r.PostFormValue("back")
+	if back == "" {
+		back = fallback
+	}
+	http.Redirect(w, r, safeNext(back), http.StatusSeeOther)
+}
+
+// failed ends a form that the service refused, with the reason in words.
+func (u *UI) failed(w http.ResponseWriter, r *http.Request, fallback string, err error) {
+	u.done(w, r, fallback, "error", u.errorText(language(r), err))
+}
+
+// errorText says what went wrong: the code in the page's language, then the
+// service's own explanation. Internal errors are logged and never detailed.
+func (u *UI) errorText(lang string, err error) string {
+	code := booking.ErrorCode(err)
+	if code == booking.EINTERNAL || code == booking.EUNAVAILABLE {
+		u.Logger.Error("page action failed", "err", err)
+		return translate(lang, "error."+code)
+	}
+	return translate(lang, "error."+code) + " " + booking.ErrorMessage(err)
+}
+
+// parseForm reads a posted form of at most 64 KiB.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	return r.ParseForm()
+}
+
+func actor(r *http.Request) booking.Actor {
+	a, _ := httpapi.ActorFrom(r.Context())
+	return a
+}
+
+// pageError shows a page that could not be built, with the reason in words.
+func (u *UI) pageError(w http.ResponseWriter, r *http.Request, title string, err error) {
+	status := http.StatusInternalServerError
+	switch booking.ErrorCode(err) {
+	case booking.ENOTFOUND:
+		status = http.StatusNotFound
+	case booking.EINVALID, booking.EUNPROCESSABLE:
+		status = http.StatusBadRequest
+	case booking.EUNAVAILABLE:
+		status = http.StatusServiceUnavailable
+	}
+	u.render(w, r, "home.html", status, page{Title: title, Error: u.errorText(language(r), err)})
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +381,7 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
 func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, errKey, email string) {
 	token := auth.NewSecret(32)
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: token, Path: "/login", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: u.api.SecureRequest(r), MaxAge: 3600})
+		SameSite: http.SameSiteStrictMode, Secure: u.secure(r), MaxAge: 3600})
 	p := page{Title: translate(language(r), "login.title"), CSRF: token, Next: safeNext(r.URL.Query().Get("next")), Email: email}
 	if errKey != "" {
 		p.Error = translate(language(r), errKey)
@@ -118,8 +390,7 @@ func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, err
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
+	if err := parseForm(w, r); err != nil {
 		u.renderLogin(w, r, http.StatusBadRequest, "login.bad_form", "")
 		return
 	}
@@ -144,7 +415,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: id, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: u.api.SecureRequest(r), Expires: sess.ExpiresAt})
+		SameSite: http.SameSiteLaxMode, Secure: u.secure(r), Expires: sess.ExpiresAt})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1})
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
@@ -157,18 +428,8 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: u.api.SecureRequest(r)})
+		SameSite: http.SameSiteLaxMode, Secure: u.secure(r)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-func (u *UI) home(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/" {
-		http.NotFound(w, r)
-		return
-	}
-	a, _ := httpapi.ActorFrom(r.Context())
-	lang := language(r)
-	u.render(w, r, "home.html", http.StatusOK, page{Title: "posthub", RoleLabel: translate(lang, "role."+string(a.Role))})
 }
 
 // safeNext keeps a post-login redirect on this site: only a local absolute path.

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+// TestEveryKeyInBothLanguages checks the two languages have the same keys, with the
+// same format verbs in the same order, and no empty message.
+func TestEveryKeyInBothLanguages(t *testing.T) {
+	verbs := regexp.MustCompile(`%[-+# 0]*[0-9.]*[a-zA-Z%]`)
+	for _, pair := range [][2]string{{"en", "fr"}, {"fr", "en"}} {
+		for key, msg := range messages[pair[0]] {
+			other, ok := messages[pair[1]][key]
+			if !ok {
+				t.Errorf("%q is in %s but not in %s", key, pair[0], pair[1])
+				continue
+			}
+			if msg == "" {
+				t.Errorf("%s %q is empty", pair[0], key)
+			}
+			if a, b := verbs.FindAllString(msg, -1), verbs.FindAllString(other, -1); !slices.Equal(a, b) {
+				t.Errorf("%q: %s has verbs %v, %s has %v", key, pair[0], a, pair[1], b)
+			}
+		}
+	}
+}
+
+// TestEveryUsedKeyExists finds every key the templates and the code name, and those
+// built from the domain's codes, and checks each is a message.
+func TestEveryUsedKeyExists(t *testing.T) {
+	used := map[string]string{}
+	inTemplates := regexp.MustCompile(`\btf? (?:\$|\.|\$[a-z]+\.)?[A-Za-z.]*[lL]ang "([a-z0-9_.]+)"`)
+	inCode := regexp.MustCompile(`(?:translate\([a-zA-Z.]+(?:\(r\))?|renderLogin\([^"]*), "([a-z][a-z0-9_]*\.[a-z0-9_.]+)"`)
+	files, _ := filepath.Glob("templates/*.html")
+	goFiles, _ := filepath.Glob("*.go")
+	for _, f := range append(files, goFiles...) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re := inCode
+		if filepath.Ext(f) == ".html" {
+			re = inTemplates
+		}
+		for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+			used[m[1]] = f
+		}
+	}
+	if used["ops.bad_dates"] == "" || used["login.bad_form"] == "" || used["nav.skip"] == "" {
+		t.Fatal("the patterns miss keys they should find")
+	}
+	if len(used) < 150 {
+		t.Fatalf("found only %d keys in use; is the pattern still right?", len(used))
+	}
+	for _, s := range booking.Statuses {
+		used["status."+string(s)] = "booking.Statuses"
+	}
+	for _, r := range booking.Roles {
+		used["role."+string(r)] = "booking.Roles"
+	}
+	for _, c := range []string{booking.ECONFLICT, booking.EINTERNAL, booking.EINVALID, booking.ENOTFOUND, booking.EUNAUTHORIZED,
+		booking.EFORBIDDEN, booking.EPRECONDITION, booking.ETOOLARGE, booking.ERATELIMITED, booking.EUNAVAILABLE,
+		booking.EUNPROCESSABLE, booking.EMETHOD} {
+		used["error."+c] = "error codes"
+	}
+	for _, a := range []booking.Action{booking.ActionConfirm, booking.ActionRelease, booking.ActionDecline, booking.ActionCancel} {
+		used["flash."+string(a)] = "actions"
+	}
+	for _, f := range []string{"feature", "short", "documentary", "series_episode"} {
+		used["format."+f] = "production formats"
+	}
+	for _, k := range []string{"maintenance", "closure", "leave"} {
+		used["block."+k] = "block kinds"
+	}
+	for _, s := range []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded", "pending"} {
+		used["jobstate."+s] = "River job states"
+	}
+	for _, f := range []string{"hold_lifetime", "challenge_window", "min_notice", "reminder_offsets"} {
+		used["policy."+f] = "policy fields"
+	}
+	for i := 0; i < 7; i++ {
+		used[fmt.Sprintf("day.%d", i)] = "weekdays"
+		used[fmt.Sprintf("dayname.%d", i)] = "weekdays"
+	}
+	for i := 1; i <= 12; i++ {
+		used[fmt.Sprintf("month.%d", i)] = "months"
+	}
+	var missing []string
+	for key, where := range used {
+		for _, lang := range []string{"en", "fr"} {
+			if _, ok := messages[lang][key]; !ok {
+				missing = append(missing, fmt.Sprintf("%s (%s, used in %s)", key, lang, where))
+			}
+		}
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("missing message %s", m)
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	for _, c := range []struct {
+		url, cookie, accept, want string
+	}{
+		{"/", "", "", "en"},
+		{"/", "", "fr-SN,fr;q=0.9,en;q=0.5", "fr"},
+		{"/", "", "wo-SN,en-GB;q=0.8", "en"},
+		{"/", "fr", "en", "fr"},
+		{"/?lang=en", "fr", "fr", "en"},
+		{"/?lang=xx", "", "fr", "fr"},
+	} {
+		r := httptest.NewRequest("GET", c.url, nil)
+		if c.accept != "" {
+			r.Header.Set("Accept-Language", c.accept)
+		}
+		if c.cookie != "" {
+			r.Header.Set("Cookie", "lang="+c.cookie)
+		}
+		if got := language(r); got != c.want {
+			t.Errorf("%+v: %s", c, got)
+		}
+	}
+}
+
+func TestTimesAreSiteLocalWithTheZoneNamed(t *testing.T) {
+	cases := []struct{ lang, start, end, want string }{
+		{"en", "2027-03-10T10:00:00+00:00", "2027-03-10T14:00:00+00:00", "Wed 10 Mar 2027, 10:00–14:00 (Africa/Casablanca, UTC+00:00)"},
+		{"fr", "2027-03-10T10:00:00+00:00", "2027-03-11T09:30:00+00:00", "mer. 10 mars 2027, 10:00 – jeu. 11 mars 2027, 09:30 (Africa/Casablanca, UTC+00:00)"},
+		{"en", "2026-09-19T22:00:00+01:00", "2026-09-20T10:00:00+00:00", "Sat 19 Sep 2026, 22:00 – Sun 20 Sep 2026, 10:00 (Africa/Casablanca, UTC+01:00 → UTC+00:00)"},
+	}
+	for _, c := range cases {
+		if got := formatSpan(c.lang, c.start, c.end, "Africa/Casablanca"); got != c.want {
+			t.Errorf("formatSpan(%s, %s, %s) = %q, want %q", c.lang, c.start, c.end, got, c.want)
+		}
+	}
+	// Other instants are turned into the site's zone with the embedded tz data: before
+	// Morocco's 2026 change noon UTC was 13:00 local, after it 12:00.
+	if got := formatInstant("en", mustTime(t, "2026-03-25T12:00:00Z"), "Africa/Casablanca"); got != "Wed 25 Mar 2026, 13:00 (Africa/Casablanca, UTC+01:00)" {
+		t.Errorf("before the change: %q", got)
+	}
+	if got := formatInstant("fr", mustTime(t, "2026-10-01T12:00:00Z"), "Africa/Casablanca"); got != "jeu. 1 oct. 2026, 12:00 (Africa/Casablanca, UTC+00:00)" {
+		t.Errorf("after the change: %q", got)
+	}
+	if got := formatInstant("en", mustTime(t, "2026-10-01T12:00:00Z"), ""); got != "Thu 1 Oct 2026, 12:00 (UTC, UTC+00:00)" {
+		t.Errorf("no zone: %q", got)
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,527 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/teambition/rrule-go"
+
+	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+)
+
+// queueData is the managers' approval queue.
+type queueData struct {
+	Approvals  []bookingView
+	Challenges []bookingView
+}
+
+func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	lang := language(r)
+	ctx := r.Context()
+	l, err := u.lookups(ctx, a)
+	if err != nil {
+		u.pageError(w, r, translate(lang, "queue.title"), err)
+		return
+	}
+	holds, err := u.listAll(ctx, a, booking.BookingFilter{Status: []booking.Status{booking.StatusHold}}, 2000)
+	if err != nil {
+		u.pageError(w, r, translate(lang, "queue.title"), err)
+		return
+	}
+	var d queueData
+	for _, b := range holds {
+		if a.Role == booking.RoleManager && !a.ManagesSite(b.SiteID) {
+			continue
+		}
+		switch {
+		case b.ApprovalPending:
+			d.Approvals = append(d.Approvals, u.viewBooking(lang, a, l, b))
+		case b.Challenge != nil:
+			d.Challenges = append(d.Challenges, u.viewBooking(lang, a, l, b))
+		}
+	}
+	u.render(w, r, "queue.html", http.StatusOK, page{Title: translate(lang, "queue.title"), Data: d})
+}
+
+// siteCalendar turns a site's calendar as people edit it into one the calendar
+// package can answer questions with.
+func siteCalendar(sc booking.SiteCalendar) (*calendar.Calendar, error) {
+	loc, err := calendar.LoadLocation(sc.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	week := func(w booking.Week) calendar.Week {
+		var out calendar.Week
+		for name, spans := range w {
+			for i, n := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
+				if strings.EqualFold(n, name) {
+					for _, s := range spans {
+						from, ok1 := parseClock(s.From)
+						to, ok2 := parseClock(s.To)
+						if ok1 && ok2 {
+							out[i] = append(out[i], calendar.Span{From: from, To: to})
+						}
+					}
+				}
+			}
+		}
+		return out
+	}
+	cal := &calendar.Calendar{Location: loc, Week: week(sc.Week)}
+	for _, o := range sc.Overrides {
+		from, err1 := calendar.ParseDate(o.From)
+		to, err2 := calendar.ParseDate(o.To)
+		if err1 == nil && err2 == nil {
+			cal.Overrides = append(cal.Overrides, calendar.Override{From: from, To: to, Week: week(o.Week), Name: o.Name})
+		}
+	}
+	for _, h := range sc.Holidays {
+		if d, err := calendar.ParseDate(h.Date); err == nil {
+			cal.Holidays = append(cal.Holidays, calendar.Holiday{Date: d, Name: h.Name, Provisional: h.Provisional})
+		}
+	}
+	return cal, nil
+}
+
+func parseClock(s string) (calendar.Clock, bool) {
+	var c calendar.Clock
+	if len(s) != 5 || s[2] != ':' {
+		return c, false
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	c = calendar.Clock{Hour: h, Minute: m}
+	return c, err1 == nil && err2 == nil && c.IsValid()
+}
+
+// displayHours is the stretch of each day the timeline shows: from the earliest start
+// to the latest end of the site's working spans, whole hours, 08-20 at least.
+func displayHours(sc booking.SiteCalendar) (int, int) {
+	h0, h1 := 8, 20
+	consider := func(w booking.Week) {
+		for _, spans := range w {
+			for _, s := range spans {
+				if c, ok := parseClock(s.From); ok && c.Hour < h0 {
+					h0 = c.Hour
+				}
+				if c, ok := parseClock(s.To); ok {
+					end := c.Hour
+					if c.Minute > 0 {
+						end++
+					}
+					if end > h1 {
+						h1 = end
+					}
+				}
+			}
+		}
+	}
+	consider(sc.Week)
+	for _, o := range sc.Overrides {
+		consider(o.Week)
+	}
+	return h0, h1
+}
+
+// timelineData is the resource timeline of a site.
+type timelineData struct {
+	Sites     []booking.Site
+	Site      booking.Site
+	From      string
+	Days      int
+	Zone      string
+	SVG       template.HTML
+	Bookings  []bookingView
+	Prev      string
+	Next      string
+	Today     string
+	Resources int
+	Hours     string
+}
+
+func (u *UI) timeline(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	lang := language(r)
+	ctx := r.Context()
+	title := translate(lang, "timeline.title")
+	l, err := u.lookups(ctx, a)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	site, ok := l.site(r, a)
+	if !ok {
+		u.pageError(w, r, title, booking.Errorf(booking.ENOTFOUND, "No site."))
+		return
+	}
+	loc, err := calendar.LoadLocation(site.TimeZone)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	now := u.now()
+	q := r.URL.Query()
+	from, err := calendar.ParseDate(q.Get("from"))
+	if err != nil {
+		from = siteToday(now, loc)
+	}
+	days, _ := strconv.Atoi(q.Get("days"))
+	if days != 7 && days != 28 {
+		days = 14
+	}
+	start, end := dateWindow(from, from.AddDays(days-1), loc)
+	sc, err := u.Calendars.SiteCalendar(ctx, site.ID)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	cal, err := siteCalendar(sc)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	h0, h1 := displayHours(sc)
+
+	var cols []timelineDay
+	holidays := map[calendar.Date]booking.Holiday{}
+	for _, h := range sc.Holidays {
+		if d, err := calendar.ParseDate(h.Date); err == nil {
+			if prev, ok := holidays[d]; !ok || prev.Provisional {
+				holidays[d] = h
+			}
+		}
+	}
+	for i := 0; i < days; i++ {
+		d := from.AddDays(i)
+		ds, de := dateWindow(d, d, loc)
+		col := timelineDay{Date: d, Label: translate(lang, fmt.Sprintf("day.%d", d.Weekday())) + " " + strconv.Itoa(d.Day),
+			Closed: cal.WorkingTime(calendar.Interval{Start: ds, End: de}, calendar.Options{}).Duration() == 0}
+		if i == 0 || d.Day == 1 {
+			col.Month = translate(lang, fmt.Sprintf("month.%d", d.Month))
+		}
+		if h, ok := holidays[d]; ok {
+			col.Holiday, col.Provisional = h.Name, h.Provisional
+			if h.Provisional {
+				col.Holiday += " (" + translate(lang, "calendar.provisional") + ")"
+			}
+		}
+		cols = append(cols, col)
+	}
+
+	var rows []timelineRow
+	rowOf := map[uuid.UUID]int{}
+	var resources []booking.Resource
+	for _, res := range l.resources {
+		if res.SiteID == site.ID {
+			resources = append(resources, res)
+		}
+	}
+	sort.SliceStable(resources, func(i, j int) bool {
+		if resources[i].Kind != resources[j].Kind {
+			return kindLabel(lang, resources[i].Kind) < kindLabel(lang, resources[j].Kind)
+		}
+		return resources[i].Name < resources[j].Name
+	})
+	for i, res := range resources {
+		rowOf[res.ID] = i
+		rows = append(rows, timelineRow{Label: res.Name, Sub: kindLabel(lang, res.Kind)})
+	}
+
+	bookings, err := u.listAll(ctx, a, booking.BookingFilter{SiteID: &site.ID, From: &start, To: &end,
+		Status: []booking.Status{booking.StatusHold, booking.StatusConfirmed, booking.StatusCompleted}}, 2000)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	var items []timelineItem
+	d := timelineData{Sites: l.sites, Site: site, From: from.String(), Days: days, Resources: len(rows),
+		Zone: zoneLabel(site.TimeZone, start.In(loc)), Today: siteToday(now, loc).String(),
+		Hours: fmt.Sprintf("%02d:00–%02d:00", h0, h1)}
+	for _, b := range bookings {
+		v := u.viewBooking(lang, a, l, b)
+		d.Bookings = append(d.Bookings, v)
+		for _, br := range b.Resources {
+			row, ok := rowOf[br.ResourceID]
+			if !ok {
+				continue
+			}
+			label := v.Production
+			tip := v.Production + " — " + v.StatusLabel
+			if b.Status == booking.StatusHold {
+				tip += fmt.Sprintf(" #%d", br.Rank)
+			}
+			if b.ApprovalPending {
+				tip += " — " + translate(lang, "bookings.approval_pending")
+			}
+			tip += " — " + v.When
+			items = append(items, timelineItem{Row: row, Start: b.Start, End: b.End, Kind: string(b.Status), Rank: br.Rank,
+				Pending: b.ApprovalPending, Label: label, Title: tip, Href: "#b-" + v.ID})
+		}
+	}
+	for _, res := range resources {
+		blocks, err := u.Blocks.ListBlocks(ctx, res.ID, &start, &end)
+		if err != nil {
+			u.pageError(w, r, title, err)
+			return
+		}
+		for _, bl := range blocks {
+			tip := translate(lang, "block."+bl.Kind)
+			if bl.Reason != "" {
+				tip += ": " + bl.Reason
+			}
+			for _, iv := range blockOccurrences(bl, loc, start, end) {
+				items = append(items, timelineItem{Row: rowOf[res.ID], Start: iv.Start, End: iv.End, Kind: "block",
+					Title: tip + " — " + formatInstant(lang, iv.Start, site.TimeZone)})
+			}
+		}
+	}
+	desc := fmt.Sprintf(translate(lang, "timeline.desc"), len(rows), days, formatDate(lang, start.In(loc)), d.Zone)
+	d.SVG = timelineSVG("timeline", title+" — "+site.Name, desc, cols, rows, items, loc, h0, h1, now)
+	nav := func(delta int) string {
+		v := url.Values{"site": {site.ID.String()}, "from": {from.AddDays(delta).String()}, "days": {strconv.Itoa(days)}}
+		return "/manage/timeline?" + v.Encode()
+	}
+	d.Prev, d.Next = nav(-days), nav(days)
+	u.render(w, r, "timeline.html", http.StatusOK, page{Title: title, Data: d})
+}
+
+// blockOccurrences expands a block (recurring ones by their rule, in the site's
+// wall-clock) into its intervals inside [from, to).
+func blockOccurrences(b booking.Block, loc *time.Location, from, to time.Time) []calendar.Interval {
+	if b.RRule == "" {
+		return []calendar.Interval{{Start: b.Start, End: b.End}}
+	}
+	opt, err := rrule.StrToROption(b.RRule)
+	if err != nil {
+		return nil
+	}
+	opt.Dtstart = b.Start.In(loc)
+	if b.Until != nil && (opt.Until.IsZero() || b.Until.Before(opt.Until)) {
+		opt.Until = *b.Until
+	}
+	rule, err := rrule.NewRRule(*opt)
+	if err != nil {
+		return nil
+	}
+	length := b.End.Sub(b.Start)
+	var out []calendar.Interval
+	for _, s := range rule.Between(from.Add(-length), to, true) {
+		out = append(out, calendar.Interval{Start: s.UTC(), End: s.Add(length).UTC()})
+	}
+	return out
+}
+
+// calendarData is a site's calendar and policy for its managers.
+type calendarData struct {
+	Sites     []booking.Site
+	Site      booking.Site
+	Zone      string
+	TZVersion string
+	Week      []weekdayView
+	Overrides []overrideView
+	Holidays  []holidayView
+	Policy    policyForm
+	CanManage bool
+}
+
+type weekdayView struct {
+	Day   string
+	Spans string
+}
+
+type overrideView struct {
+	Name, From, To string
+	Week           []weekdayView
+}
+
+type holidayView struct {
+	ID          string
+	Date        string
+	DateValue   string
+	Name        string
+	Scope       string
+	Provisional bool
+}
+
+type policyForm struct {
+	ConfirmNeedsApproval bool
+	HoldLifetime         string
+	ChallengeWindow      string
+	MinNotice            string
+	Reminders            string
+}
+
+func hoursString(d booking.Duration) string {
+	return strconv.FormatFloat(time.Duration(d).Hours(), 'f', -1, 64)
+}
+
+func weekView(lang string, w booking.Week) []weekdayView {
+	var out []weekdayView
+	for _, wd := range weekdayOrder {
+		var spans []string
+		for _, s := range w[strings.ToLower(wd.String())] {
+			spans = append(spans, s.From+"–"+s.To)
+		}
+		v := weekdayView{Day: translate(lang, fmt.Sprintf("dayname.%d", wd)), Spans: strings.Join(spans, ", ")}
+		if v.Spans == "" {
+			v.Spans = translate(lang, "calendar.closed")
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (u *UI) calendarPage(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	lang := language(r)
+	ctx := r.Context()
+	title := translate(lang, "calendar.title")
+	l, err := u.lookups(ctx, a)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	site, ok := l.site(r, a)
+	if !ok {
+		u.pageError(w, r, title, booking.Errorf(booking.ENOTFOUND, "No site."))
+		return
+	}
+	sc, err := u.Calendars.SiteCalendar(ctx, site.ID)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	pol, err := u.Bookings.SitePolicy(ctx, site.ID)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	loc, err := calendar.LoadLocation(site.TimeZone)
+	if err != nil {
+		u.pageError(w, r, title, err)
+		return
+	}
+	now := u.now()
+	d := calendarData{Sites: l.sites, Site: site, Zone: zoneLabel(site.TimeZone, now.In(loc)), TZVersion: sc.TZVersion,
+		Week: weekView(lang, sc.Week), CanManage: a.ManagesSite(site.ID)}
+	for _, o := range sc.Overrides {
+		d.Overrides = append(d.Overrides, overrideView{Name: o.Name, From: o.From, To: o.To, Week: weekView(lang, o.Week)})
+	}
+	// Holidays from a month ago on; the provisional ones are what needs a decision.
+	since := siteToday(now, loc).AddDays(-31)
+	for _, h := range sc.Holidays {
+		date, err := calendar.ParseDate(h.Date)
+		if err != nil || date.Before(since) {
+			continue
+		}
+		scope := translate(lang, "calendar.national") + " (" + h.Country + ")"
+		if h.SiteID != nil {
+			scope = translate(lang, "calendar.site_only")
+		}
+		d.Holidays = append(d.Holidays, holidayView{ID: h.ID.String(), Date: formatDate(lang, time.Date(date.Year, date.Month, date.Day, 12, 0, 0, 0, time.UTC)),
+			DateValue: h.Date, Name: h.Name, Scope: scope, Provisional: h.Provisional})
+	}
+	var reminders []string
+	for _, o := range pol.ReminderOffsets {
+		reminders = append(reminders, hoursString(o))
+	}
+	d.Policy = policyForm{ConfirmNeedsApproval: pol.ConfirmNeedsApproval, HoldLifetime: hoursString(pol.HoldLifetime),
+		ChallengeWindow: hoursString(pol.ChallengeWindow), MinNotice: hoursString(pol.MinNotice), Reminders: strings.Join(reminders, ", ")}
+	u.render(w, r, "calendar.html", http.StatusOK, page{Title: title, Data: d})
+}
+
+// parseHoursField reads a duration given in hours.
+func parseHoursField(lang, field, v string) (booking.Duration, error) {
+	h, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(v), ",", "."), 64)
+	if err != nil || h < 0 || h > 24*366 {
+		return 0, &booking.Error{Code: booking.EINVALID, Message: fmt.Sprintf(translate(lang, "calendar.bad_hours"), translate(lang, "policy."+field))}
+	}
+	return booking.Duration(time.Duration(h * float64(time.Hour))), nil
+}
+
+func (u *UI) updatePolicy(w http.ResponseWriter, r *http.Request) {
+	lang := language(r)
+	if err := parseForm(w, r); err != nil {
+		u.done(w, r, "/manage/calendar", "error", translate(lang, "login.bad_form"))
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		u.failed(w, r, "/manage/calendar", booking.Errorf(booking.ENOTFOUND, "No such site."))
+		return
+	}
+	p := booking.SitePolicy{SiteID: id, ConfirmNeedsApproval: r.PostFormValue("confirm_needs_approval") == "on"}
+	for _, f := range []struct {
+		name string
+		dst  *booking.Duration
+	}{{"hold_lifetime", &p.HoldLifetime}, {"challenge_window", &p.ChallengeWindow}, {"min_notice", &p.MinNotice}} {
+		if err == nil {
+			*f.dst, err = parseHoursField(lang, f.name, r.PostFormValue(f.name))
+		}
+	}
+	p.ReminderOffsets = []booking.Duration{}
+	for _, v := range strings.Split(r.PostFormValue("reminder_offsets"), ",") {
+		if strings.TrimSpace(v) == "" || err != nil {
+			continue
+		}
+		var d booking.Duration
+		if d, err = parseHoursField(lang, "reminder_offsets", v); err == nil {
+			p.ReminderOffsets = append(p.ReminderOffsets, d)
+		}
+	}
+	if err == nil {
+		_, err = u.Bookings.UpdateSitePolicy(r.Context(), actor(r), p)
+	}
+	if err != nil {
+		u.failed(w, r, "/manage/calendar", err)
+		return
+	}
+	u.done(w, r, "/manage/calendar", "ok", translate(lang, "flash.policy_saved"))
+}
+
+func (u *UI) confirmHoliday(w http.ResponseWriter, r *http.Request) {
+	lang := language(r)
+	if err := parseForm(w, r); err != nil {
+		u.done(w, r, "/manage/calendar", "error", translate(lang, "login.bad_form"))
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		u.failed(w, r, "/manage/calendar", booking.Errorf(booking.ENOTFOUND, "No such holiday."))
+		return
+	}
+	h, err := u.Calendars.ConfirmHoliday(r.Context(), actor(r), id, strings.TrimSpace(r.PostFormValue("date")))
+	if err != nil {
+		u.failed(w, r, "/manage/calendar", err)
+		return
+	}
+	u.done(w, r, "/manage/calendar", "ok", fmt.Sprintf(translate(lang, "flash.holiday_confirmed"), h.Name, h.Date))
+}
+
+func (u *UI) deleteHoliday(w http.ResponseWriter, r *http.Request) {
+	lang := language(r)
+	if err := parseForm(w, r); err != nil {
+		u.done(w, r, "/manage/calendar", "error", translate(lang, "login.bad_form"))
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err == nil {
+		err = u.Calendars.DeleteHoliday(r.Context(), actor(r), id)
+	} else {
+		err = booking.Errorf(booking.ENOTFOUND, "No such holiday.")
+	}
+	if err != nil {
+		u.failed(w, r, "/manage/calendar", err)
+		return
+	}
+	u.done(w, r, "/manage/calendar", "ok", translate(lang, "flash.holiday_removed"))
+}

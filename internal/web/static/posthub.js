@@ -1,0 +1,43 @@
+// posthub — a little vanilla JavaScript; every page works without it.
+(function () {
+  "use strict";
+
+  // Forms that undo something ask first: <form data-confirm="Release this hold?">.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      ev.preventDefault();
+    }
+  });
+
+  // The hold form names the zone of the chosen resource's site, since the times typed
+  // are that site's wall-clock.
+  function showZone(select) {
+    var target = document.getElementById(select.getAttribute("data-zone-target"));
+    if (!target) {
+      return;
+    }
+    var opt = select.options[select.selectedIndex];
+    target.textContent = opt && opt.getAttribute("data-zone") ? opt.getAttribute("data-zone") : "";
+  }
+  document.querySelectorAll("select[data-zone-target]").forEach(function (select) {
+    showZone(select);
+    select.addEventListener("change", function () { showZone(select); });
+  });
+
+  // Hold form: keep the end after the start when the start moves past it.
+  var start = document.getElementById("start_local");
+  var end = document.getElementById("end_local");
+  if (start && end) {
+    start.addEventListener("change", function () {
+      if (start.value && (!end.value || end.value <= start.value)) {
+        var d = new Date(start.value + ":00Z");
+        if (!isNaN(d)) {
+          d.setUTCHours(d.getUTCHours() + 4);
+          end.value = d.toISOString().slice(0, 16);
+        }
+      }
+    });
+  }
+})();
