@@ -50,6 +50,13 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 	cfg := &river.Config{
 		Logger:  opts.Logger,
 		Workers: workers,
+		// Without Deps the notification workers are not registered here, yet the
+		// client must still insert their jobs (the booking Sink), for another process
+		// to work.
+		SkipUnknownJobCheck: opts.Deps == nil,
+		// A job still running this long after JobTimeout (one minute) cancelled it
+		// belongs to a worker that died: retry it then, not after River's default hour.
+		RescueStuckJobsAfter: 5 * time.Minute,
 	}
 	if opts.MaxWorkers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{

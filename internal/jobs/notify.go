@@ -266,11 +266,14 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 	var failed error
 	for _, h := range hooks {
 		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
-		_, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
+		delivered, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
 			err := d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
 			d.Metrics.Delivery("webhook", err)
 			return err
 		})
+		if err == nil && !delivered {
+			continue // an earlier attempt delivered it: no news of the webhook's health
+		}
 		disabled, oerr := d.Store.WebhookOutcome(ctx, h.ID, err)
 		if oerr != nil {
 			return oerr

@@ -1,0 +1,102 @@
+package notify_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posthub/posthub/internal/notify"
+)
+
+func TestSignVerify(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_test"
+	now := time.Date(2027, 3, 10, 10, 0, 0, 0, time.UTC)
+	body := []byte(`{"event":"confirmed","event_id":"8d1c"}`)
+	sig := notify.Sign(secret, now, body)
+	if !regexp.MustCompile(`^t=` + strconv.FormatInt(now.Unix(), 10) + `,v1=[0-9a-f]{64}$`).MatchString(sig) {
+		t.Fatalf("signature header %q", sig)
+	}
+	if notify.Sign(secret, now, body) != sig {
+		t.Error("signing is not deterministic")
+	}
+	tamperedTS := strings.Replace(sig, "t="+strconv.FormatInt(now.Unix(), 10), "t="+strconv.FormatInt(now.Unix()+60, 10), 1)
+	cases := []struct {
+		name    string
+		secret  string
+		header  string
+		body    []byte
+		now     time.Time
+		wantErr string
+	}{
+		{"good", secret, sig, body, now, ""},
+		{"good, received later within tolerance", secret, sig, body, now.Add(4 * time.Minute), ""},
+		{"good, receiver's clock a little behind", secret, sig, body, now.Add(-4 * time.Minute), ""},
+		{"parts in another order", secret, strings.Join([]string{strings.Split(sig, ",")[1], strings.Split(sig, ",")[0]}, ","), body, now, ""},
+		{"tampered body", secret, sig, []byte(`{"event":"cancelled","event_id":"8d1c"}`), now, "mismatch"},
+		{"body with a byte more", secret, sig, append(append([]byte(nil), body...), ' '), now, "mismatch"},
+		{"wrong secret", "whsec_other", sig, body, now, "mismatch"},
+		{"replayed with another timestamp", secret, tamperedTS, body, now, "mismatch"},
+		{"expired", secret, sig, body, now.Add(5*time.Minute + time.Second), "tolerance"},
+		{"from the future", secret, sig, body, now.Add(-5*time.Minute - time.Second), "tolerance"},
+		{"empty header", secret, "", body, now, "malformed"},
+		{"no timestamp", secret, strings.Split(sig, ",")[1], body, now, "malformed"},
+		{"no signature", secret, strings.Split(sig, ",")[0], body, now, "malformed"},
+		{"bad timestamp", secret, "t=yesterday," + strings.Split(sig, ",")[1], body, now, "malformed"},
+		{"truncated signature", secret, sig[:len(sig)-2], body, now, "mismatch"},
+	}
+	for _, c := range cases {
+		err := notify.Verify(c.secret, c.header, c.body, c.now, 5*time.Minute)
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.wantErr)
+		}
+	}
+}
+
+func TestWebhookSenderSends(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_test"
+	sent := time.Date(2027, 3, 10, 10, 0, 0, 0, time.UTC)
+	body := []byte(`{"event":"confirmed"}`)
+	status := http.StatusNoContent
+	var got *http.Request
+	var gotBody []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		gotBody, _ = io.ReadAll(r.Body)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, strings.Repeat("x", 1<<17)) // a long answer is not read in full
+	}))
+	defer srv.Close()
+	s := notify.WebhookSender{Client: srv.Client(), Now: func() time.Time { return sent }}
+	if err := s.Send(context.Background(), srv.URL+"/hook", secret, "confirmed", "ev.hook", body); err != nil {
+		t.Fatal(err)
+	}
+	if got.Method != http.MethodPost || got.URL.Path != "/hook" || got.Header.Get("Content-Type") != "application/json" ||
+		got.Header.Get(notify.HeaderEvent) != "confirmed" || got.Header.Get(notify.HeaderDelivery) != "ev.hook" ||
+		string(gotBody) != string(body) {
+		t.Errorf("request %s %s %v %q", got.Method, got.URL, got.Header, gotBody)
+	}
+	if err := notify.Verify(secret, got.Header.Get(notify.HeaderSignature), gotBody, sent.Add(time.Second), time.Minute); err != nil {
+		t.Errorf("signature: %v", err)
+	}
+	for _, st := range []int{http.StatusMovedPermanently, http.StatusBadRequest, http.StatusGone, http.StatusInternalServerError} {
+		status = st
+		if err := s.Send(context.Background(), srv.URL, secret, "confirmed", "ev.hook", body); err == nil || !strings.Contains(err.Error(), strconv.Itoa(st)) {
+			t.Errorf("answer %d: error %v", st, err)
+		}
+	}
+	srv.Close()
+	if err := s.Send(context.Background(), srv.URL, secret, "confirmed", "ev.hook", body); err == nil {
+		t.Error("no error sending to a closed server")
+	}
+}
