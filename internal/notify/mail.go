@@ -38,7 +38,8 @@ type SMTPMailer struct {
 	Username string
 	Password string
 	From     string
-	// TLS is "none", "opportunistic" (default) or "required".
+	// TLS is "none", "opportunistic" (default), "required" (STARTTLS) or "implicit"
+	// (smtps://, TLS from the start).
 	TLS string
 }
 
@@ -49,6 +50,10 @@ func ParseSMTPURL(raw, from string) (*SMTPMailer, error) {
 		return nil, fmt.Errorf("SMTP URL: want smtp://[user:pass@]host:port")
 	}
 	m := &SMTPMailer{Host: u.Hostname(), Port: 587, From: from, TLS: u.Query().Get("tls")}
+	if u.Scheme == "smtps" {
+		// Implicit TLS from the first byte (port 465), not STARTTLS.
+		m.Port, m.TLS = 465, "implicit"
+	}
 	if p := u.Port(); p != "" {
 		if m.Port, err = strconv.Atoi(p); err != nil {
 			return nil, fmt.Errorf("SMTP URL: bad port")
@@ -61,7 +66,7 @@ func ParseSMTPURL(raw, from string) (*SMTPMailer, error) {
 	if m.TLS == "" {
 		m.TLS = "opportunistic"
 	}
-	if m.TLS != "none" && m.TLS != "opportunistic" && m.TLS != "required" {
+	if m.TLS != "none" && m.TLS != "opportunistic" && m.TLS != "required" && m.TLS != "implicit" {
 		return nil, fmt.Errorf("SMTP URL: tls must be none, opportunistic or required")
 	}
 	return m, nil
@@ -98,6 +103,9 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 		policy = mail.TLSMandatory
 	}
 	opts := []mail.Option{mail.WithPort(s.Port), mail.WithTLSPolicy(policy), mail.WithTimeout(20 * time.Second)}
+	if s.TLS == "implicit" {
+		opts = append(opts, mail.WithSSL())
+	}
 	if s.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.Username), mail.WithPassword(s.Password))
 	}

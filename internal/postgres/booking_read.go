@@ -166,7 +166,10 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 		return res, formatError(err)
 	}
 	for _, id := range expiring {
+		// Counted after the commit: a retried transaction must not count twice.
+		expired := false
 		err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+			expired = false
 			g, err := db.loadGroup(ctx, tx, booking.System, id)
 			if err != nil || g.Status != booking.StatusHold {
 				return err
@@ -179,12 +182,15 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 			if err := db.endHold(ctx, tx, g, booking.StatusExpired, booking.EventExpired, "hold lifetime passed", now, &ch); err != nil {
 				return err
 			}
-			res.Expired++
+			expired = true
 			_, err = db.finish(ctx, tx, booking.System, now, id, "booking.expired", &before, &ch)
 			return err
 		})
 		if err != nil {
 			return res, err
+		}
+		if expired {
+			res.Expired++
 		}
 	}
 
@@ -194,8 +200,15 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 		return res, formatError(err)
 	}
 	for _, cid := range due {
-		if err := db.inTxRetry(ctx, func(tx pgx.Tx) error { return db.settleDeadline(ctx, tx, cid, now, &res) }); err != nil {
+		settled := false
+		if err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+			settled = false
+			return db.settleDeadline(ctx, tx, cid, now, &settled)
+		}); err != nil {
 			return res, err
+		}
+		if settled {
+			res.ChallengesSettled++
 		}
 	}
 
@@ -233,7 +246,7 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 
 // settleDeadline ends a challenge at its deadline: the holds ahead that did not answer
 // are released, and the challenger is confirmed (or its approval requested).
-func (db *DB) settleDeadline(ctx context.Context, tx pgx.Tx, cid uuid.UUID, now time.Time, res *booking.DueResult) error {
+func (db *DB) settleDeadline(ctx context.Context, tx pgx.Tx, cid uuid.UUID, now time.Time, settled *bool) error {
 	var challenger uuid.UUID
 	var needsApproval bool
 	var status string
@@ -300,7 +313,7 @@ func (db *DB) settleDeadline(ctx context.Context, tx pgx.Tx, cid uuid.UUID, now 
 	if err := db.settleChallenges(ctx, tx, resources, now, &ch); err != nil {
 		return err
 	}
-	res.ChallengesSettled++
+	*settled = true
 	_, err = db.finish(ctx, tx, booking.System, now, challenger, "booking.challenge_settled", &before, &ch)
 	return err
 }
