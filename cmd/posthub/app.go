@@ -108,6 +108,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		Blocks:         a.db,
 		Idempotency:    a.db,
 		Calendars:      a.db,
+		Plans:          a.db,
 		Notifications:  a.db,
 		Utilisation:    a.db,
 		OpsJobs:        ops,

@@ -25,6 +25,8 @@ Usage:
   posthub user add [flags]   create a user (--email --name --role --org [--site] [--password-stdin])
   posthub token create|revoke [flags]
                              issue a user's API token (--email --name [--ttl]) or revoke one (--id)
+  posthub bench psplib --set DIR [--schedules N] [--seed S] [--limit K] [--workers W]
+                             measure the planner on a PSPLIB benchmark set
   posthub version            print the version
 
 Run 'posthub <command> -h' for a command's flags.
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runUser(ctx, rest, getenv, os.Stdin, stdout, stderr)
 	case "token":
 		err = runToken(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		err = runBench(ctx, rest, stdout, stderr)
 	case "version":
 		err = runVersion(stdout)
 	case "-h", "--help", "help":

@@ -42,6 +42,7 @@ type Server struct {
 	Bookings  booking.Bookings
 	Blocks    booking.Blocks
 	Calendars booking.Calendars
+	Plans     booking.Plans
 	// Notifications is the in-app feed and the organisations' webhooks.
 	Notifications booking.Notifications
 	// Utilisation is the capacity figures and job queue counts for operators.
@@ -150,6 +151,10 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("POST", "/api/v1/holidays", s.addHoliday)
 	rt.Handle("POST", "/api/v1/holidays/{id}/confirm", s.confirmHoliday)
 	rt.Handle("DELETE", "/api/v1/holidays/{id}", s.deleteHoliday)
+	rt.Handle("GET", "/api/v1/plan-templates", s.planTemplates)
+	rt.Handle("POST", "/api/v1/plans", s.proposePlan)
+	rt.Handle("GET", "/api/v1/plans/{id}", s.getPlan)
+	rt.Handle("POST", "/api/v1/plans/{id}/accept", s.acceptPlan)
 	rt.Handle("GET", "/api/v1/availability", s.availability)
 	rt.Handle("GET", "/api/v1/working-time", s.workingTime)
 	rt.Handle("GET", "/api/v1/utilisation", s.utilisation)

@@ -251,6 +251,21 @@ func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput
 	}
 	var out booking.Booking
 	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = db.bookTx(ctx, tx, a, in)
+		return err
+	})
+	return out, err
+}
+
+// bookTx places one booking inside tx (Book, and a plan's acceptance, which books
+// every stage in one transaction).
+func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking.BookingInput) (booking.Booking, error) {
+	var out booking.Booking
+	if err := in.Validate(); err != nil {
+		return out, err
+	}
+	err := func() error {
 		now := db.now()
 		var org uuid.UUID
 		if err := tx.QueryRow(ctx, `SELECT organisation_id FROM productions WHERE id = $1`, in.ProductionID).Scan(&org); err != nil ||
@@ -347,7 +362,7 @@ func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput
 		}
 		out.Warnings, err = db.provisionalWarnings(ctx, tx, siteID, in.Start, in.End)
 		return err
-	})
+	}()
 	return out, err
 }
 

@@ -1,0 +1,182 @@
+package booking
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// StageSpec is one stage of a post-production pipeline as a producer asks for it:
+// working hours, the resources it needs at once, and what it must follow.
+type StageSpec struct {
+	ID      string      `json:"id"`
+	Name    string      `json:"name"`
+	Hours   float64     `json:"hours"`
+	Demands []Demand    `json:"demands"`
+	After   []StageLink `json:"after,omitempty"`
+}
+
+// StageLink is a finish-to-start link with optional minimum and maximum lags in
+// working hours.
+type StageLink struct {
+	From        string  `json:"from"`
+	MinLagHours float64 `json:"min_lag_hours,omitempty"`
+	MaxLagHours float64 `json:"max_lag_hours,omitempty"`
+}
+
+// pipelineTemplate is a template as stored: durations scale with the runtime.
+type pipelineTemplate struct {
+	Name   string `json:"name"`
+	Stages []struct {
+		ID                    string      `json:"id"`
+		Name                  string      `json:"name"`
+		BaseHours             float64     `json:"base_hours"`
+		HoursPerRuntimeMinute float64     `json:"hours_per_runtime_minute"`
+		Demands               []Demand    `json:"demands"`
+		After                 []StageLink `json:"after"`
+	} `json:"stages"`
+}
+
+//go:embed pipelines.json
+var pipelinesJSON []byte
+
+var pipelines = func() map[string]pipelineTemplate {
+	var m map[string]pipelineTemplate
+	if err := json.Unmarshal(pipelinesJSON, &m); err != nil {
+		panic("booking: pipelines.json: " + err.Error())
+	}
+	return m
+}()
+
+// TemplateNames lists the pipeline templates.
+func TemplateNames() []string {
+	var out []string
+	for k := range pipelines {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TemplateStages expands a pipeline template for a runtime: each stage lasts its base
+// hours plus its hours per minute of runtime, rounded up to the half hour. Stages
+// named in skip (e.g. an offline edit already done) are left out, and links to them
+// dropped.
+func TemplateStages(name string, runtimeMinutes int, skip []string) ([]StageSpec, error) {
+	t, ok := pipelines[name]
+	if !ok {
+		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("template must be one of %v.", TemplateNames()), Details: map[string]any{"field": "template"}}
+	}
+	skipped := map[string]bool{}
+	for _, s := range skip {
+		skipped[s] = true
+	}
+	var out []StageSpec
+	for _, s := range t.Stages {
+		if skipped[s.ID] {
+			continue
+		}
+		h := math.Ceil((s.BaseHours+s.HoursPerRuntimeMinute*float64(runtimeMinutes))*2) / 2
+		spec := StageSpec{ID: s.ID, Name: s.Name, Hours: h, Demands: append([]Demand(nil), s.Demands...)}
+		for _, l := range s.After {
+			if !skipped[l.From] {
+				spec.After = append(spec.After, l)
+			}
+		}
+		out = append(out, spec)
+	}
+	return out, nil
+}
+
+// PlanRequest asks for a whole post-production plan for a production at a site.
+type PlanRequest struct {
+	ProductionID  uuid.UUID
+	SiteID        uuid.UUID
+	Template      string
+	Skip          []string
+	Stages        []StageSpec // instead of a template, or edited from one
+	EarliestStart time.Time
+	Deadline      time.Time // zero: none
+	// Preferences add capabilities to every demand of a kind, e.g. grading_suite: hdr.
+	Preferences map[string][]string
+	Seed        uint64
+}
+
+// PlannedStage is one stage of a proposed plan: when, where, on what.
+type PlannedStage struct {
+	ID         string           `json:"id"`
+	Name       string           `json:"name"`
+	Hours      float64          `json:"hours"`
+	Start      time.Time        `json:"start"`
+	End        time.Time        `json:"end"`
+	StartLocal string           `json:"start_local"`
+	EndLocal   string           `json:"end_local"`
+	Resources  []PlanResource   `json:"resources"`
+	CostMinor  int64            `json:"cost_minor"`
+	BookingID  *uuid.UUID       `json:"booking_id,omitempty"`
+	Demands    []Demand         `json:"demands"`
+	After      []StageLink      `json:"after,omitempty"`
+	Changed    *PlanStageChange `json:"changed,omitempty"`
+}
+
+// PlanStageChange says how a stage moved when a plan was made again.
+type PlanStageChange struct {
+	PreviousStart time.Time `json:"previous_start"`
+	PreviousEnd   time.Time `json:"previous_end"`
+	Resources     bool      `json:"resources_changed"`
+}
+
+// PlanResource is a resource a stage is planned on.
+type PlanResource struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+	Kind string    `json:"kind"`
+}
+
+// Plan is the planner's proposal: stages on concrete resources and intervals, the
+// quote at the resources' rates and the slack to the deadline.
+type Plan struct {
+	ID            uuid.UUID      `json:"id"`
+	ProductionID  uuid.UUID      `json:"production_id"`
+	SiteID        uuid.UUID      `json:"site_id"`
+	Status        string         `json:"status"` // proposed, accepted, superseded
+	Template      string         `json:"template,omitempty"`
+	TimeZone      string         `json:"time_zone"`
+	EarliestStart time.Time      `json:"earliest_start"`
+	Deadline      *time.Time     `json:"deadline,omitempty"`
+	Stages        []PlannedStage `json:"stages"`
+	Finish        time.Time      `json:"finish"`
+	FinishLocal   string         `json:"finish_local"`
+	// SlackHours is the working-time-agnostic wall-clock margin to the deadline;
+	// negative when the plan misses it, and MissesByHours then says by how much.
+	SlackHours    *float64   `json:"slack_hours,omitempty"`
+	MissesByHours float64    `json:"misses_by_hours,omitempty"`
+	Feasible      bool       `json:"feasible"`
+	Unmet         []string   `json:"unmet,omitempty"`
+	Currency      string     `json:"currency"`
+	QuoteMinor    int64      `json:"quote_minor"`
+	Schedules     int        `json:"schedules"`
+	ReplacesID    *uuid.UUID `json:"replaces_id,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	AcceptedAt    *time.Time `json:"accepted_at,omitempty"`
+}
+
+// Plans proposes and accepts post-production plans.
+type Plans interface {
+	// ProposePlan plans the request against current capacity and stores the proposal.
+	// Returns ENOTFOUND for a production the actor may not see, EINVALID for a bad
+	// request.
+	ProposePlan(ctx context.Context, a Actor, r PlanRequest) (Plan, error)
+	// FindPlan returns ENOTFOUND for a plan the actor may not see.
+	FindPlan(ctx context.Context, a Actor, id uuid.UUID) (Plan, error)
+	// AcceptPlan places a hold for every stage in one transaction. If capacity moved
+	// since the proposal, it plans again and returns ECONFLICT whose details carry the
+	// new proposal and what changed; nothing is booked then.
+	AcceptPlan(ctx context.Context, a Actor, id uuid.UUID) (Plan, []Booking, error)
+}

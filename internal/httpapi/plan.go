@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+type planRequest struct {
+	ProductionID  uuid.UUID           `json:"production_id"`
+	SiteID        uuid.UUID           `json:"site_id"`
+	Template      string              `json:"template"`
+	Skip          []string            `json:"skip"`
+	Stages        []booking.StageSpec `json:"stages"`
+	EarliestStart string              `json:"earliest_start"`
+	Deadline      string              `json:"deadline"`
+	Preferences   map[string][]string `json:"preferences"`
+	Seed          uint64              `json:"seed"`
+}
+
+func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	var req planRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	in := booking.PlanRequest{ProductionID: req.ProductionID, SiteID: req.SiteID, Template: req.Template, Skip: req.Skip,
+		Stages: req.Stages, Preferences: req.Preferences, Seed: req.Seed}
+	var err error
+	var t *time.Time
+	if t, err = parseTime("earliest_start", req.EarliestStart); err == nil && t != nil {
+		in.EarliestStart = t.UTC()
+	}
+	if err == nil {
+		if t, err = parseTime("deadline", req.Deadline); err == nil && t != nil {
+			in.Deadline = t.UTC()
+		}
+	}
+	if err == nil && (req.ProductionID == uuid.Nil || req.SiteID == uuid.Nil) {
+		err = &booking.Error{Code: booking.EINVALID, Message: "production_id and site_id are required.", Details: map[string]any{"field": "production_id"}}
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	p, err := s.Plans.ProposePlan(r.Context(), a, in)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/plans/"+p.ID.String())
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	p, err := s.Plans.FindPlan(r.Context(), a, id)
+	respond(w, r, s, p, err)
+}
+
+type acceptedPlan struct {
+	Plan     booking.Plan      `json:"plan"`
+	Bookings []booking.Booking `json:"bookings"`
+}
+
+func (s *Server) acceptPlan(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	p, holds, err := s.Plans.AcceptPlan(r.Context(), a, id)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, acceptedPlan{Plan: p, Bookings: holds})
+}
+
+type templateInfo struct {
+	Name   string              `json:"name"`
+	Stages []booking.StageSpec `json:"stages"`
+}
+
+// planTemplates lists the pipeline templates, expanded for a runtime (default 90
+// minutes), so a producer can start from one and edit its stages.
+func (s *Server) planTemplates(w http.ResponseWriter, r *http.Request) {
+	runtime := 90
+	if v := r.URL.Query().Get("runtime_minutes"); v != "" {
+		if n, err := parsePositiveInt(v, 1000); err == nil {
+			runtime = n
+		} else {
+			writeError(w, r, s.Logger, &booking.Error{Code: booking.EINVALID, Message: "runtime_minutes must be 1 to 1000.", Details: map[string]any{"parameter": "runtime_minutes"}})
+			return
+		}
+	}
+	var out []templateInfo
+	for _, n := range booking.TemplateNames() {
+		st, _ := booking.TemplateStages(n, runtime, nil)
+		out = append(out, templateInfo{Name: n, Stages: st})
+	}
+	writeJSON(w, http.StatusOK, list[templateInfo]{Items: out})
+}
+
+func parsePositiveInt(v string, max int) (int, error) {
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, booking.Errorf(booking.EINVALID, "not a number")
+		}
+		n = n*10 + int(c-'0')
+		if n > max {
+			return 0, booking.Errorf(booking.EINVALID, "too large")
+		}
+	}
+	if n < 1 {
+		return 0, booking.Errorf(booking.EINVALID, "too small")
+	}
+	return n, nil
+}

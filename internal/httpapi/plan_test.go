@@ -1,0 +1,226 @@
+package httpapi_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+)
+
+// checkPlan verifies a plan independently of the planner: every stage starts in the
+// site's working time and lasts its working hours, follows its predecessors, uses
+// resources of the demanded kinds, and no two stages share a resource at once.
+func checkPlan(t *testing.T, b *testBundle, p booking.Plan) {
+	t.Helper()
+	ctx := context.Background()
+	_, cal := siteCalendarFor(t, b, p.SiteID)
+	opts := calendar.Options{AvoidProvisional: true}
+	ends := map[string]time.Time{}
+	for _, s := range p.Stages {
+		ends[s.ID] = s.End
+	}
+	for i, s := range p.Stages {
+		if s.Start.Before(p.EarliestStart) {
+			t.Errorf("stage %s starts before the earliest start", s.ID)
+		}
+		working := cal.WorkingTime(calendar.Interval{Start: s.Start.Add(-time.Minute), End: s.Start.Add(time.Minute)}, opts)
+		if !working.Contains(s.Start) {
+			t.Errorf("stage %s starts outside working time at %s", s.ID, s.StartLocal)
+		}
+		if got := cal.WorkingHoursBetween(s.Start, s.End, opts); got != time.Duration(s.Hours*float64(time.Hour)) {
+			t.Errorf("stage %s spans %s of working time, want %vh", s.ID, got, s.Hours)
+		}
+		for _, l := range s.After {
+			if s.Start.Before(ends[l.From]) {
+				t.Errorf("stage %s starts before its predecessor %s ends", s.ID, l.From)
+			}
+		}
+		if len(s.Resources) != len(s.Demands) {
+			t.Errorf("stage %s: %d resources for %d demands", s.ID, len(s.Resources), len(s.Demands))
+		}
+		for j, r := range s.Resources {
+			if r.Kind != s.Demands[j].Kind {
+				t.Errorf("stage %s: %s is a %s, demand was %s", s.ID, r.Name, r.Kind, s.Demands[j].Kind)
+			}
+			var caps []string
+			if err := b.db.Pool.QueryRow(ctx, `SELECT capabilities FROM resources WHERE id = $1`, r.ID).Scan(&caps); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range s.Demands[j].Capabilities {
+				found := false
+				for _, x := range caps {
+					found = found || x == c
+				}
+				if !found {
+					t.Errorf("stage %s: %s lacks %s", s.ID, r.Name, c)
+				}
+			}
+		}
+		for _, o := range p.Stages[i+1:] {
+			if s.Start.Before(o.End) && o.Start.Before(s.End) {
+				for _, r := range s.Resources {
+					for _, q := range o.Resources {
+						if r.ID == q.ID {
+							t.Errorf("stages %s and %s overlap on %s", s.ID, o.ID, r.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func siteCalendarFor(t *testing.T, b *testBundle, site uuid.UUID) (booking.SiteCalendar, *calendar.Calendar) {
+	t.Helper()
+	sc, err := b.db.SiteCalendar(context.Background(), site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := calendar.MustLoadLocation(sc.TimeZone)
+	cal := &calendar.Calendar{Location: loc}
+	days := map[string]int{"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
+	clock := func(s string) calendar.Clock {
+		h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
+		return calendar.Clock{Hour: h, Minute: m}
+	}
+	for name, spans := range sc.Week {
+		for _, sp := range spans {
+			cal.Week[days[name]] = append(cal.Week[days[name]], calendar.Span{From: clock(sp.From), To: clock(sp.To)})
+		}
+	}
+	for _, o := range sc.Overrides {
+		from, _ := calendar.ParseDate(o.From)
+		to, _ := calendar.ParseDate(o.To)
+		ov := calendar.Override{From: from, To: to, Name: o.Name}
+		for name, spans := range o.Week {
+			for _, sp := range spans {
+				ov.Week[days[name]] = append(ov.Week[days[name]], calendar.Span{From: clock(sp.From), To: clock(sp.To)})
+			}
+		}
+		cal.Overrides = append(cal.Overrides, ov)
+	}
+	for _, h := range sc.Holidays {
+		d, _ := calendar.ParseDate(h.Date)
+		cal.Holidays = append(cal.Holidays, calendar.Holiday{Date: d, Name: h.Name, Provisional: h.Provisional})
+	}
+	return sc, cal
+}
+
+func TestPlanProposeAndAccept(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	site, _, _ := siteAndResources(t, b)
+	prods := decode[listOf[booking.Production]](t, b.do(t, "GET", "/api/v1/productions", b.tokens["producer"], nil), 200).Items
+	var feature booking.Production
+	for _, p := range prods {
+		if p.Format == "feature" {
+			feature = p
+		}
+	}
+	if feature.ID == uuid.Nil {
+		t.Fatal("no feature among the producer's productions")
+	}
+	// Picture locked on 1 March 2027; festival delivery on 30 April.
+	req := map[string]any{"production_id": feature.ID, "site_id": site, "template": "feature", "skip": []string{"offline_edit", "picture_lock"},
+		"earliest_start": "2027-03-01T09:00:00Z", "deadline": "2027-04-30T17:00:00Z",
+		"preferences": map[string][]string{"grading_suite": {"hdr"}, "colourist": {"lang:fr"}}, "seed": 1}
+	p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], req), 201)
+	if !p.Feasible || len(p.Stages) != 6 || p.Status != "proposed" || p.QuoteMinor <= 0 || p.Currency != "MAD" || p.SlackHours == nil || *p.SlackHours <= 0 {
+		t.Fatalf("plan: %+v", p)
+	}
+	checkPlan(t, b, p)
+	// The grade went to the HDR suite.
+	for _, s := range p.Stages {
+		if s.ID == "grade" && s.Resources[0].Kind != "grading_suite" {
+			t.Fatalf("grade on %+v", s.Resources)
+		}
+	}
+	// Another producer cannot see or accept it.
+	problem(t, b.do(t, "GET", "/api/v1/plans/"+p.ID.String(), b.tokens["producer_other"], nil), 404, booking.ENOTFOUND)
+	problem(t, b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer_other"], nil), 404, booking.ENOTFOUND)
+
+	type accepted struct {
+		Plan     booking.Plan      `json:"plan"`
+		Bookings []booking.Booking `json:"bookings"`
+	}
+	acc := decode[accepted](t, b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer"], nil), 200)
+	if acc.Plan.Status != "accepted" || len(acc.Bookings) != 6 {
+		t.Fatalf("accepted: %+v", acc.Plan)
+	}
+	for i, bk := range acc.Bookings {
+		if bk.Status != booking.StatusHold || !bk.Start.Equal(p.Stages[i].Start) || len(bk.Resources) != len(p.Stages[i].Resources) {
+			t.Fatalf("hold %d: %+v", i, bk)
+		}
+	}
+	problem(t, b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer"], nil), 409, booking.ECONFLICT)
+}
+
+func TestPlanAcceptReplansWhenCapacityMoved(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	site, _, _ := siteAndResources(t, b)
+	prods := decode[listOf[booking.Production]](t, b.do(t, "GET", "/api/v1/productions", b.tokens["producer"], nil), 200).Items
+	req := map[string]any{"production_id": prods[0].ID, "site_id": site, "template": "short",
+		"earliest_start": "2027-03-15T09:00:00Z", "seed": 3}
+	p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], req), 201)
+	if !p.Feasible {
+		t.Fatalf("plan: %+v", p)
+	}
+	// Meanwhile a manager confirms another production's session on the resource and
+	// time of the plan's first stage.
+	first := p.Stages[0]
+	others := decode[listOf[booking.Production]](t, b.do(t, "GET", "/api/v1/productions", b.tokens["producer_other"], nil), 200).Items
+	decode[booking.Booking](t, b.do(t, "POST", "/api/v1/bookings", b.tokens["manager"], map[string]any{
+		"production_id": others[0].ID, "resource_id": first.Resources[0].ID, "start": first.Start, "end": first.End, "status": "confirmed"}), 201)
+	var before int
+	_ = b.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM booking_groups`).Scan(&before)
+	res := b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer"], nil)
+	pr := problem(t, res, 409, booking.ECONFLICT)
+	replanned, ok := pr.Details["replanned"].(map[string]any)
+	if !ok || replanned["status"] != "proposed" || replanned["replaces_id"] != p.ID.String() {
+		t.Fatalf("409 without a new plan: %+v", pr.Details)
+	}
+	var after int
+	_ = b.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM booking_groups`).Scan(&after)
+	if after != before {
+		t.Fatalf("a refused acceptance booked %d holds", after-before)
+	}
+	again := decode[booking.Plan](t, b.do(t, "GET", "/api/v1/plans/"+replanned["id"].(string), b.tokens["producer"], nil), 200)
+	changed := 0
+	for _, s := range again.Stages {
+		if s.Changed != nil {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Fatalf("the new plan says nothing changed: %+v", again.Stages)
+	}
+	checkPlan(t, b, again)
+	old := decode[booking.Plan](t, b.do(t, "GET", "/api/v1/plans/"+p.ID.String(), b.tokens["producer"], nil), 200)
+	if old.Status != "superseded" {
+		t.Fatalf("old plan: %s", old.Status)
+	}
+	decode[map[string]any](t, b.do(t, "POST", "/api/v1/plans/"+again.ID.String()+"/accept", b.tokens["producer"], nil), 200)
+}
+
+func TestPlanInfeasibleDeadlineGivesBestPlanAndMiss(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	site, _, _ := siteAndResources(t, b)
+	prods := decode[listOf[booking.Production]](t, b.do(t, "GET", "/api/v1/productions", b.tokens["producer"], nil), 200).Items
+	p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], map[string]any{
+		"production_id": prods[0].ID, "site_id": site, "template": "feature", "skip": []string{"offline_edit"},
+		"earliest_start": "2027-03-15T09:00:00Z", "deadline": "2027-03-17T12:00:00Z", "seed": 2}), 201)
+	if !p.Feasible || p.MissesByHours <= 0 || p.SlackHours == nil || *p.SlackHours >= 0 {
+		t.Fatalf("an impossible deadline should give the best plan and the miss: %+v", p)
+	}
+	checkPlan(t, b, p)
+	problem(t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], map[string]any{
+		"production_id": prods[0].ID, "site_id": site, "template": "opera"}), 400, booking.EINVALID)
+	problem(t, b.do(t, "POST", "/api/v1/plans", b.tokens["operator"], map[string]any{
+		"production_id": prods[0].ID, "site_id": site, "template": "short"}), 403, booking.EFORBIDDEN)
+}

@@ -1,0 +1,55 @@
+// Package planner builds schedules for a post-production hub: it decides when
+// each stage of a film's finishing (grading, mixing, mastering, ...) runs and
+// on which resources, so that the project meets its deadline and finishes as
+// early as the suites, people and working calendar allow.
+//
+// The package is a pure engine. It knows nothing of the database: callers load
+// the stages, the resources and their existing occupancy, build a Problem and
+// call Solve. Keeping it pure lets the same code be measured on the standard
+// PSPLIB benchmark (see ReadSM and RCPSP.Problem) and tested without
+// PostgreSQL.
+//
+// # Model
+//
+// The model is the resource-constrained project scheduling problem (RCPSP)
+// generalised to named resources with kinds and capabilities, existing busy
+// time, a working calendar and finish-to-start links with minimum and
+// maximum lags in working time. A stage holds all its resources from Start to
+// End = Calendar.AddWorkingHours(Start, Duration), nights included. A PSPLIB
+// resource type of capacity c is simply c interchangeable unit resources of
+// one kind, so the classic problem is a special case solved by the same
+// engine.
+//
+// The objective is lexicographic: meet the deadline, then finish as early as
+// possible (both amount to the earliest finish, since lateness only grows
+// with it), then spread the load, which the engine does when it chooses among
+// equivalent resources for a fixed schedule.
+//
+// # Search
+//
+// Schedules are built by the serial schedule generation scheme (SSGS) from
+// activity lists. Every list is decoded and then justified by
+// forward-backward improvement (Valls et al.), and the lists evolve in a
+// steady-state genetic algorithm (after Hartmann) seeded by priority rules
+// with regret-based biased random sampling, using two-point and time-window
+// crossover and restarting around the best schedule when it stalls. Every
+// decode, forward or backward, counts as one schedule against the Budget.
+//
+// The SSGS runs on an integer time axis. Two resource models share it: pools
+// of identical units counted on a per-tick array, which is what PSPLIB and
+// other problems without a calendar or individual differences get, and
+// per-resource interval lists with bipartite matching of demands to
+// resources, which handles capabilities, individual bookings and calendars.
+//
+// # Measured quality
+//
+// With `posthub bench psplib --set DIR --schedules 5000` (seed 1, one core,
+// AMD EPYC, 2 vCPUs shared with other work), 5,000 schedules per instance:
+//
+//	J30  (480):  0.070 % above the optimum, 461 at the optimum, 12 ms/instance
+//	J60  (480): 11.11 % above the critical-path bound, 31 ms/instance
+//	J120 (600): 32.76 % above the critical-path bound, 121 ms/instance
+//
+// For comparison, published J120 figures at this budget run from about 43 %
+// (priority rules) to about 32 % (the best genetic algorithms).
+package planner

@@ -1,0 +1,362 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/planner"
+)
+
+var _ booking.Plans = (*DB)(nil)
+
+// Planning limits: how many stages one request may hold, how much search one plan
+// may spend, and how far ahead it looks for capacity.
+const (
+	maxPlanStages     = 40
+	planSchedules     = 5000
+	planWallTime      = 3 * time.Second
+	planHorizon       = 400 * 24 * time.Hour
+	planDeadlineSlack = 180 * 24 * time.Hour
+)
+
+// planRequest is a request as stored with its plan, so it can be planned again.
+type planRequest struct {
+	ProductionID  uuid.UUID           `json:"production_id"`
+	SiteID        uuid.UUID           `json:"site_id"`
+	Template      string              `json:"template,omitempty"`
+	Stages        []booking.StageSpec `json:"stages"`
+	EarliestStart time.Time           `json:"earliest_start"`
+	Deadline      time.Time           `json:"deadline"`
+	Seed          uint64              `json:"seed"`
+}
+
+// resolveStages turns a request into the stages to plan: the template expanded for the
+// production's runtime (or the producer's own stages), with the preferences added to
+// the matching demands.
+func resolveStages(r booking.PlanRequest, runtime int) ([]booking.StageSpec, error) {
+	stages := r.Stages
+	if len(stages) == 0 {
+		if r.Template == "" {
+			return nil, &booking.Error{Code: booking.EINVALID, Message: "Give a template or stages.", Details: map[string]any{"field": "template"}}
+		}
+		var err error
+		if stages, err = booking.TemplateStages(r.Template, runtime, r.Skip); err != nil {
+			return nil, err
+		}
+	}
+	if len(stages) > maxPlanStages {
+		return nil, &booking.Error{Code: booking.EINVALID, Message: fmt.Sprintf("A plan may have at most %d stages.", maxPlanStages), Details: map[string]any{"field": "stages"}}
+	}
+	out := make([]booking.StageSpec, len(stages))
+	for i, s := range stages {
+		if s.ID == "" || s.Hours <= 0 || s.Hours > 2000 || len(s.Demands) == 0 {
+			return nil, &booking.Error{Code: booking.EINVALID, Message: "Each stage needs an id, 0 to 2000 hours and at least one demand.",
+				Details: map[string]any{"field": "stages", "stage": s.ID}}
+		}
+		s.Demands = append([]booking.Demand(nil), s.Demands...)
+		for j, d := range s.Demands {
+			caps := append([]string(nil), d.Capabilities...)
+			for _, c := range r.Preferences[d.Kind] {
+				if !slices.Contains(caps, c) {
+					caps = append(caps, c)
+				}
+			}
+			s.Demands[j].Capabilities = caps
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+
+// ProposePlan plans a production's post-production against current capacity.
+func (db *DB) ProposePlan(ctx context.Context, a booking.Actor, r booking.PlanRequest) (booking.Plan, error) {
+	var org uuid.UUID
+	var runtime int
+	if err := db.Pool.QueryRow(ctx, `SELECT organisation_id, runtime_minutes FROM productions WHERE id = $1`, r.ProductionID).Scan(&org, &runtime); err != nil ||
+		(!a.SeesAllProductions() && org != a.OrganisationID) {
+		return booking.Plan{}, booking.Errorf(booking.ENOTFOUND, "No such production.")
+	}
+	stages, err := resolveStages(r, runtime)
+	if err != nil {
+		return booking.Plan{}, err
+	}
+	now := db.now()
+	if r.EarliestStart.IsZero() || r.EarliestStart.Before(now) {
+		r.EarliestStart = now
+	}
+	if !r.Deadline.IsZero() && !r.Deadline.After(r.EarliestStart) {
+		return booking.Plan{}, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "deadline must be after the earliest start.", Details: map[string]any{"field": "deadline"}}
+	}
+	req := planRequest{ProductionID: r.ProductionID, SiteID: r.SiteID, Template: r.Template, Stages: stages,
+		EarliestStart: r.EarliestStart.UTC(), Deadline: r.Deadline.UTC(), Seed: r.Seed}
+	p, err := db.plan(ctx, req)
+	if err != nil {
+		return p, err
+	}
+	return p, db.storePlan(ctx, a, req, &p, nil)
+}
+
+// plan runs the engine on a request against the site's calendar and occupancy.
+func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
+	sc, cal, err := db.siteCalendar(ctx, db.Pool, req.SiteID)
+	if err != nil {
+		return booking.Plan{}, err
+	}
+	var currency string
+	if err := db.Pool.QueryRow(ctx, `SELECT currency FROM sites WHERE id = $1`, req.SiteID).Scan(&currency); err != nil {
+		return booking.Plan{}, notFound(err, "site")
+	}
+	kinds := map[string]bool{}
+	for _, s := range req.Stages {
+		for _, d := range s.Demands {
+			kinds[d.Kind] = true
+		}
+	}
+	kindList := make([]string, 0, len(kinds))
+	for k := range kinds {
+		kindList = append(kindList, k)
+	}
+	type res struct {
+		ID       uuid.UUID
+		Name     string
+		Kind     string
+		Caps     []string
+		Rate     int64
+		RateUnit string
+	}
+	rows, _ := db.Pool.Query(ctx, `SELECT id, name, kind, capabilities, rate_minor, rate_unit FROM resources
+		WHERE site_id = $1 AND active AND kind = ANY($2) ORDER BY kind, name, id`, req.SiteID, kindList)
+	resources, err := pgx.CollectRows(rows, pgx.RowToStructByPos[res])
+	if err != nil {
+		return booking.Plan{}, formatError(err)
+	}
+	horizon := req.EarliestStart.Add(planHorizon)
+	if !req.Deadline.IsZero() && req.Deadline.Add(planDeadlineSlack).After(horizon) {
+		horizon = req.Deadline.Add(planDeadlineSlack)
+	}
+	ids := make([]uuid.UUID, len(resources))
+	for i, r := range resources {
+		ids[i] = r.ID
+	}
+	busy, err := db.busyIntervals(ctx, ids, req.EarliestStart, horizon, false, uuid.Nil)
+	if err != nil {
+		return booking.Plan{}, err
+	}
+	prob := planner.Problem{Calendar: cal, Release: req.EarliestStart, Deadline: req.Deadline,
+		Options: calendar.Options{AvoidProvisional: true}}
+	byID := map[string]res{}
+	for _, r := range resources {
+		rate := r.Rate
+		if r.RateUnit == "day" {
+			rate = r.Rate / 8 // a day rate covers an eight-hour working day
+		}
+		prob.Resources = append(prob.Resources, planner.Resource{ID: r.ID.String(), Kind: r.Kind, Capabilities: r.Caps,
+			RateMinor: rate, Busy: busy[r.ID]})
+		byID[r.ID.String()] = r
+	}
+	for _, s := range req.Stages {
+		st := planner.Stage{ID: s.ID, Name: s.Name, Duration: hours(s.Hours)}
+		for _, d := range s.Demands {
+			st.Demands = append(st.Demands, planner.Demand{Kind: d.Kind, Capabilities: d.Capabilities})
+		}
+		for _, l := range s.After {
+			st.Predecessors = append(st.Predecessors, planner.Link{From: l.From, MinLag: hours(l.MinLagHours), MaxLag: hours(l.MaxLagHours)})
+		}
+		prob.Stages = append(prob.Stages, st)
+	}
+	solved, err := planner.Solve(ctx, prob, planner.Options{Seed: req.Seed, Budget: planner.Budget{Schedules: planSchedules, WallTime: planWallTime}})
+	if err != nil {
+		if errors.Is(err, planner.ErrInvalidProblem) {
+			return booking.Plan{}, &booking.Error{Code: booking.EUNPROCESSABLE, Message: err.Error(), Details: map[string]any{"field": "stages"}}
+		}
+		return booking.Plan{}, err
+	}
+	out := booking.Plan{ProductionID: req.ProductionID, SiteID: req.SiteID, Status: "proposed", Template: req.Template,
+		TimeZone: sc.TimeZone, EarliestStart: req.EarliestStart, Feasible: solved.Feasible, Unmet: solved.Unmet,
+		Currency: currency, Schedules: solved.Schedules}
+	if !req.Deadline.IsZero() {
+		d := req.Deadline
+		out.Deadline = &d
+	}
+	for i, as := range solved.Assignments {
+		spec := req.Stages[i]
+		ps := booking.PlannedStage{ID: spec.ID, Name: spec.Name, Hours: spec.Hours, Start: as.Start.UTC(), End: as.End.UTC(),
+			StartLocal: localString(cal.Location, as.Start), EndLocal: localString(cal.Location, as.End),
+			Demands: spec.Demands, After: spec.After}
+		for _, rid := range as.ResourceIDs {
+			r := byID[rid]
+			ps.Resources = append(ps.Resources, booking.PlanResource{ID: r.ID, Name: r.Name, Kind: r.Kind})
+			rate := r.Rate
+			if r.RateUnit == "day" {
+				rate = r.Rate / 8
+			}
+			ps.CostMinor += int64(math.Round(float64(rate) * spec.Hours))
+		}
+		out.QuoteMinor += ps.CostMinor
+		out.Stages = append(out.Stages, ps)
+	}
+	if solved.Feasible {
+		out.Finish = solved.Finish.UTC()
+		out.FinishLocal = localString(cal.Location, solved.Finish)
+		if !req.Deadline.IsZero() {
+			slack := req.Deadline.Sub(solved.Finish).Hours()
+			out.SlackHours = &slack
+			out.MissesByHours = solved.Lateness.Hours()
+		}
+	}
+	return out, nil
+}
+
+// storePlan saves a proposal (superseding replaces, when given) and audits it.
+func (db *DB) storePlan(ctx context.Context, a booking.Actor, req planRequest, p *booking.Plan, replaces *uuid.UUID) error {
+	now := db.now()
+	p.CreatedAt = now
+	p.ReplacesID = replaces
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var creator *uuid.UUID
+		if a.UserID != uuid.Nil {
+			creator = &a.UserID
+		}
+		p.ID = uuid.New()
+		if _, err := tx.Exec(ctx, `INSERT INTO plans (id, production_id, site_id, status, request, plan, replaces_id, created_by, created_at)
+			VALUES ($1, $2, $3, 'proposed', $4, $5, $6, $7, $8)`, p.ID, p.ProductionID, p.SiteID, req, p, replaces, creator, now); err != nil {
+			return err
+		}
+		if replaces != nil {
+			if _, err := tx.Exec(ctx, `UPDATE plans SET status = 'superseded' WHERE id = $1 AND status = 'proposed'`, *replaces); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "plan.proposed", ObjectType: "plan", ObjectID: p.ID.String(),
+			After: map[string]any{"production_id": p.ProductionID, "feasible": p.Feasible, "finish": p.Finish, "quote_minor": p.QuoteMinor}})
+	})
+}
+
+// loadPlan reads a stored plan the actor may see.
+func (db *DB) loadPlan(ctx context.Context, q querier, a booking.Actor, id uuid.UUID) (booking.Plan, planRequest, error) {
+	var p booking.Plan
+	var req planRequest
+	var org uuid.UUID
+	var status string
+	var accepted *time.Time
+	err := q.QueryRow(ctx, `SELECT pl.plan, pl.request, pl.status, pl.accepted_at, pr.organisation_id
+		FROM plans pl JOIN productions pr ON pr.id = pl.production_id WHERE pl.id = $1`, id).Scan(&p, &req, &status, &accepted, &org)
+	if err == pgx.ErrNoRows || (err == nil && !a.SeesAllProductions() && org != a.OrganisationID) {
+		return p, req, booking.Errorf(booking.ENOTFOUND, "No such plan.")
+	}
+	if err != nil {
+		return p, req, formatError(err)
+	}
+	p.ID, p.Status, p.AcceptedAt = id, status, accepted
+	return p, req, nil
+}
+
+// FindPlan returns ENOTFOUND for a plan the actor may not see.
+func (db *DB) FindPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Plan, error) {
+	p, _, err := db.loadPlan(ctx, db.Pool, a, id)
+	return p, err
+}
+
+// AcceptPlan places a hold for every stage of a proposed plan, all or nothing. When
+// capacity has moved since the proposal, it plans again, stores the new proposal and
+// answers ECONFLICT with it and the stages that changed.
+func (db *DB) AcceptPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Plan, []booking.Booking, error) {
+	p, req, err := db.loadPlan(ctx, db.Pool, a, id)
+	if err != nil {
+		return p, nil, err
+	}
+	if p.Status != "proposed" {
+		return p, nil, &booking.Error{Code: booking.ECONFLICT, Message: "This plan is " + p.Status + "; only a proposed plan can be accepted.",
+			Details: map[string]any{"status": p.Status}}
+	}
+	if !p.Feasible {
+		return p, nil, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "This plan could not place every stage.", Details: map[string]any{"unmet": p.Unmet}}
+	}
+	var holds []booking.Booking
+	err = db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		holds = holds[:0]
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM plans WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
+			return err
+		}
+		if status != "proposed" {
+			return &booking.Error{Code: booking.ECONFLICT, Message: "This plan is " + status + "; only a proposed plan can be accepted.", Details: map[string]any{"status": status}}
+		}
+		for i, s := range p.Stages {
+			ids := make([]uuid.UUID, len(s.Resources))
+			for j, r := range s.Resources {
+				ids[j] = r.ID
+			}
+			b, err := db.bookTx(ctx, tx, a, booking.BookingInput{ProductionID: p.ProductionID, ResourceIDs: ids, Start: s.Start, End: s.End,
+				Status: booking.StatusHold, Note: "Plan " + id.String()[:8] + ": " + s.Name})
+			if err != nil {
+				return err
+			}
+			bid := b.ID
+			p.Stages[i].BookingID = &bid
+			holds = append(holds, b)
+		}
+		now := db.now()
+		p.Status, p.AcceptedAt = "accepted", &now
+		if _, err := tx.Exec(ctx, `UPDATE plans SET status = 'accepted', accepted_at = $2, plan = $3 WHERE id = $1`, id, now, p); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "plan.accepted", ObjectType: "plan", ObjectID: id.String(),
+			After: map[string]any{"bookings": len(holds)}})
+	})
+	if booking.ErrorCode(err) == booking.ECONFLICT {
+		// Capacity moved: plan again from the same request and say what changed.
+		var st string
+		if qerr := db.Pool.QueryRow(ctx, `SELECT status FROM plans WHERE id = $1`, id).Scan(&st); qerr == nil && st != "proposed" {
+			return p, nil, err
+		}
+		again, perr := db.plan(ctx, req)
+		if perr != nil {
+			return p, nil, perr
+		}
+		markChanges(p, &again)
+		if serr := db.storePlan(ctx, a, req, &again, &id); serr != nil {
+			return p, nil, serr
+		}
+		return p, nil, &booking.Error{Code: booking.ECONFLICT, Message: "Capacity changed since this plan was made; here is a new plan.",
+			Details: map[string]any{"replanned": again}}
+	}
+	if err != nil {
+		return p, nil, err
+	}
+	return p, holds, nil
+}
+
+// markChanges notes on each stage of the new plan how it differs from the old one.
+func markChanges(old booking.Plan, again *booking.Plan) {
+	prev := map[string]booking.PlannedStage{}
+	for _, s := range old.Stages {
+		prev[s.ID] = s
+	}
+	for i, s := range again.Stages {
+		o, ok := prev[s.ID]
+		if !ok {
+			continue
+		}
+		sameRes := len(o.Resources) == len(s.Resources)
+		for j := range s.Resources {
+			if sameRes && o.Resources[j].ID != s.Resources[j].ID {
+				sameRes = false
+			}
+		}
+		if !o.Start.Equal(s.Start) || !o.End.Equal(s.End) || !sameRes {
+			again.Stages[i].Changed = &booking.PlanStageChange{PreviousStart: o.Start, PreviousEnd: o.End, Resources: !sameRes}
+		}
+	}
+}
