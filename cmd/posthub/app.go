@@ -92,7 +92,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		return nil
 	}
 	ui := &web.UI{Auth: a.db, Catalogue: a.db, Bookings: a.db, Blocks: a.db, Calendars: a.db, Notifications: a.db,
-		Utilisation: a.db, Logger: a.log, Version: version.String()}
+		Utilisation: a.db, Plans: a.db, Logger: a.log, Version: version.String()}
 	ops, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(rc, nil), Logger: a.log, Prefix: "/ops/jobs"})
 	if err != nil {
 		return fmt.Errorf("job queue UI: %w", err)
@@ -109,8 +109,11 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		Idempotency:    a.db,
 		Calendars:      a.db,
 		Plans:          a.db,
+		Replans:        a.db,
 		Notifications:  a.db,
 		Utilisation:    a.db,
+		Coproduction:   a.db,
+		PublicURL:      a.cfg.BaseURL(),
 		OpsJobs:        ops,
 		Metrics:        a.metrics,
 		TrustedProxies: a.cfg.TrustedProxies,

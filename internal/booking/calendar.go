@@ -66,6 +66,9 @@ type AvailabilityQuery struct {
 	Limit        int
 	IgnoreHolds  bool // when false, first holds count as taken
 	ExcludeGroup uuid.UUID
+	// ProductionID, when set, names who would book: slots that would take capacity a
+	// ring-fence reserves for a programme the production is not in are left out.
+	ProductionID uuid.UUID
 }
 
 // Slot is one feasible answer: an interval and a concrete resource per demand.

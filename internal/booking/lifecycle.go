@@ -133,6 +133,9 @@ type Booking struct {
 	ChallengedBy []Challenge `json:"challenged_by,omitempty"`
 	StatusReason string      `json:"status_reason,omitempty"`
 	Note         string      `json:"note,omitempty"`
+	// Trainees is how many trainees sit in on the booking; their hours count as
+	// training hours in the treaty report. At most the rooms' trainee capacity.
+	Trainees int `json:"trainees"`
 	// TimeZone is the site's zone; StartLocal and EndLocal the site-local wall-clock
 	// with its offset, derived with the tz database release TZVersion.
 	TimeZone   string `json:"time_zone"`
@@ -181,7 +184,13 @@ type BookingInput struct {
 	StartLocal, EndLocal string
 	Status               Status // hold or confirmed (managers only)
 	Note                 string
+	// Trainees sit in on the booking: at most the sum of the trainee capacities of its
+	// rooms (category room; people and equipment seat none).
+	Trainees int
 }
+
+// MaxTrainees bounds the trainees of one booking whatever the rooms seat.
+const MaxTrainees = 100
 
 // MaxBookingDuration bounds one booking.
 const MaxBookingDuration = 366 * 24 * time.Hour
@@ -198,6 +207,8 @@ func (in BookingInput) Validate() error {
 		return invalidField("status", "must be hold or confirmed")
 	case len(in.Note) > 2000:
 		return invalidField("note", "must be at most 2000 characters")
+	case in.Trainees < 0 || in.Trainees > MaxTrainees:
+		return invalidField("trainees", "must be 0 to 100")
 	}
 	seen := map[uuid.UUID]bool{}
 	for _, id := range in.ResourceIDs {

@@ -180,3 +180,43 @@ type Plans interface {
 	// new proposal and what changed; nothing is booked then.
 	AcceptPlan(ctx context.Context, a Actor, id uuid.UUID) (Plan, []Booking, error)
 }
+
+// HoldMove is one hold a what-if re-plan would move.
+type HoldMove struct {
+	BookingID    uuid.UUID `json:"booking_id"`
+	ProductionID uuid.UUID `json:"production_id"`
+	Production   string    `json:"production"`
+	FromStart    time.Time `json:"from_start"`
+	FromEnd      time.Time `json:"from_end"`
+	ToStart      time.Time `json:"to_start"`
+	ToEnd        time.Time `json:"to_end"`
+	ToStartLocal string    `json:"to_start_local"`
+	ToEndLocal   string    `json:"to_end_local"`
+	Version      int       `json:"version"`
+}
+
+// Replan is a manager's what-if: the site's pending holds in a window repacked on
+// their own resources as early as capacity allows, applied only on approval.
+type Replan struct {
+	ID     uuid.UUID  `json:"id"`
+	SiteID uuid.UUID  `json:"site_id"`
+	Status string     `json:"status"` // proposed, applied, discarded
+	From   time.Time  `json:"from"`
+	To     time.Time  `json:"to"`
+	Holds  int        `json:"holds"`
+	Moves  []HoldMove `json:"moves"`
+	// HoursEarlier is the sum over the moved holds of how much earlier they end.
+	HoursEarlier float64    `json:"hours_earlier"`
+	CreatedAt    time.Time  `json:"created_at"`
+	AppliedAt    *time.Time `json:"applied_at,omitempty"`
+}
+
+// Replans are managers' what-if re-plans of pending holds.
+type Replans interface {
+	// ProposeReplan repacks the site's holds in [from, to) and stores the proposal;
+	// managers of the site and admins only.
+	ProposeReplan(ctx context.Context, a Actor, siteID uuid.UUID, from, to time.Time) (Replan, error)
+	// ApplyReplan moves every hold of a proposal in one transaction; ECONFLICT (and
+	// nothing moved) when a hold changed since.
+	ApplyReplan(ctx context.Context, a Actor, id uuid.UUID) (Replan, error)
+}

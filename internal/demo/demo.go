@@ -234,6 +234,10 @@ func Seed(ctx context.Context, tx pgx.Tx) (Users, error) {
 		}
 	}
 
+	if err := seedCoproduction(ctx, tx, siteIDs); err != nil {
+		return nil, err
+	}
+
 	// One hash serves every demo user: they share the documented demo password.
 	hash, err := auth.HashPassword(Password)
 	if err != nil {

@@ -21,6 +21,7 @@ type createBookingRequest struct {
 	EndLocal     string      `json:"end_local"`
 	Status       string      `json:"status"`
 	Note         string      `json:"note"`
+	Trainees     int         `json:"trainees"`
 }
 
 // requiredTime reads a required RFC 3339 time with an offset from a JSON field.
@@ -45,7 +46,8 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	in := booking.BookingInput{ProductionID: req.ProductionID, ResourceIDs: req.ResourceIDs, Status: booking.Status(req.Status), Note: req.Note}
+	in := booking.BookingInput{ProductionID: req.ProductionID, ResourceIDs: req.ResourceIDs, Status: booking.Status(req.Status), Note: req.Note,
+		Trainees: req.Trainees}
 	if req.ResourceID != nil {
 		in.ResourceIDs = append([]uuid.UUID{*req.ResourceID}, in.ResourceIDs...)
 	}

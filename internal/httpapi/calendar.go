@@ -212,6 +212,9 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request) {
 			err = &booking.Error{Code: booking.EINVALID, Message: "holds must be include or ignore.", Details: map[string]any{"parameter": "holds"}}
 		}
 	}
+	if v := qs.Get("production_id"); v != "" && err == nil {
+		q.ProductionID, err = parseID("production_id", v)
+	}
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

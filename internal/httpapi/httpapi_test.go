@@ -92,9 +92,9 @@ func setup(t *testing.T, opts *setupOpts) *testBundle {
 	}
 	b.revoked = tok
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ui := &web.UI{Auth: db, Catalogue: db, Bookings: db, Blocks: db, Calendars: db, Notifications: db, Utilisation: db, Logger: log, Version: "test"}
+	ui := &web.UI{Auth: db, Catalogue: db, Bookings: db, Blocks: db, Calendars: db, Notifications: db, Utilisation: db, Plans: db, Logger: log, Version: "test"}
 	api := &httpapi.Server{
-		Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Plans: db, Notifications: db, Utilisation: db, Ready: db.Ready, Logger: log,
+		Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Plans: db, Replans: db, Notifications: db, Utilisation: db, Coproduction: db, Ready: db.Ready, Logger: log,
 		Version: "test", TZVersion: "2026f", Limits: opts.limits, SecureCookies: opts.secure,
 		Mount: []func(*httpapi.Router){ui.Register},
 	}
@@ -232,7 +232,7 @@ func TestReadyzUnavailableUntilMigrated(t *testing.T) {
 func TestRoutePolicies(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	api := &httpapi.Server{Catalogue: b.db, Auth: b.db, Audit: b.db, Bookings: b.db, Blocks: b.db, Idempotency: b.db, Calendars: b.db, Plans: b.db, Notifications: b.db, Utilisation: b.db, Ready: b.db.Ready, Logger: slog.New(slog.DiscardHandler),
+	api := &httpapi.Server{Catalogue: b.db, Auth: b.db, Audit: b.db, Bookings: b.db, Blocks: b.db, Idempotency: b.db, Calendars: b.db, Plans: b.db, Replans: b.db, Notifications: b.db, Utilisation: b.db, Coproduction: b.db, Ready: b.db.Ready, Logger: slog.New(slog.DiscardHandler),
 		Mount: []func(*httpapi.Router){(&web.UI{Auth: b.db, Logger: slog.New(slog.DiscardHandler)}).Register}}
 	routes := httpapi.Routes(api.Handler())
 	if len(routes) < len(httpapi.Policies) {

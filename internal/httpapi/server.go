@@ -43,10 +43,17 @@ type Server struct {
 	Blocks    booking.Blocks
 	Calendars booking.Calendars
 	Plans     booking.Plans
+	Replans   booking.Replans
 	// Notifications is the in-app feed and the organisations' webhooks.
 	Notifications booking.Notifications
 	// Utilisation is the capacity figures and job queue counts for operators.
 	Utilisation booking.Utilisation
+	// Coproduction is rate cards and quotes, the treaty report, ring-fences and
+	// iCalendar feeds.
+	Coproduction booking.Coproduction
+	// PublicURL is where people reach the hub, for the feed URLs it hands out; empty
+	// takes the request's own host.
+	PublicURL string
 	// OpsJobs is River's own UI, mounted at /ops/jobs/ for operators and admins.
 	OpsJobs http.Handler
 	// Metrics records HTTP traffic and serves /metrics; nil records nothing.
@@ -155,6 +162,8 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("POST", "/api/v1/plans", s.proposePlan)
 	rt.Handle("GET", "/api/v1/plans/{id}", s.getPlan)
 	rt.Handle("POST", "/api/v1/plans/{id}/accept", s.acceptPlan)
+	rt.Handle("POST", "/api/v1/replans", s.proposeReplan)
+	rt.Handle("POST", "/api/v1/replans/{id}/apply", s.applyReplan)
 	rt.Handle("GET", "/api/v1/availability", s.availability)
 	rt.Handle("GET", "/api/v1/working-time", s.workingTime)
 	rt.Handle("GET", "/api/v1/utilisation", s.utilisation)
@@ -178,6 +187,24 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("GET", "/api/v1/blocks", s.listBlocks)
 	rt.Handle("POST", "/api/v1/blocks", s.createBlock)
 	rt.Handle("DELETE", "/api/v1/blocks/{id}", s.deleteBlock)
+	// Co-production: rate cards, exchange rates, quotes, the treaty report,
+	// ring-fences and iCalendar feeds.
+	rt.Handle("GET", "/api/v1/rate-cards", s.copro(s.listRateCards))
+	rt.Handle("POST", "/api/v1/rate-cards", s.copro(s.createRateCard))
+	rt.Handle("DELETE", "/api/v1/rate-cards/{id}", s.copro(s.deleteRateCard))
+	rt.Handle("GET", "/api/v1/exchange-rates", s.copro(s.listExchangeRates))
+	rt.Handle("POST", "/api/v1/exchange-rates", s.copro(s.createExchangeRate))
+	rt.Handle("GET", "/api/v1/quotes", s.copro(s.listQuotes))
+	rt.Handle("POST", "/api/v1/quotes", s.copro(s.createQuote))
+	rt.Handle("GET", "/api/v1/quotes/{id}", s.copro(s.getQuote))
+	rt.Handle("GET", "/api/v1/reports/treaty", s.copro(s.treatyReport))
+	rt.Handle("GET", "/api/v1/ring-fences", s.copro(s.listRingFences))
+	rt.Handle("POST", "/api/v1/ring-fences", s.copro(s.createRingFence))
+	rt.Handle("DELETE", "/api/v1/ring-fences/{id}", s.copro(s.deleteRingFence))
+	rt.Handle("GET", "/api/v1/ical-feeds", s.copro(s.listFeeds))
+	rt.Handle("POST", "/api/v1/ical-feeds", s.copro(s.createFeed))
+	rt.Handle("DELETE", "/api/v1/ical-feeds/{id}", s.copro(s.revokeFeed))
+	rt.Handle("GET", "/ical/{token}.ics", s.copro(s.icalFeed))
 	for _, m := range s.Mount {
 		m(rt)
 	}
@@ -374,7 +401,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("request_id", middleware.GetReqID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("route", route),
-			slog.String("path", r.URL.Path),
+			slog.String("path", redactPath(r.URL.Path)),
 			slog.Int("status", ww.Status()),
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Duration("duration", time.Since(start)),

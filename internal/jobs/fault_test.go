@@ -199,6 +199,13 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 		}
 		return true
 	})
+	// Every mail arriving is not every delivery recorded: the last job may have sent
+	// its mail and not yet committed. Stop the worker only once every delivery is
+	// recorded (or the wait runs out), so SIGTERM does not cut a job short and leave
+	// the last delivery to a retry after the test has looked.
+	waitFor(30*time.Second, func() bool {
+		return f.count(t, `SELECT count(*) FROM deliveries`) >= 2*len(expected)
+	})
 	if err := last.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,12 @@ func (db *DB) Availability(ctx context.Context, a booking.Actor, q booking.Avail
 	if err != nil {
 		return nil, err
 	}
+	// Ring-fences: for a production outside a fence's programme, slots that would take
+	// the reserved share (beyond the release horizon) are left out.
+	fences, err := db.availabilityFences(ctx, a, q, cal)
+	if err != nil {
+		return nil, err
+	}
 	opts := calendar.Options{AvoidProvisional: true}
 	working := cal.WorkingTime(calendar.Interval{Start: q.From, End: q.To}, opts)
 
@@ -181,6 +187,11 @@ func (db *DB) Availability(ctx context.Context, a booking.Actor, q booking.Avail
 			return false
 		}
 		if !assign(0) {
+			continue
+		}
+		if ok, err := fences.allow(ctx, db.Pool, t, end, q.Demands); err != nil {
+			return nil, err
+		} else if !ok {
 			continue
 		}
 		last = t

@@ -315,6 +315,12 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if err := checkFree(ctx, tx, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed); err != nil {
 			return err
 		}
+		if err := checkTrainees(ctx, tx, in.ResourceIDs, in.Trainees); err != nil {
+			return err
+		}
+		if err := db.checkRingFences(ctx, tx, now, in.ProductionID, siteID, in.ResourceIDs, in.Start, in.End, uuid.Nil); err != nil {
+			return err
+		}
 		g := &groupRow{ProductionID: in.ProductionID, SiteID: siteID, OrganisationID: org, Status: in.Status,
 			Start: in.Start, End: in.End, ResourceIDs: in.ResourceIDs, Version: 1}
 		var expires *time.Time
@@ -338,6 +344,9 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 			return err
 		}
 		if err := db.storeSiteLocalTimes(ctx, tx, g); err != nil {
+			return err
+		}
+		if err := storeTrainees(ctx, tx, g.ID, in.Trainees); err != nil {
 			return err
 		}
 		for _, r := range in.ResourceIDs {
@@ -459,6 +468,21 @@ func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, sta
 	}
 	var out booking.Booking
 	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = db.rescheduleTx(ctx, tx, a, id, start, end, opts)
+		return err
+	})
+	return out, err
+}
+
+// rescheduleTx moves a booking inside tx (Reschedule, and a what-if re-plan, which
+// moves many holds in one transaction).
+func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID, start, end time.Time, opts booking.ActOptions) (booking.Booking, error) {
+	var out booking.Booking
+	if err := booking.ValidInterval(start, end); err != nil {
+		return out, err
+	}
+	err := func() error {
 		now := db.now()
 		g, err := db.loadGroup(ctx, tx, a, id)
 		if err != nil {
@@ -480,6 +504,9 @@ func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, sta
 			return err
 		}
 		if err := checkFree(ctx, tx, g.ResourceIDs, start, end, g.ID, g.Status == booking.StatusConfirmed); err != nil {
+			return err
+		}
+		if err := db.checkRingFences(ctx, tx, now, g.ProductionID, g.SiteID, g.ResourceIDs, start, end, g.ID); err != nil {
 			return err
 		}
 		before, err := db.loadBooking(ctx, tx, g.ID)
@@ -525,7 +552,7 @@ func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, sta
 		}
 		out.Warnings, err = db.provisionalWarnings(ctx, tx, g.SiteID, start, end)
 		return err
-	})
+	}()
 	return out, err
 }
 

@@ -88,6 +88,25 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	for _, f := range []string{"hold_lifetime", "challenge_window", "min_notice", "reminder_offsets"} {
 		used["policy."+f] = "policy fields"
 	}
+	for _, w := range planStatusWords {
+		used[w[0]], used[w[1]] = "plan statuses", "plan statuses"
+	}
+	for _, l := range planLanguages {
+		used[l.Key] = "colourist languages"
+	}
+	// Every stage of every pipeline has a name in each language.
+	for _, name := range booking.TemplateNames() {
+		stages, err := booking.TemplateStages(name, 90, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range stages {
+			used["stage."+s.ID] = "pipeline " + name
+		}
+	}
+	for _, k := range []string{"plan.dur_day", "plan.dur_days", "plan.dur_hour", "plan.dur_hours"} {
+		used[k] = "durationWords"
+	}
 	for i := 0; i < 7; i++ {
 		used[fmt.Sprintf("day.%d", i)] = "weekdays"
 		used[fmt.Sprintf("dayname.%d", i)] = "weekdays"

@@ -27,17 +27,17 @@ func seedBookings(t *testing.T, a *app) (confirmed, first, second booking.Bookin
 }
 
 // rawKey matches a message key that leaked into a page untranslated.
-var rawKey = regexp.MustCompile(`\b(app|login|nav|role|status|error|day|dayname|month|table|kind|format|block|jobstate|home|productions|bookings|new|notifications|flash|queue|timeline|calendar|policy|ops)\.[a-z][a-z0-9_]*\b`)
+var rawKey = regexp.MustCompile(`\b(app|login|nav|role|status|error|day|dayname|month|table|kind|format|block|jobstate|home|productions|bookings|new|notifications|flash|queue|timeline|calendar|policy|ops|plan|stage)\.[a-z][a-z0-9_]*\b`)
 
 func TestPagesRenderForEveryRoleInBothLanguages(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, false)
 	seedBookings(t, a)
 	pages := map[string][]string{
-		"producer": {"/", "/productions", "/bookings", "/bookings?show=past", "/bookings/new", "/notifications"},
-		"manager":  {"/", "/productions", "/bookings", "/manage/queue", "/manage/timeline", "/manage/timeline?days=28&site=dakar", "/manage/calendar", "/manage/calendar?site=dakar", "/notifications"},
+		"producer": {"/", "/productions", "/bookings", "/bookings?show=past", "/bookings/new", "/plans/new", "/notifications"},
+		"manager":  {"/", "/productions", "/bookings", "/plans/new", "/manage/queue", "/manage/timeline", "/manage/timeline?days=28&site=dakar", "/manage/calendar", "/manage/calendar?site=dakar", "/notifications"},
 		"operator": {"/", "/productions", "/ops", "/ops?site=dakar", "/notifications"},
-		"admin":    {"/", "/bookings", "/bookings/new", "/manage/queue", "/manage/timeline", "/manage/calendar", "/ops"},
+		"admin":    {"/", "/bookings", "/bookings/new", "/plans/new", "/manage/queue", "/manage/timeline", "/manage/calendar", "/ops"},
 	}
 	for who, paths := range pages {
 		for _, lang := range []string{"en", "fr-FR,fr;q=0.9"} {

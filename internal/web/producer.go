@@ -284,6 +284,9 @@ func (u *UI) searchAvailability(r *http.Request, a booking.Actor, l *lookups, s 
 		return nil, &booking.Error{Code: booking.EINVALID, Message: "hours must be a number above 0 and at most 2000."}
 	}
 	q := booking.AvailabilityQuery{SiteID: site.ID, Hours: time.Duration(hours * float64(time.Hour)), Limit: 8}
+	// Naming the production lets the search leave out capacity ring-fenced for a
+	// programme it is not in.
+	q.ProductionID = uuidOrNil(form.Production)
 	q.From, q.To = dateWindow(from, to, loc)
 	if now := u.now(); q.From.Before(now) {
 		q.From = now.Truncate(time.Hour).Add(time.Hour)

@@ -398,3 +398,176 @@ func shareSVG(id, title, desc string, bars []shareBar) template.HTML {
 	}
 	return d.html()
 }
+
+// planBar is a stage of a plan on its row.
+type planBar struct {
+	ID, Label, Sub, Hours string
+	Start, End            time.Time
+	Changed               bool
+	PrevStart, PrevEnd    time.Time
+	Title                 string
+}
+
+// planMark is a moment drawn across a plan's rows: the deadline or the earliest start.
+type planMark struct {
+	At    time.Time
+	Label string
+	Kind  string // deadline, start
+}
+
+// colStage is a proposed stage; colDeadline the deadline.
+const (
+	colStage    = "#2d5f8b"
+	colDeadline = "#9b1c1c"
+)
+
+// planSVG draws a plan: one row per stage with its bar from start to end over the
+// site's local days (closed days and holidays greyed, the dates on the axis), a stage
+// changed by a re-plan outlined with its previous place dashed, and the deadline and
+// the earliest start as lines. Accepted stages are hatched like the holds they are.
+func planSVG(id, title, desc string, days []timelineDay, bars []planBar, marks []planMark, loc *time.Location, status, changedLabel string) template.HTML {
+	const labelW, headH, rowH, footH = 220.0, 36.0, 36.0, 22.0
+	n := max(len(days), 1)
+	dayW := math.Max(12, math.Min(140, math.Floor(860/float64(n))))
+	w := labelW + dayW*float64(n) + 2
+	bottom := headH + rowH*float64(len(bars))
+	h := bottom + footH
+	idx := map[calendar.Date]int{}
+	for i, d := range days {
+		idx[d.Date] = i
+	}
+	// xOf places an instant on the axis: each column is a local day, midnight to
+	// midnight; ok is false outside the days drawn.
+	xOf := func(t time.Time) (float64, bool) {
+		lt := t.In(loc)
+		d := calendar.DateOf(lt)
+		i, ok := idx[d]
+		if !ok {
+			if len(days) > 0 && d.Before(days[0].Date) {
+				return labelW, false
+			}
+			// Midnight after the last day is its end, still on the axis.
+			end := len(days) > 0 && t.Equal(days[len(days)-1].Date.AddDays(1).At(calendar.Clock{}, loc))
+			return labelW + dayW*float64(n), end
+		}
+		ds := d.At(calendar.Clock{}, loc)
+		de := d.AddDays(1).At(calendar.Clock{}, loc)
+		return labelW + dayW*(float64(i)+t.Sub(ds).Seconds()/de.Sub(ds).Seconds()), true
+	}
+	var d svgDoc
+	d.open(id, w, h, title, desc)
+	d.b.WriteString("<defs>")
+	d.hatch(id+"-hold", colHoldBg, colHoldLine)
+	d.hatch(id+"-prov", "#f4f1ec", colHoliday)
+	d.b.WriteString("</defs>")
+	// Days: closed ones and holidays greyed, Mondays ruled darker, dates above.
+	for i, day := range days {
+		x := labelW + dayW*float64(i)
+		fill := "#ffffff"
+		switch {
+		case day.Holiday != "" && !day.Provisional:
+			fill = colHoliday
+		case day.Holiday != "":
+			fill = "url(#" + id + "-prov)"
+		case day.Closed:
+			fill = colClosed
+		}
+		cls := "day"
+		if day.Closed || day.Holiday != "" {
+			cls += " closed"
+		}
+		d.f(`<g class="%s" data-date="%s"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">`, cls, day.Date, x, headH, dayW, bottom-headH, fill)
+		if day.Holiday != "" {
+			d.f(`<title>%s</title>`, esc(day.Holiday))
+		}
+		d.b.WriteString(`</rect>`)
+		if day.Month != "" {
+			d.text(x+2, 13, 11, colInk, "start", day.Month)
+		}
+		monday := day.Date.Weekday() == time.Monday
+		switch {
+		case dayW >= 34:
+			d.text(x+dayW/2, 30, 10, colMuted, "middle", truncate(day.Label, int(dayW/5.5)))
+		case (monday || i == 0) && x+40 <= w:
+			d.text(x+2, 30, 10, colMuted, "start", day.Label)
+		}
+		stroke := colGrid
+		if monday {
+			stroke = "#b9b0a2"
+		}
+		d.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/></g>`, x, 18.0, x, bottom, stroke)
+	}
+	d.f(`<line x1="0" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, headH, w, headH, colGrid)
+	// Rows.
+	fill, stroke, textFill := colStage, "#1f4466", "#ffffff"
+	switch status {
+	case "accepted":
+		fill, stroke, textFill = "url(#"+id+"-hold)", colHoldLine, colInk
+	case "superseded":
+		fill, stroke = colCompleted, colCompleted
+	}
+	for i, b := range bars {
+		y := headH + rowH*float64(i)
+		d.f(`<line x1="0" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, y+rowH, w, y+rowH, colGrid)
+		label := truncate(b.Label, 30)
+		if b.Changed {
+			label = truncate(b.Label, 20)
+		}
+		cls := "stage"
+		if b.Changed {
+			cls += " changed"
+		}
+		d.f(`<g class="%s" data-stage="%s">`, cls, esc(b.ID))
+		d.text(6, y+15, 12, colInk, "start", label)
+		d.text(6, y+29, 10, colMuted, "start", truncate(b.Sub, 38))
+		if b.Changed {
+			d.f(`<text x="%.1f" y="%.1f" font-size="10" font-weight="700" fill="%s" text-anchor="end" font-family="system-ui, sans-serif">%s</text>`,
+				labelW-6, y+15, colPending, esc(changedLabel))
+			px0, _ := xOf(b.PrevStart)
+			px1, _ := xOf(b.PrevEnd)
+			if px1 > px0 {
+				d.f(`<rect class="previous" x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3" fill="none" stroke="%s" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+					px0, y+7, px1-px0, rowH-14, colPending)
+			}
+		}
+		x0, _ := xOf(b.Start)
+		x1, _ := xOf(b.End)
+		wd := math.Max(x1-x0, 3)
+		sw, st := 1.5, stroke
+		if b.Changed {
+			sw, st = 3, colPending
+		}
+		d.f(`<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3" fill="%s" stroke="%s" stroke-width="%.1f"><title>%s</title></rect>`,
+			x0, y+7, wd, rowH-14, fill, st, sw, esc(b.Title))
+		if b.Hours != "" && wd >= 40 {
+			d.text(x0+wd/2, y+22, 10, textFill, "middle", b.Hours)
+		}
+		d.b.WriteString(`</g>`)
+	}
+	// The deadline and the earliest start.
+	for _, m := range marks {
+		x, ok := xOf(m.At)
+		colour, dash := colDeadline, ""
+		if m.Kind == "start" {
+			colour, dash = colMuted, ` stroke-dasharray="2 3"`
+		}
+		anchor, label := "middle", m.Label
+		switch {
+		case !ok && x > labelW:
+			x, anchor, label = w-4, "end", m.Label+" →"
+		case !ok:
+			continue
+		case x-labelW < 60:
+			anchor = "start"
+		case w-x < 60:
+			anchor = "end"
+		}
+		d.f(`<g class="mark mark-%s">`, esc(m.Kind))
+		if ok {
+			d.f(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>`, x, headH, x, bottom+4, colour, dash)
+		}
+		d.f(`<text x="%.1f" y="%.1f" font-size="10" font-weight="600" fill="%s" text-anchor="%s" font-family="system-ui, sans-serif">%s</text></g>`,
+			x, h-6, colour, anchor, esc(label))
+	}
+	return d.html()
+}

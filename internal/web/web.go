@@ -48,6 +48,7 @@ type UI struct {
 	Calendars     booking.Calendars
 	Notifications booking.Notifications
 	Utilisation   booking.Utilisation
+	Plans         booking.Plans
 	Logger        *slog.Logger
 	Version       string
 	// Now is the clock; nil means time.Now.
@@ -59,7 +60,7 @@ type UI struct {
 
 // pages lists the page templates; each is parsed with layout.html.
 var pages = []string{"login.html", "home.html", "productions.html", "bookings.html", "booking_new.html",
-	"notifications.html", "queue.html", "timeline.html", "calendar.html", "ops.html"}
+	"notifications.html", "queue.html", "timeline.html", "calendar.html", "ops.html", "plan_new.html", "plan.html"}
 
 // Register mounts the pages on r.
 func (u *UI) Register(r *httpapi.Router) {
@@ -81,6 +82,10 @@ func (u *UI) Register(r *httpapi.Router) {
 		r.Handle("POST", "/bookings/{id}/"+string(act), u.actOnBooking(act))
 	}
 	r.Handle("POST", "/bookings/{id}/reschedule", u.reschedule)
+	r.Handle("GET", "/plans/new", u.newPlan)
+	r.Handle("POST", "/plans", u.createPlan)
+	r.Handle("GET", "/plans/{id}", u.showPlan)
+	r.Handle("POST", "/plans/{id}/accept", u.acceptPlan)
 	r.Handle("GET", "/notifications", u.notifications)
 	r.Handle("POST", "/notifications/read", u.markRead)
 
@@ -91,6 +96,9 @@ func (u *UI) Register(r *httpapi.Router) {
 	r.Handle("POST", "/manage/sites/{id}/policy", u.updatePolicy)
 	r.Handle("POST", "/manage/holidays/{id}/confirm", u.confirmHoliday)
 	r.Handle("POST", "/manage/holidays/{id}/delete", u.deleteHoliday)
+
+	// Quotes and the treaty report.
+	u.registerCoproduction(r)
 
 	// Operators.
 	r.Handle("GET", "/ops", u.ops)
@@ -123,6 +131,9 @@ func (u *UI) defaults() {
 	}
 	if u.Utilisation == nil {
 		u.Utilisation = s.Utilisation
+	}
+	if u.Plans == nil {
+		u.Plans = s.Plans
 	}
 	if u.Logger == nil {
 		u.Logger = s.Logger
@@ -206,7 +217,10 @@ type page struct {
 	Email     string
 	RoleLabel string
 	Nav       []navItem
-	Flash     *flash
+	// Planner is the "Request a plan" link (layout.html's nav_planner block), for
+	// those who may plan.
+	Planner *navItem
+	Flash   *flash
 	// LangURL is this page in the other language.
 	LangURL string
 	// Back is this page's own address, for forms to come back to.
@@ -224,6 +238,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status 
 		p.Actor = &a
 		p.RoleLabel = translate(p.Lang, "role."+string(a.Role))
 		p.Nav = u.nav(r, a, p.Lang)
+		p.Planner = u.plannerNav(r, a, p.Lang)
 	}
 	p.LangURL = langURL(r, p.Lang)
 	p.Back = r.URL.RequestURI()
@@ -278,12 +293,13 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 	add("/productions", "nav.productions", ad, ma, op, pr)
 	add("/bookings", "nav.bookings", ad, ma, pr)
 	add("/bookings/new", "nav.new_booking", ad, ma, pr)
-	// The planner's "request a plan" page gets its link here, for producers, when it
-	// lands (see the nav_planner block in layout.html).
+	// The planner's "Request a plan" link is plannerNav's, drawn by the nav_planner
+	// block in layout.html.
 	add("/manage/queue", "nav.queue", ad, ma)
 	add("/manage/timeline", "nav.timeline", ad, ma)
 	add("/manage/calendar", "nav.calendar", ad, ma)
 	add("/ops", "nav.ops", ad, op)
+	add("/reports/treaty", "nav.treaty", ad, ma, op)
 	add("/ops/jobs/", "nav.jobs", ad, op)
 	add("/notifications", "nav.notifications", ad, ma, op, pr)
 	if u.Notifications != nil {
@@ -292,6 +308,16 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 		}
 	}
 	return items
+}
+
+// plannerNav is the "Request a plan" link, for producers and the managers and admins
+// who act for them; nil for others or without a planner.
+func (u *UI) plannerNav(r *http.Request, a booking.Actor, lang string) *navItem {
+	if u.Plans == nil || (a.Role != booking.RoleProducer && a.Role != booking.RoleManager && a.Role != booking.RoleAdmin) {
+		return nil
+	}
+	return &navItem{Href: "/plans/new", Label: translate(lang, "nav.request_plan"),
+		Current: r.URL.Path == "/plans/new" || strings.HasPrefix(r.URL.Path, "/plans/")}
 }
 
 // setFlash leaves a message for the next page.

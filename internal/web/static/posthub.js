@@ -40,4 +40,24 @@
       }
     });
   }
+
+  // Plan form: the pipeline follows the chosen production's format until a person
+  // picks one by hand.
+  var production = document.getElementById("plan-production");
+  var pipeline = document.getElementById("plan-template");
+  if (production && pipeline) {
+    var picked = false;
+    pipeline.addEventListener("change", function () { picked = true; });
+    production.addEventListener("change", function () {
+      var opt = production.options[production.selectedIndex];
+      var format = opt && opt.getAttribute("data-format");
+      if (!picked && format) {
+        for (var i = 0; i < pipeline.options.length; i++) {
+          if (pipeline.options[i].value === format) {
+            pipeline.value = format;
+          }
+        }
+      }
+    });
+  }
 })();

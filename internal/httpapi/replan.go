@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+type replanRequest struct {
+	SiteID uuid.UUID `json:"site_id"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+}
+
+// proposeReplan serves a manager's what-if: the site's pending holds in a window
+// repacked as early as capacity allows. Nothing moves until it is applied.
+func (s *Server) proposeReplan(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	var req replanRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	from, err := requiredTime("from", req.From)
+	if err == nil {
+		var to = from
+		if to, err = requiredTime("to", req.To); err == nil {
+			var rp booking.Replan
+			if rp, err = s.Replans.ProposeReplan(r.Context(), a, req.SiteID, from, to); err == nil {
+				writeJSON(w, http.StatusCreated, rp)
+				return
+			}
+		}
+	}
+	writeError(w, r, s.Logger, err)
+}
+
+func (s *Server) applyReplan(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	rp, err := s.Replans.ApplyReplan(r.Context(), a, id)
+	respond(w, r, s, rp, err)
+}

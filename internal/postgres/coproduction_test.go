@@ -1,0 +1,394 @@
+package postgres_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+)
+
+// resourceNamed finds a demo resource by name.
+func (f *fixture) resourceNamed(t *testing.T, name string) uuid.UUID {
+	t.Helper()
+	var id uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM resources WHERE name = $1`, name).Scan(&id); err != nil {
+		t.Fatalf("resource %q: %v", name, err)
+	}
+	return id
+}
+
+// productionTitled finds a demo production by title.
+func (f *fixture) productionTitled(t *testing.T, title string) uuid.UUID {
+	t.Helper()
+	var id uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM productions WHERE title = $1`, title).Scan(&id); err != nil {
+		t.Fatalf("production %q: %v", title, err)
+	}
+	return id
+}
+
+func (f *fixture) book(t *testing.T, who string, prod uuid.UUID, resources []uuid.UUID, start, end time.Time, status booking.Status, trainees int) booking.Booking {
+	t.Helper()
+	b, err := f.db.Book(f.ctx, f.actors[who], booking.BookingInput{ProductionID: prod, ResourceIDs: resources, Start: start, End: end,
+		Status: status, Trainees: trainees})
+	if err != nil {
+		t.Fatalf("booking for %s: %v", who, err)
+	}
+	return b
+}
+
+func conversions(q booking.Quote) map[string]int64 {
+	out := map[string]int64{}
+	for _, c := range q.Conversions {
+		out[c.Currency] = c.TotalMinor
+	}
+	return out
+}
+
+func TestQuoteBookingLocksRates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	gs1 := f.resourceNamed(t, "Grading Suite 1 — Zellige")
+	yasmine := f.resourceNamed(t, "Yasmine El Alami")
+	souffle := f.productionTitled(t, "Le Souffle du Baobab")
+	// 7 h 30 in Casablanca (UTC+00 in 2027): the suite's own card, 1 650.00 MAD/h, and
+	// the colourists' card, 700.00 MAD/h.
+	b := f.book(t, "producer", souffle, []uuid.UUID{gs1, yasmine}, f.at(10, 9), f.at(10, 9).Add(7*time.Hour+30*time.Minute), booking.StatusHold, 0)
+	q, err := f.db.QuoteBooking(f.ctx, f.actors["producer"], b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.ID == uuid.Nil || q.BookingID == nil || *q.BookingID != b.ID || q.ProductionTitle != "Le Souffle du Baobab" || q.Currency != "MAD" {
+		t.Fatalf("quote %+v", q)
+	}
+	amounts := map[uuid.UUID]int64{}
+	for _, l := range q.Lines {
+		amounts[l.ResourceID] = l.AmountMinor
+	}
+	if amounts[gs1] != 1237500 || amounts[yasmine] != 525000 || q.TotalMinor != 1762500 || q.Total != "17625.00" {
+		t.Fatalf("lines %v total %d", amounts, q.TotalMinor)
+	}
+	// At the demo rates (1 EUR = 10.85 MAD = 655.957 XOF): 1 624.4240 EUR → 1 624.42;
+	// 1 065 552.27 XOF → 1 065 552 (whole francs).
+	if c := conversions(q); c["EUR"] != 162442 || c["XOF"] != 1065552 {
+		t.Fatalf("conversions %v", c)
+	}
+
+	// The dirham moves; the quote made before does not.
+	if _, err := f.db.CreateExchangeRate(f.ctx, f.actors["producer"], booking.ExchangeRateInput{Base: "EUR", Quote: "MAD", Rate: "11"}); booking.ErrorCode(err) != booking.EFORBIDDEN {
+		t.Fatalf("a producer entered a rate: %v", err)
+	}
+	if _, err := f.db.CreateExchangeRate(f.ctx, f.actors["manager"], booking.ExchangeRateInput{Base: "EUR", Quote: "MAD", Rate: "11"}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.db.FindQuote(f.ctx, f.actors["producer"], q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := conversions(again); c["EUR"] != 162442 || c["XOF"] != 1065552 || again.TotalMinor != 1762500 || !again.RatesAt.Equal(q.RatesAt) {
+		t.Fatalf("a stored quote changed with the rates: %v", c)
+	}
+	newer, err := f.db.QuoteBooking(f.ctx, f.actors["manager"], b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := conversions(newer); c["EUR"] != 160227 || c["XOF"] != 1051022 {
+		t.Fatalf("a new quote at the new rate: %v", c)
+	}
+	// The stored quote is locked even against the application's own role.
+	if _, err := f.db.Pool.Exec(f.ctx, `UPDATE quotes SET total_minor = 1 WHERE id = $1`, q.ID); err == nil {
+		t.Fatal("a quote was updated")
+	}
+	// Another company sees neither the quote nor the booking to quote.
+	if _, err := f.db.FindQuote(f.ctx, f.actors["producer_other"], q.ID); booking.ErrorCode(err) != booking.ENOTFOUND {
+		t.Fatalf("another producer reads the quote: %v", err)
+	}
+	if _, err := f.db.QuoteBooking(f.ctx, f.actors["producer_other"], b.ID); booking.ErrorCode(err) != booking.ENOTFOUND {
+		t.Fatalf("another producer quotes the booking: %v", err)
+	}
+	mine, err := f.db.ListQuotes(f.ctx, f.actors["producer"], &b.ID)
+	if err != nil || len(mine) != 2 || mine[0].ID != newer.ID {
+		t.Fatalf("quotes of the booking: %v %d", err, len(mine))
+	}
+	theirs, err := f.db.ListQuotes(f.ctx, f.actors["producer_other"], nil)
+	if err != nil || len(theirs) != 0 {
+		t.Fatalf("another producer lists %d quotes (%v)", len(theirs), err)
+	}
+	// A released booking is no longer quoted.
+	f.act(t, "producer", b.ID, booking.ActionRelease)
+	if _, err := f.db.QuoteBooking(f.ctx, f.actors["producer"], b.ID); booking.ErrorCode(err) != booking.ECONFLICT {
+		t.Fatalf("quoting a released booking: %v", err)
+	}
+}
+
+func TestQuoteInXOFAtDakar(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	salle := f.resourceNamed(t, "Salle de montage 1")
+	mariama := f.resourceNamed(t, "Mariama Sène")
+	souffle := f.productionTitled(t, "Le Souffle du Baobab")
+	// An hour and two seconds at 22 500 F/h is 22 512.5 F: no minor unit, half away from
+	// zero, 22 513 F; the editor's day card adds 95 000 F.
+	start := f.at(10, 9)
+	b := f.book(t, "producer", souffle, []uuid.UUID{salle, mariama}, start, start.Add(time.Hour+2*time.Second), booking.StatusHold, 0)
+	q, err := f.db.QuoteBooking(f.ctx, f.actors["producer"], b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Currency != "XOF" || q.TotalMinor != 117513 || q.Total != "117513" {
+		t.Fatalf("quote %s %d %q", q.Currency, q.TotalMinor, q.Total)
+	}
+	for _, l := range q.Lines {
+		switch l.ResourceID {
+		case salle:
+			if l.AmountMinor != 22513 || l.Unit != booking.UnitHour || l.RateSource != "kind_card" {
+				t.Errorf("suite line %+v", l)
+			}
+		case mariama:
+			if l.AmountMinor != 95000 || l.Unit != booking.UnitDay || l.Days != 1 {
+				t.Errorf("editor line %+v", l)
+			}
+		}
+	}
+	// 117 513 F at 1 EUR = 655.957 F is 179.148… EUR: 179.15.
+	if c := conversions(q); c["XOF"] != 117513 || c["EUR"] != 17915 {
+		t.Fatalf("conversions %v", c)
+	}
+}
+
+func TestTraineesUpToTheRoomsSeats(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	gs1 := f.resourceNamed(t, "Grading Suite 1 — Zellige") // 3 seats
+	mixA := f.resourceNamed(t, "Mix Stage A")              // 4 seats
+	yasmine := f.resourceNamed(t, "Yasmine El Alami")      // a person: none
+	souffle := f.productionTitled(t, "Le Souffle du Baobab")
+	_, err := f.db.Book(f.ctx, f.actors["producer"], booking.BookingInput{ProductionID: souffle, ResourceIDs: []uuid.UUID{gs1, yasmine},
+		Start: f.at(10, 9), End: f.at(10, 13), Status: booking.StatusHold, Trainees: 4})
+	if de := wantCode(t, err, booking.EUNPROCESSABLE); de.Details["field"] != "trainees" || de.Details["trainee_capacity"] != 3 {
+		t.Fatalf("details %v", de.Details)
+	}
+	b := f.book(t, "producer", souffle, []uuid.UUID{gs1, yasmine}, f.at(10, 9), f.at(10, 13), booking.StatusHold, 3)
+	if b.Trainees != 3 || f.get(t, b.ID).Trainees != 3 {
+		t.Fatalf("trainees %d", b.Trainees)
+	}
+	// Two rooms seat the sum of their seats.
+	two := f.book(t, "producer", souffle, []uuid.UUID{gs1, mixA}, f.at(11, 9), f.at(11, 13), booking.StatusHold, 7)
+	if two.Trainees != 7 {
+		t.Fatalf("trainees %d", two.Trainees)
+	}
+	if _, err := f.db.Book(f.ctx, f.actors["producer"], booking.BookingInput{ProductionID: souffle, ResourceIDs: []uuid.UUID{yasmine},
+		Start: f.at(12, 9), End: f.at(12, 13), Status: booking.StatusHold, Trainees: 1}); booking.ErrorCode(err) != booking.EUNPROCESSABLE {
+		t.Fatalf("a person alone seats no trainee: %v", err)
+	}
+}
+
+func TestTreatyReport(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	res := func(n string) []uuid.UUID { return []uuid.UUID{f.resourceNamed(t, n)} }
+	souffle := f.productionTitled(t, "Le Souffle du Baobab")       // SN 60, MA 40
+	pirogues := f.productionTitled(t, "Les Pirogues de Guet Ndar") // SN 50, MA 30, FR 20; emerging
+	layali := f.productionTitled(t, "Layali Derb Sultan")          // MA 70, FR 30
+	xaritu := f.productionTitled(t, "Xaritu Ndox")
+	day := func(d, h int) time.Time { return time.Date(2027, 4, d, h, 0, 0, 0, time.UTC) }
+	// 4 h on a suite (1 400.00/h) and a colourist (700.00/h), two trainees.
+	f.book(t, "manager", souffle, append(res("Grading Suite 2 — Anfa"), res("Yasmine El Alami")...), day(5, 9), day(5, 13), booking.StatusConfirmed, 2)
+	// 10 h on a suite, an emerging filmmakers' co-production.
+	f.book(t, "manager", pirogues, res("Grading Suite 3 — Oasis"), day(6, 9), day(6, 19), booking.StatusConfirmed, 0)
+	// 2 h on a mix stage (1 500.00/h), four trainees.
+	f.book(t, "manager", layali, res("Mix Stage A"), day(7, 10), day(7, 12), booking.StatusConfirmed, 4)
+	// 6 h across the end of the quarter: 4 h inside it count.
+	f.book(t, "manager", layali, res("Mix Stage B"), time.Date(2027, 6, 30, 20, 0, 0, 0, time.UTC), time.Date(2027, 7, 1, 2, 0, 0, 0, time.UTC), booking.StatusConfirmed, 0)
+	// Neither a hold nor a booking after the period counts.
+	f.book(t, "producer", xaritu, res("Grading Suite 1 — Zellige"), day(8, 9), day(8, 17), booking.StatusHold, 0)
+	f.book(t, "manager", souffle, res("Grading Suite 1 — Zellige"), time.Date(2027, 7, 2, 9, 0, 0, 0, time.UTC), time.Date(2027, 7, 2, 17, 0, 0, 0, time.UTC), booking.StatusConfirmed, 0)
+
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	q := booking.TreatyQuery{SiteID: site, From: day(1, 0), To: time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := f.db.TreatyReport(f.ctx, f.actors["producer"], q); booking.ErrorCode(err) != booking.EFORBIDDEN {
+		t.Fatalf("a producer read the treaty report: %v", err)
+	}
+	rep, err := f.db.TreatyReport(f.ctx, f.actors["operator"], q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := rep.Totals
+	if tot.Bookings != 4 || tot.Productions != 3 || tot.SessionHours != 20 || tot.ResourceHours != 24 || tot.ValueMinor != 3140000 ||
+		tot.EmergingSessionHours != 10 || tot.EmergingValueMinor != 1400000 || tot.TrainingSessionHours != 6 || tot.TraineeHours != 16 {
+		t.Fatalf("totals %+v", tot)
+	}
+	if rep.EmergingHoursShare != 0.5 {
+		t.Fatalf("emerging share %v", rep.EmergingHoursShare)
+	}
+	want := map[string]struct {
+		prods                                 int
+		session, resource, emerging, training float64
+		trainee                               float64
+		value, emValue, eur, xof              int64
+	}{
+		"SN": {2, 7.4, 9.8, 5, 2.4, 4.8, 1204000, 700000, 110968, 727901},
+		"MA": {3, 8.8, 10.4, 3, 3, 8.8, 1386000, 420000, 127742, 837932},
+		"FR": {2, 3.8, 3.8, 2, 0.6, 2.4, 550000, 280000, 50691, 332513},
+	}
+	if len(rep.Countries) != 3 {
+		t.Fatalf("countries %+v", rep.Countries)
+	}
+	var sum int64
+	for _, c := range rep.Countries {
+		w, ok := want[c.Country]
+		conv := map[string]int64{}
+		for _, a := range c.Converted {
+			conv[a.Currency] = a.Minor
+		}
+		if !ok || c.Productions != w.prods || c.SessionHours != w.session || c.ResourceHours != w.resource || c.EmergingSessionHours != w.emerging ||
+			c.TrainingSessionHours != w.training || c.TraineeHours != w.trainee || c.ValueMinor != w.value || c.EmergingValueMinor != w.emValue ||
+			conv["EUR"] != w.eur || conv["XOF"] != w.xof {
+			t.Errorf("%s: %+v %v, want %+v", c.Country, c.TreatyFigures, conv, w)
+		}
+		sum += c.ValueMinor
+	}
+	if sum != tot.ValueMinor {
+		t.Errorf("countries add up to %d, total %d", sum, tot.ValueMinor)
+	}
+	conv := map[string]int64{}
+	for _, a := range tot.Converted {
+		conv[a.Currency] = a.Minor
+	}
+	if conv["EUR"] != 289401 || conv["XOF"] != 1898346 || len(rep.Rates) != 2 || !rep.RatesAt.Equal(f.now) {
+		t.Fatalf("converted %v, rates %+v at %s", conv, rep.Rates, rep.RatesAt)
+	}
+}
+
+// TestRingFence: a fence keeps half of the DCP mastering room's working hours each
+// month for the emerging filmmakers' programme from Senegal, open to all 30 days ahead.
+func TestRingFence(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t) // now: 2027-03-01 09:00 UTC
+	dcp := []uuid.UUID{f.resourceNamed(t, "DCP Mastering")}
+	layali := f.productionTitled(t, "Layali Derb Sultan")   // dar-nour, MA: outside the programme
+	chant := f.productionTitled(t, "Le Chant de la Médina") // dar-nour, MA, in the programme but not from SN
+	xaritu := f.productionTitled(t, "Xaritu Ndox")          // teranga, SN, emerging-filmmakers
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.CreateRingFence(f.ctx, f.actors["producer"], booking.RingFenceInput{SiteID: site, Kind: "dcp_mastering",
+		Programme: "emerging-filmmakers", SharePct: 50, Period: booking.PeriodMonth, ReleaseDays: 30}); booking.ErrorCode(err) != booking.EFORBIDDEN {
+		t.Fatalf("a producer made a fence: %v", err)
+	}
+	fence, err := f.db.CreateRingFence(f.ctx, f.actors["manager"], booking.RingFenceInput{SiteID: site, Kind: "dcp_mastering",
+		Programme: "emerging-filmmakers", Countries: []string{"SN"}, SharePct: 50, Period: booking.PeriodMonth, ReleaseDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	may := func(d, h int) time.Time { return time.Date(2027, 5, d, h, 0, 0, 0, time.UTC) }
+	standing := func(at time.Time) booking.RingFenceCapacity {
+		t.Helper()
+		fs, err := f.db.ListRingFences(f.ctx, &site, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range fs {
+			if x.ID == fence.ID {
+				return *x.Current
+			}
+		}
+		t.Fatal("fence not listed")
+		return booking.RingFenceCapacity{}
+	}
+	st := standing(may(15, 12))
+	if st.Period != "2027-05" || st.Resources != 1 || st.Used != 0 || st.Working <= 0 || st.Limit*2 != st.Working {
+		t.Fatalf("May: %+v", st)
+	}
+
+	// Beyond the horizon, outside the programme: the whole of May from the 3rd is more
+	// than half its working hours, and is refused with the fence in the details.
+	_, err = f.db.Book(f.ctx, f.actors["producer_casablanca"], booking.BookingInput{ProductionID: layali, ResourceIDs: dcp,
+		Start: may(3, 0), End: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), Status: booking.StatusHold})
+	de := wantCode(t, err, booking.ECONFLICT)
+	rf, ok := de.Details["ring_fence"].(map[string]any)
+	if !ok || rf["period"] != "2027-05" || rf["programme"] != "emerging-filmmakers" || rf["id"] != fence.ID {
+		t.Fatalf("details %v", de.Details)
+	}
+	// In the programme but from the wrong country is outside it too.
+	_, err = f.db.Book(f.ctx, f.actors["producer_casablanca"], booking.BookingInput{ProductionID: chant, ResourceIDs: dcp,
+		Start: may(3, 0), End: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), Status: booking.StatusHold})
+	wantCode(t, err, booking.ECONFLICT)
+
+	// A week is within the half left to all.
+	week := f.book(t, "producer_casablanca", layali, dcp, may(3, 0), may(9, 0), booking.StatusHold, 0)
+	after := standing(may(15, 12))
+	if after.Used <= 0 || after.Used >= after.Limit {
+		t.Fatalf("after a week: %+v", after)
+	}
+	// The rest of the month is not (confirmed by a manager or held by a producer alike).
+	_, err = f.db.Book(f.ctx, f.actors["manager"], booking.BookingInput{ProductionID: layali, ResourceIDs: dcp,
+		Start: may(10, 0), End: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), Status: booking.StatusConfirmed})
+	wantCode(t, err, booking.ECONFLICT)
+
+	// The availability search knows: for Layali, no slot in May longer than what is
+	// left; for the programme's production and for a search naming no production, there
+	// is one.
+	search := func(prod uuid.UUID, hours time.Duration) int {
+		t.Helper()
+		slots, err := f.db.Availability(f.ctx, f.actors["manager"], booking.AvailabilityQuery{SiteID: site,
+			Demands: []booking.Demand{{Kind: "dcp_mastering"}}, Hours: hours, From: may(10, 0), To: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC),
+			ProductionID: prod, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(slots)
+	}
+	left := after.Remaining.Truncate(time.Hour)
+	if n := search(layali, left+2*time.Hour); n != 0 {
+		t.Fatalf("Layali finds %d slots over the fence", n)
+	}
+	if n := search(layali, 4*time.Hour); n == 0 {
+		t.Fatal("Layali finds no slot within what is left")
+	}
+	if n := search(xaritu, left+2*time.Hour); n == 0 {
+		t.Fatal("the programme's production finds no slot")
+	}
+	if n := search(uuid.Nil, left+2*time.Hour); n == 0 {
+		t.Fatal("a search naming no production applies the fence")
+	}
+	// A producer may not name another company's production to probe the fence.
+	if _, err := f.db.Availability(f.ctx, f.actors["producer"], booking.AvailabilityQuery{SiteID: site,
+		Demands: []booking.Demand{{Kind: "dcp_mastering"}}, Hours: time.Hour, From: may(10, 0), To: may(20, 0), ProductionID: layali}); booking.ErrorCode(err) != booking.ENOTFOUND {
+		t.Fatalf("another company's production: %v", err)
+	}
+
+	// The programme's production may take the reserved share.
+	f.book(t, "producer", xaritu, dcp, may(10, 0), time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), booking.StatusHold, 0)
+
+	// Within the horizon the share is open to all: the rest of March (more than half
+	// of March's hours) starts 10 days ahead and is allowed; the same in April, 41 days
+	// ahead, is not.
+	f.book(t, "producer_casablanca", layali, dcp, time.Date(2027, 3, 11, 0, 0, 0, 0, time.UTC), time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), booking.StatusHold, 0)
+	_, err = f.db.Book(f.ctx, f.actors["producer_casablanca"], booking.BookingInput{ProductionID: layali, ResourceIDs: dcp,
+		Start: time.Date(2027, 4, 11, 0, 0, 0, 0, time.UTC), End: time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), Status: booking.StatusHold})
+	wantCode(t, err, booking.ECONFLICT)
+	// As the date comes within the horizon, the same booking goes through.
+	f.now = time.Date(2027, 3, 13, 0, 0, 0, 0, time.UTC)
+	f.book(t, "producer_casablanca", layali, dcp, time.Date(2027, 4, 11, 0, 0, 0, 0, time.UTC), time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), booking.StatusHold, 0)
+
+	// Moving a hold is checked like a new booking: the week's hold, stretched over the
+	// rest of May (holds may queue behind the programme's), would take the reserved share.
+	_, err = f.db.Reschedule(f.ctx, f.actors["producer_casablanca"], week.ID, may(10, 0), time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), booking.ActOptions{})
+	if de := wantCode(t, err, booking.ECONFLICT); de.Details["ring_fence"] == nil {
+		t.Fatalf("reschedule refused without the fence: %v", de.Details)
+	}
+	// Moved to another week of May, it fits.
+	if _, err := f.db.Reschedule(f.ctx, f.actors["producer_casablanca"], week.ID, may(24, 0), may(30, 0), booking.ActOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.DeleteRingFence(f.ctx, f.actors["manager"], fence.ID); err != nil {
+		t.Fatal(err)
+	}
+}

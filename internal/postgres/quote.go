@@ -1,0 +1,328 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/money"
+)
+
+var _ booking.Quotes = (*DB)(nil)
+
+const rateCardColumns = `id, site_id, coalesce(kind, ''), resource_id, unit, amount_minor, currency,
+	coalesce(to_char(effective_from, 'YYYY-MM-DD'), ''), coalesce(to_char(effective_to, 'YYYY-MM-DD'), ''), created_at`
+
+func scanRateCard(row pgx.Row) (booking.RateCard, error) {
+	var c booking.RateCard
+	err := row.Scan(&c.ID, &c.SiteID, &c.Kind, &c.ResourceID, &c.Unit, &c.AmountMinor, &c.Currency, &c.EffectiveFrom, &c.EffectiveTo, &c.CreatedAt)
+	c.Amount = money.Format(c.AmountMinor, c.Currency)
+	return c, err
+}
+
+func rateCards(ctx context.Context, q querier, siteID *uuid.UUID) ([]booking.RateCard, error) {
+	rows, _ := q.Query(ctx, `SELECT `+rateCardColumns+` FROM rate_cards WHERE ($1::uuid IS NULL OR site_id = $1)
+		ORDER BY site_id, kind NULLS LAST, resource_id, effective_from NULLS FIRST, created_at`, siteID)
+	cards, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.RateCard, error) { return scanRateCard(r) })
+	if cards == nil {
+		cards = []booking.RateCard{}
+	}
+	return cards, err
+}
+
+// ListRateCards lists a site's rate cards, or every site's.
+func (db *DB) ListRateCards(ctx context.Context, siteID *uuid.UUID) ([]booking.RateCard, error) {
+	cards, err := rateCards(ctx, db.Pool, siteID)
+	return cards, formatError(err)
+}
+
+// CreateRateCard adds a rate card in the site's currency; managers of the site and admins.
+func (db *DB) CreateRateCard(ctx context.Context, a booking.Actor, in booking.RateCardInput) (booking.RateCard, error) {
+	var out booking.RateCard
+	if err := in.Validate(); err != nil {
+		return out, err
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		site, err := scanSite(tx.QueryRow(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = $1`, in.SiteID))
+		if err != nil {
+			return notFound(err, "site")
+		}
+		if err := mayManage(a, site.ID); err != nil {
+			return err
+		}
+		if in.ResourceID != nil {
+			var rs uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT site_id FROM resources WHERE id = $1`, *in.ResourceID).Scan(&rs); err != nil || rs != site.ID {
+				return &booking.Error{Code: booking.EINVALID, Message: "resource_id must name a resource of the site.", Details: map[string]any{"field": "resource_id"}}
+			}
+		}
+		var kind *string
+		if in.Kind != "" {
+			kind = &in.Kind
+		}
+		var from, to *string
+		if in.EffectiveFrom != "" {
+			from = &in.EffectiveFrom
+		}
+		if in.EffectiveTo != "" {
+			to = &in.EffectiveTo
+		}
+		var id uuid.UUID
+		if err := tx.QueryRow(ctx, `INSERT INTO rate_cards (site_id, kind, resource_id, unit, amount_minor, currency, effective_from, effective_to, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::date, $9, $10) RETURNING id`,
+			site.ID, kind, in.ResourceID, in.Unit, in.AmountMinor, site.Currency, from, to, actorID(a), db.now()).Scan(&id); err != nil {
+			return err
+		}
+		if out, err = scanRateCard(tx.QueryRow(ctx, `SELECT `+rateCardColumns+` FROM rate_cards WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, db.now(), auditEvent{Action: "rate_card.created", ObjectType: "rate_card", ObjectID: id.String(), After: out})
+	})
+	return out, err
+}
+
+// DeleteRateCard removes a rate card; quotes already made keep their prices.
+func (db *DB) DeleteRateCard(ctx context.Context, a booking.Actor, id uuid.UUID) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := scanRateCard(tx.QueryRow(ctx, `SELECT `+rateCardColumns+` FROM rate_cards WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return notFound(err, "rate card")
+		}
+		if err := mayManage(a, before.SiteID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rate_cards WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, db.now(), auditEvent{Action: "rate_card.deleted", ObjectType: "rate_card", ObjectID: id.String(), Before: before})
+	})
+}
+
+const exchangeRateColumns = `id, base, quote, rate::text, effective_at, created_at`
+
+func scanExchangeRate(row pgx.Row) (booking.ExchangeRate, error) {
+	var r booking.ExchangeRate
+	err := row.Scan(&r.ID, &r.Base, &r.Quote, &r.Rate, &r.EffectiveAt, &r.CreatedAt)
+	if err == nil {
+		if v, perr := money.ParseRate(r.Rate); perr == nil {
+			r.Rate = money.FormatRate(v) // 655.957000000000 reads 655.957
+		}
+	}
+	return r, err
+}
+
+func exchangeRates(ctx context.Context, q querier) ([]booking.ExchangeRate, error) {
+	rows, _ := q.Query(ctx, `SELECT `+exchangeRateColumns+` FROM exchange_rates ORDER BY effective_at DESC, created_at DESC, id`)
+	rates, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.ExchangeRate, error) { return scanExchangeRate(r) })
+	if rates == nil {
+		rates = []booking.ExchangeRate{}
+	}
+	return rates, err
+}
+
+// ListExchangeRates lists the rates entered, newest first.
+func (db *DB) ListExchangeRates(ctx context.Context) ([]booking.ExchangeRate, error) {
+	rates, err := exchangeRates(ctx, db.Pool)
+	return rates, formatError(err)
+}
+
+// CreateExchangeRate enters a rate; managers and admins.
+func (db *DB) CreateExchangeRate(ctx context.Context, a booking.Actor, in booking.ExchangeRateInput) (booking.ExchangeRate, error) {
+	var out booking.ExchangeRate
+	if a.Role != booking.RoleAdmin && a.Role != booking.RoleManager {
+		return out, booking.Errorf(booking.EFORBIDDEN, "Only managers and admins enter exchange rates.")
+	}
+	if err := in.Validate(); err != nil {
+		return out, err
+	}
+	rate, _ := money.ParseRate(in.Rate)
+	now := db.now()
+	if in.EffectiveAt.IsZero() {
+		in.EffectiveAt = now
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var id uuid.UUID
+		if err := tx.QueryRow(ctx, `INSERT INTO exchange_rates (base, quote, rate, effective_at, created_by, created_at)
+			VALUES ($1, $2, $3::numeric, $4, $5, $6) RETURNING id`,
+			in.Base, in.Quote, money.FormatRate(rate), in.EffectiveAt.UTC(), actorID(a), now).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		if out, err = scanExchangeRate(tx.QueryRow(ctx, `SELECT `+exchangeRateColumns+` FROM exchange_rates WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, now, auditEvent{Action: "exchange_rate.created", ObjectType: "exchange_rate", ObjectID: id.String(), After: out})
+	})
+	return out, err
+}
+
+// loadPricing reads what pricing at a site needs: the site, the resources, its rate
+// cards and the exchange rates.
+func loadPricing(ctx context.Context, q querier, siteID uuid.UUID, resourceIDs []uuid.UUID, at time.Time) (*booking.Pricing, error) {
+	site, err := scanSite(q.QueryRow(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = $1`, siteID))
+	if err != nil {
+		return nil, notFound(err, "site")
+	}
+	loc, err := calendar.LoadLocation(site.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	p := &booking.Pricing{Site: site, Location: loc, Resources: map[uuid.UUID]booking.Resource{}, At: at}
+	rows, _ := q.Query(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id = ANY($1)`, resourceIDs)
+	res, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Resource, error) { return scanResource(r) })
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range res {
+		p.Resources[r.ID] = r
+	}
+	if p.Cards, err = rateCards(ctx, q, &siteID); err != nil {
+		return nil, err
+	}
+	if p.Rates, err = exchangeRates(ctx, q); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PriceItems prices items at a site, at the exchange rates in force at, without storing
+// anything: the plans API's quote of a proposal (a stage's resources, interval and
+// working hours) calls it.
+func (db *DB) PriceItems(ctx context.Context, siteID uuid.UUID, items []booking.QuoteItem, at time.Time) (booking.Quote, error) {
+	ids := make([]uuid.UUID, len(items))
+	for i, it := range items {
+		ids[i] = it.ResourceID
+	}
+	p, err := loadPricing(ctx, db.Pool, siteID, ids, at)
+	if err != nil {
+		return booking.Quote{}, formatError(err)
+	}
+	return p.Quote(items)
+}
+
+// storeQuote keeps a quote as made and audits it.
+func (db *DB) storeQuote(ctx context.Context, tx pgx.Tx, a booking.Actor, q *booking.Quote) error {
+	q.CreatedAt = db.now()
+	q.CreatedBy = actorID(a)
+	doc, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO quotes (booking_id, production_id, site_id, currency, total_minor, rates_at, document, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		q.BookingID, q.ProductionID, q.SiteID, q.Currency, q.TotalMinor, q.RatesAt, doc, q.CreatedBy, q.CreatedAt).Scan(&q.ID); err != nil {
+		return err
+	}
+	return audit(ctx, tx, a, q.CreatedAt, auditEvent{Action: "quote.created", ObjectType: "quote", ObjectID: q.ID.String(),
+		After: map[string]any{"booking_id": q.BookingID, "production_id": q.ProductionID, "currency": q.Currency, "total_minor": q.TotalMinor,
+			"conversions": q.Conversions, "rates_at": q.RatesAt}})
+}
+
+// QuoteBooking prices a booking as it stands, each resource over its whole interval,
+// and stores the quote with its exchange rates locked.
+func (db *DB) QuoteBooking(ctx context.Context, a booking.Actor, bookingID uuid.UUID) (booking.Quote, error) {
+	var out booking.Quote
+	b, err := db.FindBooking(ctx, a, bookingID)
+	if err != nil {
+		return out, err
+	}
+	if !b.Status.Active() && b.Status != booking.StatusCompleted {
+		return out, &booking.Error{Code: booking.ECONFLICT, Message: "A booking in status " + string(b.Status) + " is not quoted.",
+			Details: map[string]any{"status": b.Status}}
+	}
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var items []booking.QuoteItem
+		var ids []uuid.UUID
+		for _, r := range b.Resources {
+			items = append(items, booking.QuoteItem{ResourceID: r.ResourceID, Start: b.Start, End: b.End})
+			ids = append(ids, r.ResourceID)
+		}
+		p, err := loadPricing(ctx, tx, b.SiteID, ids, db.now())
+		if err != nil {
+			return err
+		}
+		if out, err = p.Quote(items); err != nil {
+			return err
+		}
+		bid, pid := b.ID, b.ProductionID
+		out.BookingID, out.ProductionID = &bid, &pid
+		if err := tx.QueryRow(ctx, `SELECT title FROM productions WHERE id = $1`, pid).Scan(&out.ProductionTitle); err != nil {
+			return err
+		}
+		return db.storeQuote(ctx, tx, a, &out)
+	})
+	return out, err
+}
+
+// QuoteItems prices items at a site and, when asked, stores the quote.
+func (db *DB) QuoteItems(ctx context.Context, a booking.Actor, r booking.QuoteRequest) (booking.Quote, error) {
+	var out booking.Quote
+	var title string
+	if r.ProductionID != nil {
+		p, err := db.FindProduction(ctx, a, *r.ProductionID)
+		if err != nil {
+			return out, err
+		}
+		title = p.Title
+	} else if r.Store && !a.SeesAllProductions() {
+		return out, &booking.Error{Code: booking.EINVALID, Message: "production_id is required.", Details: map[string]any{"field": "production_id"}}
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		ids := make([]uuid.UUID, len(r.Items))
+		for i, it := range r.Items {
+			ids[i] = it.ResourceID
+		}
+		p, err := loadPricing(ctx, tx, r.SiteID, ids, db.now())
+		if err != nil {
+			return err
+		}
+		if out, err = p.Quote(r.Items); err != nil {
+			return err
+		}
+		out.ProductionID, out.ProductionTitle = r.ProductionID, title
+		if !r.Store {
+			return nil
+		}
+		return db.storeQuote(ctx, tx, a, &out)
+	})
+	return out, err
+}
+
+func scanQuote(row pgx.Row) (booking.Quote, error) {
+	var q booking.Quote
+	var id uuid.UUID
+	var doc []byte
+	if err := row.Scan(&id, &doc); err != nil {
+		return q, err
+	}
+	if err := json.Unmarshal(doc, &q); err != nil {
+		return q, err
+	}
+	q.ID = id
+	return q, nil
+}
+
+// FindQuote returns ENOTFOUND for a quote the actor may not see: a producer sees the
+// quotes of their organisation's productions only.
+func (db *DB) FindQuote(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Quote, error) {
+	q, err := scanQuote(db.Pool.QueryRow(ctx, `SELECT q.id, q.document FROM quotes q LEFT JOIN productions p ON p.id = q.production_id
+		WHERE q.id = $1 AND ($2::uuid IS NULL OR p.organisation_id = $2)`, id, confinedTo(a)))
+	return q, notFound(err, "quote")
+}
+
+// ListQuotes lists the quotes the actor may see, newest first (at most 200).
+func (db *DB) ListQuotes(ctx context.Context, a booking.Actor, bookingID *uuid.UUID) ([]booking.Quote, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT q.id, q.document FROM quotes q LEFT JOIN productions p ON p.id = q.production_id
+		WHERE ($1::uuid IS NULL OR p.organisation_id = $1) AND ($2::uuid IS NULL OR q.booking_id = $2)
+		ORDER BY q.seq DESC LIMIT 200`, confinedTo(a), bookingID)
+	qs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Quote, error) { return scanQuote(r) })
+	if qs == nil {
+		qs = []booking.Quote{}
+	}
+	return qs, formatError(err)
+}
