@@ -155,16 +155,18 @@ type Plan struct {
 	FinishLocal   string         `json:"finish_local"`
 	// SlackHours is the working-time-agnostic wall-clock margin to the deadline;
 	// negative when the plan misses it, and MissesByHours then says by how much.
-	SlackHours    *float64   `json:"slack_hours,omitempty"`
-	MissesByHours float64    `json:"misses_by_hours,omitempty"`
-	Feasible      bool       `json:"feasible"`
-	Unmet         []string   `json:"unmet,omitempty"`
-	Currency      string     `json:"currency"`
-	QuoteMinor    int64      `json:"quote_minor"`
-	Schedules     int        `json:"schedules"`
-	ReplacesID    *uuid.UUID `json:"replaces_id,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	AcceptedAt    *time.Time `json:"accepted_at,omitempty"`
+	SlackHours    *float64 `json:"slack_hours,omitempty"`
+	MissesByHours float64  `json:"misses_by_hours,omitempty"`
+	Feasible      bool     `json:"feasible"`
+	Unmet         []string `json:"unmet,omitempty"`
+	Currency      string   `json:"currency"`
+	QuoteMinor    int64    `json:"quote_minor"`
+	// Quote prices the plan at the site's rate cards, with its totals in XOF and EUR.
+	Quote      *Quote     `json:"quote,omitempty"`
+	Schedules  int        `json:"schedules"`
+	ReplacesID *uuid.UUID `json:"replaces_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 }
 
 // Plans proposes and accepts post-production plans.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -189,6 +188,10 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 		d := req.Deadline
 		out.Deadline = &d
 	}
+	// The quote prices each stage's resources for its working hours at the site's rate
+	// cards, the one pricing every booking's quote uses too.
+	var items []booking.QuoteItem
+	var itemStage []int
 	for i, as := range solved.Assignments {
 		spec := req.Stages[i]
 		ps := booking.PlannedStage{ID: spec.ID, Name: spec.Name, Hours: spec.Hours, Start: as.Start.UTC(), End: as.End.UTC(),
@@ -197,14 +200,23 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 		for _, rid := range as.ResourceIDs {
 			r := byID[rid]
 			ps.Resources = append(ps.Resources, booking.PlanResource{ID: r.ID, Name: r.Name, Kind: r.Kind})
-			rate := r.Rate
-			if r.RateUnit == "day" {
-				rate = r.Rate / 8
-			}
-			ps.CostMinor += int64(math.Round(float64(rate) * spec.Hours))
+			items = append(items, booking.QuoteItem{ResourceID: r.ID, Start: as.Start, End: as.End, Hours: hours(spec.Hours)})
+			itemStage = append(itemStage, i)
 		}
-		out.QuoteMinor += ps.CostMinor
 		out.Stages = append(out.Stages, ps)
+	}
+	if len(items) > 0 {
+		q, err := db.PriceItems(ctx, req.SiteID, items, db.now())
+		if err != nil {
+			return booking.Plan{}, err
+		}
+		for j, line := range q.Lines {
+			if j < len(itemStage) {
+				out.Stages[itemStage[j]].CostMinor += line.AmountMinor
+			}
+		}
+		out.QuoteMinor = q.TotalMinor
+		out.Quote = &q
 	}
 	if solved.Feasible {
 		out.Finish = solved.Finish.UTC()
