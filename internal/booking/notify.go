@@ -78,3 +78,30 @@ type Notifications interface {
 	// DeleteWebhook returns ENOTFOUND for another organisation's webhook.
 	DeleteWebhook(ctx context.Context, a Actor, id uuid.UUID) error
 }
+
+// DigestItem is one line of a manager's daily digest.
+type DigestItem struct {
+	BookingID  uuid.UUID `json:"booking_id"`
+	Production string    `json:"production"`
+	Site       string    `json:"site"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	StartLocal string    `json:"start_local"`
+	TimeZone   string    `json:"time_zone"`
+	// Due is the deadline that matters for the item (challenge deadline, hold expiry).
+	Due *time.Time `json:"due,omitempty"`
+}
+
+// Digest is what a manager should look at today across the sites they manage.
+type Digest struct {
+	Manager      Recipient
+	Approvals    []DigestItem // holds whose confirmation awaits approval
+	Challenges   []DigestItem // holds challenged, with their deadlines
+	StartingSoon []DigestItem // confirmed bookings starting in the next 24 hours
+	ExpiringSoon []DigestItem // holds expiring in the next 24 hours
+}
+
+// Empty reports whether there is nothing to tell.
+func (d Digest) Empty() bool {
+	return len(d.Approvals)+len(d.Challenges)+len(d.StartingSoon)+len(d.ExpiringSoon) == 0
+}

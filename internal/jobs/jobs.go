@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/posthub/posthub/internal/booking"
 )
 
 // The queues. Notifications are kept apart from maintenance so a backlog of one never
@@ -30,6 +32,8 @@ type Options struct {
 	// Deps are the notification workers' collaborators; nil registers only the
 	// maintenance workers (for tools that only insert).
 	Deps *Deps
+	// Digests reads the managers' daily digests; nil sends none.
+	Digests func(ctx context.Context, now time.Time) ([]booking.Digest, error)
 	// MaxWorkers is the number of jobs worked at once per queue; zero means the client
 	// only inserts (an API process that leaves the work to `posthub worker`).
 	MaxWorkers int
@@ -46,6 +50,9 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 		river.AddWorker(workers, &HoldExpiringWorker{Deps: opts.Deps})
 		river.AddWorker(workers, &DueWorker{Deps: opts.Deps})
 		river.AddWorker(workers, &TZRecheckWorker{Deps: opts.Deps})
+		if opts.Digests != nil {
+			river.AddWorker(workers, &DigestWorker{Deps: opts.Deps, Digests: opts.Digests})
+		}
 	}
 	cfg := &river.Config{
 		Logger:  opts.Logger,
@@ -80,6 +87,13 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 				river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 					func() (river.JobArgs, *river.InsertOpts) { return TZRecheckArgs{}, nil },
 					&river.PeriodicJobOpts{RunOnStart: true, ID: "tz_recheck"}))
+			if opts.Digests != nil {
+				// 06:00 UTC: before the working day in Casablanca and Dakar.
+				cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(dailyAt{hour: 6},
+					func() (river.JobArgs, *river.InsertOpts) {
+						return DigestArgs{Day: time.Now().UTC().Format("2006-01-02")}, nil
+					}, &river.PeriodicJobOpts{ID: "manager_digest"}))
+			}
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), cfg)

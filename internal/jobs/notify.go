@@ -474,3 +474,63 @@ func (w *TZRecheckWorker) Work(ctx context.Context, job *river.Job[TZRecheckArgs
 	}
 	return err
 }
+
+// DigestArgs sends each manager the day's digest for their sites.
+type DigestArgs struct {
+	Day string `json:"day"` // 2006-01-02, UTC
+}
+
+// Kind names the job.
+func (DigestArgs) Kind() string { return "manager_digest" }
+
+// InsertOpts makes the digest unique per day.
+func (DigestArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueNotifications, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// DigestWorker mails each manager with something to look at, once per day.
+type DigestWorker struct {
+	river.WorkerDefaults[DigestArgs]
+	Deps *Deps
+	// Digests reads the day's digests; the storage's ManagerDigests.
+	Digests func(ctx context.Context, now time.Time) ([]booking.Digest, error)
+}
+
+// Work sends the digests; a manager with nothing to look at gets no mail.
+func (w *DigestWorker) Work(ctx context.Context, job *river.Job[DigestArgs]) error {
+	digests, err := w.Digests(ctx, w.Deps.now())
+	if err != nil {
+		return err
+	}
+	for _, d := range digests {
+		if d.Empty() {
+			continue
+		}
+		r := notify.RenderDigest(d, d.Manager.Locale)
+		eventID := stableID("digest", job.Args.Day, d.Manager.UserID.String())
+		msg := notify.Message{To: d.Manager.Email, ToName: d.Manager.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+			MessageID: fmt.Sprintf("<%s.%s@posthub>", eventID, d.Manager.UserID)}
+		if _, err := w.Deps.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: d.Manager.UserID, Channel: "email", Kind: "digest"},
+			func(ctx context.Context) error {
+				err := w.Deps.Mailer.Send(ctx, msg)
+				w.Deps.Metrics.Delivery("email", err)
+				return err
+			}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dailyAt is a periodic schedule firing every day at a fixed UTC time.
+type dailyAt struct{ hour, minute int }
+
+// Next returns the next firing after t.
+func (d dailyAt) Next(t time.Time) time.Time {
+	t = t.UTC()
+	next := time.Date(t.Year(), t.Month(), t.Day(), d.hour, d.minute, 0, 0, time.UTC)
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
+}
