@@ -42,6 +42,11 @@ func main() {
 // run is the whole program, with its environment passed in so tests can drive it.
 // It returns the exit code: 0 on success, 1 on failure, 2 on a usage error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runWithStdin(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+// runWithStdin is run with standard input passed in too (for --password-stdin).
+func runWithStdin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -60,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "seed":
 		err = runSeed(ctx, rest, getenv, stdout, stderr)
 	case "user":
-		err = runUser(ctx, rest, getenv, os.Stdin, stdout, stderr)
+		err = runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "token":
 		err = runToken(ctx, rest, getenv, stdout, stderr)
 	case "bench":
