@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,33 +98,19 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	q := r.URL.Query()
+	q := newQuery(r)
 	f := booking.AuditFilter{
-		Action:     q.Get("action"),
-		ObjectType: q.Get("object_type"),
-		ObjectID:   q.Get("object_id"),
-		Cursor:     q.Get("cursor"),
+		Action:     q.v.Get("action"),
+		ObjectType: q.v.Get("object_type"),
+		ObjectID:   q.v.Get("object_id"),
+		Cursor:     q.v.Get("cursor"),
+		ActorID:    q.id("actor_id"),
+		From:       q.time("from"),
+		To:         q.time("to"),
+		Limit:      q.limit(500),
 	}
-	var err error
-	if v := q.Get("actor_id"); v != "" {
-		var id uuid.UUID
-		if id, err = parseID("actor_id", v); err == nil {
-			f.ActorID = &id
-		}
-	}
-	if err == nil {
-		f.From, err = parseTime("from", q.Get("from"))
-	}
-	if err == nil {
-		f.To, err = parseTime("to", q.Get("to"))
-	}
-	if v := q.Get("limit"); v != "" && err == nil {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
-			err = booking.Errorf(booking.EINVALID, "limit must be 1 to 500.")
-		}
-	}
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	if q.err != nil {
+		writeError(w, r, s.Logger, q.err)
 		return
 	}
 	entries, next, err := s.Audit.ListAudit(r.Context(), a, f)

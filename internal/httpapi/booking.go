@@ -129,42 +129,19 @@ type bookingList struct {
 
 func (s *Server) listBookings(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	q := r.URL.Query()
-	f := booking.BookingFilter{Cursor: q.Get("cursor")}
-	var err error
-	ids := []struct {
-		name string
-		dst  **uuid.UUID
-	}{{"resource_id", &f.ResourceID}, {"production_id", &f.ProductionID}, {"site_id", &f.SiteID}}
-	for _, p := range ids {
-		if v := q.Get(p.name); v != "" && err == nil {
-			var id uuid.UUID
-			if id, err = parseID(p.name, v); err == nil {
-				*p.dst = &id
-			}
-		}
-	}
-	for _, st := range q["status"] {
+	q := newQuery(r)
+	f := booking.BookingFilter{Cursor: q.v.Get("cursor"), ResourceID: q.id("resource_id"), ProductionID: q.id("production_id"),
+		SiteID: q.id("site_id"), From: q.time("from"), To: q.time("to"), Limit: q.limit(500)}
+	for _, st := range q.v["status"] {
 		for _, v := range strings.Split(st, ",") {
-			if !validStatus(booking.Status(v)) && err == nil {
-				err = &booking.Error{Code: booking.EINVALID, Message: "status " + v + " is not a booking status.", Details: map[string]any{"parameter": "status"}}
+			if !validStatus(booking.Status(v)) && q.err == nil {
+				q.err = &booking.Error{Code: booking.EINVALID, Message: "status " + v + " is not a booking status.", Details: map[string]any{"parameter": "status"}}
 			}
 			f.Status = append(f.Status, booking.Status(v))
 		}
 	}
-	if err == nil {
-		f.From, err = parseTime("from", q.Get("from"))
-	}
-	if err == nil {
-		f.To, err = parseTime("to", q.Get("to"))
-	}
-	if v := q.Get("limit"); v != "" && err == nil {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
-			err = booking.Errorf(booking.EINVALID, "limit must be 1 to 500.")
-		}
-	}
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	if q.err != nil {
+		writeError(w, r, s.Logger, q.err)
 		return
 	}
 	items, busy, next, err := s.Bookings.ListBookings(r.Context(), a, f)
