@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/posthub/posthub/internal/version.Version=$(VERSION)
 # The whole suite must stay well under 20 minutes on a cold 2-core machine.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help run build test vet fmt tzdata bench clean
+.PHONY: help run build test vet fmt tzdata bench drill bench-system clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ fmt: ## Format the code
 
 bench: ## Run the benchmarks (figures go to docs/BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchtime 400x ./internal/...
+
+drill: ## Fault drill: kill -9 posthub 5 times and restart PostgreSQL under load, then check the invariants (~8 min)
+	$(GO) run ./cmd/posthub-drill faults $(ARGS)
+
+bench-system: ## System benchmark: HTTP writes vs pgbench, e2e mail vs River, reminder lateness, RSS (docs/BENCHMARKS.md)
+	$(GO) run ./cmd/posthub-drill bench $(ARGS)
 
 tzdata: ## Refresh the embedded IANA tz database (internal/calendar/tzdata) from the newest Debian tzdata package
 	./scripts/update-tzdata.sh

@@ -1,0 +1,653 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// runBench is `posthub-drill bench`:
+//
+//	(a) booking writes through HTTP (direct confirmed bookings on distinct free slots,
+//	    N clients) against pgbench running the core statements of the same insert
+//	    transaction with N clients on the same database, and HTTP latency at half the
+//	    peak rate (paced, open loop);
+//	(c) confirmations delivered end to end per second (bookings confirmed → emails in
+//	    the sink) against River's raw throughput (`river bench`, or its in-process
+//	    equivalent when the CLI cannot be fetched), and reminder lateness;
+//	(d) the serve process's peak RSS.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	o := benchOpts{}
+	fs.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients, and pgbench clients")
+	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of the peak, pgbench and paced runs")
+	fs.IntVar(&o.e2e, "e2e-bookings", 600, "confirmed bookings of the end-to-end delivery run")
+	fs.IntVar(&o.reminders, "reminders", 60, "bookings whose reminders measure the lateness")
+	fs.BoolVar(&o.riverCLI, "river-cli", os.Getenv("DATABASE_URL") == "", "try `go run github.com/riverqueue/river/cmd/river@v0.51.2 bench` first (it truncates river_job)")
+	fs.DurationVar(&o.riverCLITimeout, "river-cli-timeout", 4*time.Minute, "how long fetching and running the River CLI may take")
+	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
+	fs.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: next to the PostgreSQL server binaries)")
+	extra := fs.String("paced-extra", "0.25", "further paced runs, as comma-separated fractions of the peak rate (empty: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, x := range strings.Split(*extra, ",") {
+		if x = strings.TrimSpace(x); x == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(x, 64)
+		if err != nil || v <= 0 || v > 1 {
+			return fmt.Errorf("-paced-extra: %q is not a fraction in (0, 1]", x)
+		}
+		o.pacedExtra = append(o.pacedExtra, v)
+	}
+	if o.clients < 1 || o.clients > 256 || o.duration < 5*time.Second || o.duration > 2*time.Minute || o.e2e < 10 || o.e2e > 20000 || o.reminders < 2 || o.reminders > 1000 {
+		return fmt.Errorf("want 1 ≤ -clients ≤ 256, 5s ≤ -duration ≤ 2m, 10 ≤ -e2e-bookings ≤ 20000, 2 ≤ -reminders ≤ 1000")
+	}
+	log := &progress{w: stderr, start: time.Now()}
+	h, err := setup(ctx, cf, log)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	err = bench(ctx, h, stdout, o)
+	if err != nil && !isTargetMiss(err) {
+		h.failed = true
+	}
+	return err
+}
+
+type benchOpts struct {
+	clients         int
+	duration        time.Duration
+	e2e             int
+	reminders       int
+	riverCLI        bool
+	riverCLITimeout time.Duration
+	strict          bool
+	pgbench         string
+	pacedExtra      []float64
+}
+
+type targetMiss struct{ invariantError }
+
+func isTargetMiss(err error) bool {
+	var t *targetMiss
+	return errors.As(err, &t)
+}
+
+// slotter hands out distinct one-hour slots round-robin over resources, from base:
+// slot i is resource i mod R, hour i div R. They never overlap, so they all succeed.
+type slotter struct {
+	res  []uuid.UUID
+	base time.Time
+	next atomic.Int64
+}
+
+func (s *slotter) get() (uuid.UUID, time.Time, time.Time) {
+	i := s.next.Add(1) - 1
+	r := s.res[int(i%int64(len(s.res)))]
+	start := s.base.Add(time.Duration(i/int64(len(s.res))) * time.Hour)
+	return r, start, start.Add(time.Hour)
+}
+
+// benchFigures are the measured figures, for the summary.
+type benchFigures struct {
+	httpPeak, pgbenchTPS        float64
+	httpPeakP50, httpPeakP99    time.Duration
+	paced                       []pacedResult
+	seqP50, seqP99              time.Duration
+	peakCPU, pgbenchCPU, e2eCPU cpuUse
+	e2eRate, e2eEmailRate       float64
+	e2eCreate, e2eTotal         time.Duration
+	riverRate                   float64
+	riverHow                    string
+	lateP50, lateP99, lateMax   time.Duration
+	lateN, lateMissing          int
+	hwm                         int64
+	pgbenchLatency              string
+	httpErrors, pgbenchFailed   int
+	auditSample                 string
+	pgbenchScript, pgbenchCmd   string
+	clients                     int
+	warmupN, peakN, e2eMails    int
+}
+
+func bench(ctx context.Context, h *harness, out io.Writer, o benchOpts) error {
+	log := h.log
+	f := &benchFigures{clients: o.clients}
+	p, err := h.startServe(ctx, "serve-1")
+	if err != nil {
+		return err
+	}
+	log.printf("serve-1 ready on %s (pid %d, POSTHUB_WORKERS=%d)", p.addr, p.pid(), h.flags.workers)
+	api := newAPIClient(512)
+	tokens, err := mintTokens(ctx, api, p.addr, h.tokens["manager"], "drill-bench", 200)
+	if err != nil {
+		return err
+	}
+	tr := &tokenRing{tokens: tokens}
+	log.printf("minted 200 manager tokens (posthub allows 600 requests a minute per credential and process)")
+
+	var all []uuid.UUID
+	for _, slug := range []string{"casablanca", "dakar"} {
+		all = append(all, h.w.resources[slug]...)
+	}
+	year := time.Now().UTC().Year()
+	httpSlots := &slotter{res: all, base: time.Date(year+5, 1, 1, 0, 0, 0, 0, time.UTC)}
+	prods := h.w.allProds
+	var prodN atomic.Int64
+	var lastBody atomic.Value
+	book := func(ctx context.Context) (int, uuid.UUID, time.Duration) {
+		r, s, e := httpSlots.get()
+		var b bookingResp
+		start := time.Now()
+		status, body, _ := api.call(ctx, "POST", "http://"+p.addr+"/api/v1/bookings", tr.get(),
+			bookingReq{ProductionID: prods[int(prodN.Add(1))%len(prods)], ResourceIDs: []uuid.UUID{r}, Start: rfc(s), End: rfc(e), Status: "confirmed"}, &b)
+		d := time.Since(start)
+		if status == http.StatusCreated {
+			lastBody.Store(string(body))
+		}
+		return status, b.ID, d
+	}
+	// closedLoop runs n clients booking back to back until ctx ends or limit bookings
+	// were attempted (limit 0: no limit).
+	closedLoop := func(ctx context.Context, n, limit int) (ok int, errs int, lat []time.Duration, ids []uuid.UUID, elapsed time.Duration) {
+		var mu sync.Mutex
+		var attempted atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range n {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					if limit > 0 && attempted.Add(1) > int64(limit) {
+						return
+					}
+					status, id, d := book(ctx)
+					if ctx.Err() != nil && status == statusNetErr {
+						return
+					}
+					mu.Lock()
+					if status == http.StatusCreated {
+						ok++
+						lat = append(lat, d)
+						ids = append(ids, id)
+					} else {
+						errs++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return ok, errs, lat, ids, time.Since(start)
+	}
+
+	// Warm-up, then let the notices of the warm-up drain.
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	f.warmupN, _, _, _, _ = closedLoop(wctx, o.clients, 0)
+	cancel()
+	if err := h.quiet(ctx, "warm-up"); err != nil {
+		return err
+	}
+
+	// (a) one client, one booking after another: the latency without queueing.
+	_, _, seq, _, _ := closedLoop(ctx, 1, 200)
+	f.seqP50, f.seqP99 = percentile(seq, 50), percentile(seq, 99)
+	log.printf("(a) one client, 200 bookings in a row: p50 %s, p99 %s", fmtMS(f.seqP50), fmtMS(f.seqP99))
+	if err := h.quiet(ctx, "one-client"); err != nil {
+		return err
+	}
+
+	// (a) peak HTTP booking writes.
+	log.printf("(a) peak: %d clients booking confirmed slots for %s", o.clients, o.duration)
+	if h.flags.pgss {
+		if _, err := h.pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.duration)
+	c0 := h.sampleCPU(p.pid())
+	ok, errs, lat, _, elapsed := closedLoop(pctx, o.clients, 0)
+	f.peakCPU = c0.until(h.sampleCPU(p.pid()))
+	cancel()
+	f.peakN, f.httpErrors = ok, errs
+	f.httpPeak = float64(ok) / elapsed.Seconds()
+	f.httpPeakP50, f.httpPeakP99 = percentile(lat, 50), percentile(lat, 99)
+	log.printf("(a) peak: %d bookings in %s = %.1f/s (p50 %s, p99 %s), %d errors; %s", ok, elapsed.Round(time.Millisecond), f.httpPeak, fmtMS(f.httpPeakP50), fmtMS(f.httpPeakP99), errs, f.peakCPU.perOp(ok))
+	if ok == 0 {
+		return errors.New("no booking succeeded in the peak run")
+	}
+	if err := h.quiet(ctx, "peak"); err != nil {
+		return err
+	}
+	if h.flags.pgss {
+		// The peak run and the work its notices caused, per booking.
+		if err := h.statementProfile(ctx, out, ok); err != nil {
+			return err
+		}
+	}
+
+	// (a) pgbench on the same database with the same number of clients.
+	c0 = h.sampleCPU(p.pid())
+	if err := runPgbench(ctx, h, o, f, all, lastBody.Load().(string)); err != nil {
+		return err
+	}
+	f.pgbenchCPU = c0.until(h.sampleCPU(p.pid()))
+	log.printf("(a) pgbench: %s", f.pgbenchCPU.perOp(int(f.pgbenchTPS*o.duration.Seconds())))
+
+	// (a) paced HTTP at half the peak rate, open loop: latency counts from when each
+	// request was due, so a stall shows (no coordinated omission). Then at lower rates,
+	// for the shape of the curve.
+	for i, frac := range append([]float64{0.5}, o.pacedExtra...) {
+		pr, err := paced(ctx, h, book, f.httpPeak*frac, o.duration, p.pid())
+		if err != nil {
+			return err
+		}
+		pr.frac = frac
+		f.paced = append(f.paced, pr)
+		log.printf("(a) paced at %.0f%% of the peak: %d bookings at %.1f/s: p50 %s p99 %s max %s (service time p99 %s), %d errors; %s",
+			100*frac, pr.n, pr.rate, fmtMS(pr.p50), fmtMS(pr.p99), fmtMS(pr.max), fmtMS(pr.serviceP99), pr.errors, pr.cpu.perOp(pr.n))
+		if err := h.quiet(ctx, fmt.Sprintf("paced %d", i+1)); err != nil {
+			return err
+		}
+	}
+
+	// (c) end to end: confirmed bookings → confirmation emails in the sink.
+	log.printf("(c) end to end: %d confirmed bookings by %d clients, until every confirmation email is in the sink", o.e2e, o.clients)
+	t0 := time.Now()
+	c0 = h.sampleCPU(p.pid())
+	eok, eerrs, _, ids, _ := closedLoop(ctx, o.clients, o.e2e)
+	f.e2eCreate = time.Since(t0)
+	if eerrs > 0 || eok != o.e2e {
+		return fmt.Errorf("end-to-end run: %d of %d bookings created, %d errors", eok, o.e2e, eerrs)
+	}
+	want, err := confirmationEmails(ctx, h, ids)
+	if err != nil {
+		return err
+	}
+	f.e2eMails = len(want)
+	last, missing := waitReceived(ctx, h.sink, want, 3*time.Minute)
+	if len(missing) > 0 {
+		return fmt.Errorf("end-to-end run: %d of %d confirmation emails never reached the sink (e.g. %s)", len(missing), len(want), missing[0])
+	}
+	f.e2eCPU = c0.until(h.sampleCPU(p.pid()))
+	f.e2eTotal = last.Sub(t0)
+	f.e2eRate = float64(o.e2e) / f.e2eTotal.Seconds()
+	f.e2eEmailRate = float64(len(want)) / f.e2eTotal.Seconds()
+	log.printf("(c) end to end: %d confirmations (%d emails) in %s = %.1f confirmations/s (created in %s); %s",
+		o.e2e, len(want), f.e2eTotal.Round(time.Millisecond), f.e2eRate, f.e2eCreate.Round(time.Millisecond), f.e2eCPU.perOp(o.e2e))
+	if err := h.quiet(ctx, "end to end"); err != nil {
+		return err
+	}
+
+	// (c) reminder lateness: Casablanca reminds one minute ahead; bookings start 80 to
+	// 110 s from now, so their reminders fall due 20 to 50 s from now.
+	if err := reminderLateness(ctx, h, api, p.addr, tr, o, f); err != nil {
+		return err
+	}
+
+	// (d) the serve process's peak RSS over everything above.
+	if f.hwm, err = vmHWM(p.pid()); err != nil {
+		return err
+	}
+	log.printf("(d) serve-1 peak RSS (VmHWM) %.1f MB", float64(f.hwm)/(1<<20))
+	p.stop(30 * time.Second)
+
+	// (c) River's raw throughput on the same database, posthub stopped.
+	if err := riverRaw(ctx, h, o, f); err != nil {
+		return err
+	}
+	return benchSummary(out, h, o, f)
+}
+
+// quiet waits for the job queues to drain between runs, so one run's email work does
+// not slow the next.
+func (h *harness) quiet(ctx context.Context, after string) error {
+	t := time.Now()
+	_, left, err := waitQuiet(ctx, h.pool, 3*time.Minute, h.log)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("the job queues did not drain after the %s run: %s", after, strings.Join(left, ", "))
+	}
+	h.log.printf("queues drained %s after the %s run", time.Since(t).Round(100*time.Millisecond), after)
+	return nil
+}
+
+// confirmationEmails returns the Message-IDs of the confirmation emails of bookings.
+func confirmationEmails(ctx context.Context, h *harness, ids []uuid.UUID) ([]string, error) {
+	rows, _ := h.pool.Query(ctx, `SELECT (j.args->>'event_id')::uuid, u.id
+		FROM river_job j
+		JOIN booking_groups g ON g.id = (j.args->>'booking_id')::uuid
+		JOIN productions p ON p.id = g.production_id
+		CROSS JOIN LATERAL (
+			SELECT id FROM users WHERE organisation_id = p.organisation_id AND role = 'producer' AND disabled_at IS NULL
+			UNION
+			SELECT u.id FROM users u JOIN user_sites us ON us.user_id = u.id
+			WHERE us.site_id = g.site_id AND u.role = 'manager' AND u.disabled_at IS NULL
+		) u
+		WHERE j.kind = 'booking_notice' AND j.args->>'event' = 'confirmed' AND (j.args->>'booking_id')::uuid = ANY($1)`, ids)
+	var out []string
+	var e, u uuid.UUID
+	_, err := pgx.ForEachRow(rows, []any{&e, &u}, func() error {
+		out = append(out, emailKey{e, u}.messageID())
+		return nil
+	})
+	if err == nil && len(out) < 2*len(ids) {
+		err = fmt.Errorf("only %d confirmation emails expected for %d bookings: notice jobs missing", len(out), len(ids))
+	}
+	return out, err
+}
+
+// waitReceived waits until the sink has every Message-ID, and returns when the last of
+// them first arrived, or those still missing at timeout.
+func waitReceived(ctx context.Context, sink *mailSink, want []string, timeout time.Duration) (time.Time, []string) {
+	deadline := time.Now().Add(timeout)
+	for {
+		var last time.Time
+		var missing []string
+		for _, id := range want {
+			m, ok := sink.get(id)
+			if !ok {
+				missing = append(missing, id)
+				continue
+			}
+			if m.first.After(last) {
+				last = m.first
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			return last, missing
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runPgbench runs the core statements of posthub's booking insert (Book in
+// internal/postgres/booking.go) under pgbench with as many clients as the HTTP run,
+// on distinct slots of the same resources, on the same database.
+func runPgbench(ctx context.Context, h *harness, o benchOpts, f *benchFigures, res []uuid.UUID, sampleBooking string) error {
+	bin := o.pgbench
+	if bin == "" {
+		dir, err := pgBinDir()
+		if err != nil {
+			return err
+		}
+		bin = filepath.Join(dir, "pgbench")
+	}
+	if _, err := h.pool.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS drill_pgbench_slot`); err != nil {
+		return err
+	}
+	sites := make([]string, len(res))
+	ids := make([]string, len(res))
+	for i, r := range res {
+		ids[i], sites[i] = r.String(), h.w.siteOf[r].String()
+	}
+	var hubOrg uuid.UUID
+	if err := h.pool.QueryRow(ctx, `SELECT organisation_id FROM users WHERE id = $1`, h.w.users["manager"]).Scan(&hubOrg); err != nil {
+		return err
+	}
+	resArr := "'{" + strings.Join(ids, ",") + "}'::uuid[]"
+	siteArr := "'{" + strings.Join(sites, ",") + "}'::uuid[]"
+	base := fmt.Sprintf("'%d-01-01T00:00:00Z'::timestamptz", time.Now().UTC().Year()+20)
+	start := base + " + make_interval(hours => :h)"
+	end := base + " + make_interval(hours => :h + 1)"
+	one := "ARRAY[(" + resArr + ")[:k]]"
+	f.auditSample = sampleBooking
+	// pgbench would read ":false" in the JSON as a variable; a space after each key's
+	// colon (json.Indent's spacing) keeps the same document.
+	var spaced bytes.Buffer
+	if err := json.Indent(&spaced, []byte(sampleBooking), "", ""); err != nil {
+		return fmt.Errorf("the sample booking is not JSON: %w", err)
+	}
+	sampleBooking = spaced.String()
+	script := fmt.Sprintf(`-- posthub-drill: the core statements of a confirmed booking's insert transaction
+-- (internal/postgres/booking.go, DB.Book), on a distinct one-hour slot per transaction.
+SELECT nextval('drill_pgbench_slot') AS n \gset
+\set k 1 + :n %% %[1]d
+\set h :n / %[1]d
+BEGIN;
+-- lockResources
+SELECT id, site_id, active FROM resources WHERE id = ANY(%[2]s) ORDER BY id FOR UPDATE;
+-- checkFree
+SELECT resource_id, lower(during), upper(during), CASE WHEN status = 'hold' THEN 'hold' ELSE 'booking' END
+	FROM bookings
+	WHERE resource_id = ANY(%[2]s) AND during && tstzrange(%[3]s, %[4]s) AND group_id <> '00000000-0000-0000-0000-000000000000'
+	  AND (status IN ('confirmed', 'completed') OR (true AND status = 'hold'))
+	UNION ALL
+	SELECT resource_id, lower(during), upper(during), 'block'
+	FROM resource_blocks WHERE resource_id = ANY(%[2]s) AND during && tstzrange(%[3]s, %[4]s)
+	ORDER BY 2, 1 LIMIT 20;
+-- the group
+INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq, hold_expires_at, note, created_by, created_at, updated_at)
+	VALUES ('%[5]s', (%[6]s)[:k], 'confirmed', %[3]s, %[4]s, NULL, NULL, nullif('', ''), '%[7]s', now(), now()) RETURNING id AS gid \gset
+-- its resource row
+INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
+	VALUES (:gid, (%[8]s)[:k], '%[5]s', 'confirmed', tstzrange(%[3]s, %[4]s), NULL);
+-- the audit row, with a booking as posthub records it
+INSERT INTO audit_log (at, actor_id, actor_role, organisation_id, action, object_type, object_id, before, after, request_id, remote_addr)
+	VALUES (now(), '%[7]s', 'manager', '%[9]s', 'booking.created', 'booking', :gid, NULL, '%[10]s'::jsonb, 'pgbench', '127.0.0.1');
+COMMIT;
+`, len(res), one, start, end, h.w.allProds[0], siteArr, h.w.users["manager"], resArr, hubOrg, strings.ReplaceAll(sampleBooking, "'", "''"))
+	path := filepath.Join(h.tmp, "booking.pgbench.sql")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		return err
+	}
+	f.pgbenchScript = path
+	threads := min(o.clients, runtime.NumCPU())
+	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(o.clients), "-j", strconv.Itoa(threads),
+		"-T", strconv.Itoa(int(o.duration.Seconds())), "-f", path, h.dbURL}
+	f.pgbenchCmd = bin + " " + strings.Join(args[:len(args)-1], " ") + " <DATABASE_URL>"
+	h.log.printf("(a) pgbench: %s", f.pgbenchCmd)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	outb, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pgbench: %w\n%s", err, outb)
+	}
+	m := regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`).FindSubmatch(outb)
+	if m == nil {
+		return fmt.Errorf("pgbench printed no tps:\n%s", outb)
+	}
+	f.pgbenchTPS, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := regexp.MustCompile(`latency average = ([0-9.]+ ms)`).FindSubmatch(outb); m != nil {
+		f.pgbenchLatency = string(m[1])
+	}
+	if m := regexp.MustCompile(`number of failed transactions: ([0-9]+)`).FindSubmatch(outb); m != nil {
+		f.pgbenchFailed, _ = strconv.Atoi(string(m[1]))
+	}
+	h.log.printf("(a) pgbench: %.1f transactions/s (latency average %s, %d failed)", f.pgbenchTPS, f.pgbenchLatency, f.pgbenchFailed)
+	return nil
+}
+
+// pgBinDir is where the PostgreSQL client binaries are: beside pg_ctl.
+func pgBinDir() (string, error) {
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
+	if len(matches) == 0 {
+		return "", errors.New("no pgbench found (Debian: apt-get install postgresql-contrib or postgresql); pass -pgbench")
+	}
+	return filepath.Dir(matches[len(matches)-1]), nil
+}
+
+// reminderLateness books K confirmed Casablanca slots starting soon with a one-minute
+// reminder offset, and measures when each reminder email reached the sink against
+// when it was due.
+func reminderLateness(ctx context.Context, h *harness, api *apiClient, addr string, tr *tokenRing, o benchOpts, f *benchFigures) error {
+	const offset = time.Minute
+	casablanca := h.w.sites["casablanca"]
+	if status, body, err := api.call(ctx, "PUT", "http://"+addr+"/api/v1/sites/"+casablanca.String()+"/policy", h.tokens["manager"],
+		map[string]any{"confirm_needs_approval": false, "hold_lifetime": "168h", "challenge_window": "48h", "min_notice": "0s",
+			"reminder_offsets": []string{offset.String()}}, nil); err != nil || status != http.StatusOK {
+		return fmt.Errorf("setting the Casablanca policy: %d %v %s", status, err, truncate(body, 200))
+	}
+	res := h.w.resources["casablanca"]
+	base := time.Now().Add(offset + 20*time.Second).Truncate(time.Second).Add(time.Second)
+	booked := map[uuid.UUID]bool{}
+	var lastStart time.Time
+	for i := range o.reminders {
+		// Two a second, each on its own resource: due times spread over K/2 seconds.
+		start := base.Add(time.Duration(i/2) * time.Second)
+		r := res[i%len(res)]
+		var b bookingResp
+		status, body, err := api.call(ctx, "POST", "http://"+addr+"/api/v1/bookings", tr.get(),
+			bookingReq{ProductionID: h.w.allProds[i%len(h.w.allProds)], ResourceIDs: []uuid.UUID{r}, Start: rfc(start), End: rfc(start.Add(2 * time.Second)), Status: "confirmed"}, &b)
+		if err != nil || status != http.StatusCreated {
+			return fmt.Errorf("booking reminder slot %d: %d %v %s", i, status, err, truncate(body, 200))
+		}
+		booked[b.ID] = true
+		lastStart = start
+	}
+	lastDue := lastStart.Add(-offset)
+	h.log.printf("(c) lateness: %d bookings, reminders due %s to %s", o.reminders, base.Add(-offset).Format("15:04:05"), lastDue.Format("15:04:05"))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(lastDue.Add(20 * time.Second))):
+	}
+	exp, err := reminderExpectations(ctx, h.pool)
+	if err != nil {
+		return err
+	}
+	var lateness []time.Duration
+	for _, e := range exp {
+		if !booked[e.booking] {
+			continue
+		}
+		m, ok := h.sink.get(e.key.messageID())
+		if !ok {
+			f.lateMissing++
+			continue
+		}
+		lateness = append(lateness, m.first.Sub(e.due))
+	}
+	f.lateN = len(lateness)
+	f.lateP50, f.lateP99, f.lateMax = percentile(lateness, 50), percentile(lateness, 99), percentile(lateness, 100)
+	h.log.printf("(c) lateness: %d reminder emails: p50 %s p99 %s max %s, %d missing", f.lateN, fmtMS(f.lateP50), fmtMS(f.lateP99), fmtMS(f.lateMax), f.lateMissing)
+	if f.lateMissing > 0 {
+		return fmt.Errorf("%d reminder emails never reached the sink", f.lateMissing)
+	}
+	return nil
+}
+
+func benchSummary(out io.Writer, h *harness, o benchOpts, f *benchFigures) error {
+	fmt.Fprintf(out, "\n== posthub-drill bench: 1 serve process (POSTHUB_WORKERS=%d), %d clients, %s runs, %d CPUs ==\n",
+		h.flags.workers, o.clients, o.duration, runtime.NumCPU())
+	fmt.Fprintf(out, "%s\n", h.header())
+	var missed []string
+	target := func(name string, ok bool, line string) {
+		mark := "MET    "
+		if !ok {
+			mark = "NOT MET"
+			missed = append(missed, name)
+		}
+		fmt.Fprintf(out, "  %s %s\n", mark, line)
+	}
+	ratioA := f.httpPeak / f.pgbenchTPS
+	fmt.Fprintf(out, "(a) one client, 200 in a row:               p50 %s, p99 %s\n", fmtMS(f.seqP50), fmtMS(f.seqP99))
+	fmt.Fprintf(out, "    HTTP booking writes, peak:   %8.1f /s  (%d in %s, p50 %s, p99 %s, %d errors)\n", f.httpPeak, f.peakN, o.duration, fmtMS(f.httpPeakP50), fmtMS(f.httpPeakP99), f.httpErrors)
+	fmt.Fprintf(out, "                                 %s\n", f.peakCPU.perOp(f.peakN))
+	fmt.Fprintf(out, "    pgbench, same transaction core: %8.1f tx/s (latency average %s, %d failed)\n", f.pgbenchTPS, f.pgbenchLatency, f.pgbenchFailed)
+	fmt.Fprintf(out, "                                 %s\n", f.pgbenchCPU.perOp(int(f.pgbenchTPS*o.duration.Seconds())))
+	for _, pr := range f.paced {
+		fmt.Fprintf(out, "    paced at %3.0f%% of the peak:    %8.1f /s  p50 %s, p99 %s, max %s (from when each request was due; service time p99 %s), %d errors\n",
+			100*pr.frac, pr.rate, fmtMS(pr.p50), fmtMS(pr.p99), fmtMS(pr.max), fmtMS(pr.serviceP99), pr.errors)
+		fmt.Fprintf(out, "                                 %s\n", pr.cpu.perOp(pr.n))
+	}
+	target("a-ratio", ratioA >= 0.5, fmt.Sprintf("HTTP/pgbench ratio %.2f (target ≥ 0.5)", ratioA))
+	target("a-p99", f.paced[0].p99 < 25*time.Millisecond, fmt.Sprintf("p99 at half the peak %s (target < 25 ms)", fmtMS(f.paced[0].p99)))
+	ratioC := f.e2eRate / f.riverRate
+	fmt.Fprintf(out, "(c) confirmations delivered e2e:  %8.1f /s  (%d bookings, %d emails in %s; %.1f emails/s; bookings created in %s)\n",
+		f.e2eRate, o.e2e, f.e2eMails, f.e2eTotal.Round(time.Millisecond), f.e2eEmailRate, f.e2eCreate.Round(time.Millisecond))
+	fmt.Fprintf(out, "                                 %s\n", f.e2eCPU.perOp(o.e2e))
+	fmt.Fprintf(out, "    River raw throughput:           %8.1f jobs/s (%s)\n", f.riverRate, f.riverHow)
+	fmt.Fprintf(out, "    reminder lateness (received − due, %d emails): p50 %s, p99 %s, max %s\n", f.lateN, fmtMS(f.lateP50), fmtMS(f.lateP99), fmtMS(f.lateMax))
+	target("c-ratio", ratioC >= 0.3, fmt.Sprintf("e2e/River ratio %.3f (target ≥ 0.3)", ratioC))
+	target("c-lateness", f.lateP99 < 6*time.Second, fmt.Sprintf("reminder lateness p99 %s (target < 6 s)", fmtMS(f.lateP99)))
+	fmt.Fprintf(out, "(d) serve peak RSS (VmHWM):       %8.1f MB\n", float64(f.hwm)/(1<<20))
+	target("d-rss", f.hwm < 150<<20, fmt.Sprintf("peak RSS %.1f MB (target < 150 MB)", float64(f.hwm)/(1<<20)))
+	fmt.Fprintf(out, "pgbench script: %s\npgbench command: %s\n", f.pgbenchScript, f.pgbenchCmd)
+	if len(missed) > 0 && o.strict {
+		return &targetMiss{invariantError{names: missed}}
+	}
+	return nil
+}
+
+// pacedResult is one open-loop run at a fixed rate.
+type pacedResult struct {
+	frac, rate                float64
+	n, errors                 int
+	p50, p99, max, serviceP99 time.Duration
+	cpu                       cpuUse
+}
+
+// paced sends bookings at rate per second for d, each on its own goroutine at its due
+// time (open loop), and measures latency from the due time.
+func paced(ctx context.Context, h *harness, book func(context.Context) (int, uuid.UUID, time.Duration), rate float64, d time.Duration, pid int) (pacedResult, error) {
+	var r pacedResult
+	interval := time.Duration(float64(time.Second) / rate)
+	var lat, service []time.Duration
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256)
+	c0 := h.sampleCPU(pid)
+	start := time.Now()
+	for i := 0; ; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if due.After(start.Add(d)) {
+			break
+		}
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		if ctx.Err() != nil {
+			wg.Wait()
+			return r, ctx.Err()
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			status, _, s := book(ctx)
+			total := time.Since(due)
+			mu.Lock()
+			defer mu.Unlock()
+			if status != http.StatusCreated {
+				r.errors++
+				return
+			}
+			lat = append(lat, total)
+			service = append(service, s)
+		})
+	}
+	wg.Wait()
+	r.cpu = c0.until(h.sampleCPU(pid))
+	r.n = len(lat)
+	r.rate = float64(len(lat)) / time.Since(start).Seconds()
+	r.p50, r.p99, r.max = percentile(lat, 50), percentile(lat, 99), percentile(lat, 100)
+	r.serviceP99 = percentile(service, 99)
+	return r, nil
+}

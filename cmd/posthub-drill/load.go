@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// apiClient talks to posthub processes over HTTP on 127.0.0.1.
+type apiClient struct {
+	http *http.Client
+}
+
+func newAPIClient(maxConns int) *apiClient {
+	tr := &http.Transport{
+		MaxIdleConns:        maxConns * 4,
+		MaxIdleConnsPerHost: maxConns,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	return &apiClient{http: &http.Client{Transport: tr, Timeout: 15 * time.Second}}
+}
+
+// statusNetErr stands for a request that got no HTTP answer.
+const statusNetErr = 0
+
+// call sends one request with a bearer token and decodes a JSON answer into out (when
+// 2xx and out is not nil). It returns the status (0 when no answer came) and the body.
+func (c *apiClient) call(ctx context.Context, method, url, token string, body, out any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return statusNetErr, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return statusNetErr, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return statusNetErr, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	if out != nil && resp.StatusCode/100 == 2 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, b, fmt.Errorf("decoding %s %s: %w", method, url, err)
+		}
+	}
+	return resp.StatusCode, b, nil
+}
+
+// bookingReq is POST /api/v1/bookings.
+type bookingReq struct {
+	ProductionID uuid.UUID   `json:"production_id"`
+	ResourceIDs  []uuid.UUID `json:"resource_ids"`
+	Start        string      `json:"start"`
+	End          string      `json:"end"`
+	Status       string      `json:"status"`
+}
+
+// bookingResp is what the drills read of a booking answer.
+type bookingResp struct {
+	ID     uuid.UUID `json:"id"`
+	Status string    `json:"status"`
+	Start  time.Time `json:"start"`
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// mintTokens creates n API tokens for the owner of token (POST /api/v1/tokens), so the
+// load is spread over many credentials: posthub limits each credential to 600
+// requests a minute per process.
+func mintTokens(ctx context.Context, c *apiClient, addr, token, name string, n int) ([]string, error) {
+	out := make([]string, 0, n)
+	for i := range n {
+		var resp struct {
+			Token string `json:"token"`
+		}
+		status, body, err := c.call(ctx, "POST", "http://"+addr+"/api/v1/tokens", token,
+			map[string]any{"name": fmt.Sprintf("%s-%d", name, i)}, &resp)
+		if err != nil || status != http.StatusCreated || resp.Token == "" {
+			return nil, fmt.Errorf("minting token %d: %d %v %s", i, status, err, truncate(body, 200))
+		}
+		out = append(out, resp.Token)
+	}
+	return out, nil
+}
+
+// tokenRing hands out tokens round-robin.
+type tokenRing struct {
+	tokens []string
+	next   atomic.Uint64
+}
+
+func (r *tokenRing) get() string {
+	return r.tokens[int(r.next.Add(1)-1)%len(r.tokens)]
+}
+
+// stats counts outcomes and latencies per operation.
+type stats struct {
+	mu  sync.Mutex
+	ops map[string]*opStats
+}
+
+type opStats struct {
+	byStatus map[int]int
+	lat      []time.Duration
+	samples  map[int]string // a body per unexpected status
+	details  map[string]int // 409 answers by their problem detail
+}
+
+func newStats() *stats { return &stats{ops: map[string]*opStats{}} }
+
+func (s *stats) record(op string, status int, d time.Duration, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.ops[op]
+	if o == nil {
+		o = &opStats{byStatus: map[int]int{}, samples: map[int]string{}, details: map[string]int{}}
+		s.ops[op] = o
+	}
+	o.byStatus[status]++
+	if status != statusNetErr {
+		o.lat = append(o.lat, d)
+	}
+	if status == http.StatusConflict {
+		var p struct {
+			Detail string `json:"detail"`
+		}
+		_ = json.Unmarshal(body, &p)
+		o.details[p.Detail]++
+	}
+	if (status >= 500 || status == statusNetErr || status == 429 || status == 400 || status == 404 || status == 422) && o.samples[status] == "" {
+		o.samples[status] = truncate(body, 300)
+	}
+}
+
+// total counts requests, and those answered with a status matching pred.
+func (s *stats) total(pred func(int) bool) (all, matching int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.ops {
+		for st, n := range o.byStatus {
+			all += n
+			if pred(st) {
+				matching += n
+			}
+		}
+	}
+	return all, matching
+}
+
+// report writes one line per operation: counts by status and latency percentiles.
+func (s *stats) report(w io.Writer, elapsed time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.ops))
+	for n := range s.ops {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	all := 0
+	for _, n := range names {
+		o := s.ops[n]
+		var parts []string
+		codes := make([]int, 0, len(o.byStatus))
+		for c := range o.byStatus {
+			codes = append(codes, c)
+		}
+		sort.Ints(codes)
+		cnt := 0
+		for _, c := range codes {
+			label := fmt.Sprint(c)
+			if c == statusNetErr {
+				label = "no-answer"
+			}
+			parts = append(parts, fmt.Sprintf("%s×%d", label, o.byStatus[c]))
+			cnt += o.byStatus[c]
+		}
+		all += cnt
+		fmt.Fprintf(w, "  %-22s %6d  [%s]  p50 %s  p99 %s  max %s\n", n, cnt, strings.Join(parts, " "),
+			fmtMS(percentile(o.lat, 50)), fmtMS(percentile(o.lat, 99)), fmtMS(percentile(o.lat, 100)))
+		if len(o.details) > 0 {
+			var ds []string
+			for d, n := range o.details {
+				ds = append(ds, fmt.Sprintf("%q×%d", d, n))
+			}
+			sort.Strings(ds)
+			fmt.Fprintf(w, "  %-22s         409s: %s\n", "", strings.Join(ds, " "))
+		}
+		for _, c := range codes {
+			if smp := o.samples[c]; smp != "" {
+				fmt.Fprintf(w, "  %-22s         sample %d: %s\n", "", c, smp)
+			}
+		}
+	}
+	if elapsed > 0 {
+		fmt.Fprintf(w, "  %-22s %6d  over %s = %.1f requests/s\n", "all", all, elapsed.Round(time.Millisecond), float64(all)/elapsed.Seconds())
+	}
+}
+
+// percentile returns the p-th percentile (nearest rank) of ds; 0 for none.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := int(math.Ceil(p/100*float64(len(s)))) - 1
+	rank = max(0, min(rank, len(s)-1))
+	return s[rank]
+}
+
+func fmtMS(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+func truncate(b []byte, n int) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// addrRing spreads requests over processes round-robin.
+type addrRing struct {
+	addrs []string
+	next  atomic.Uint64
+}
+
+func (r *addrRing) get() string { return r.addrs[int(r.next.Add(1)-1)%len(r.addrs)] }
+
+// ackSet remembers the bookings the API acknowledged as confirmed.
+type ackSet struct {
+	mu  sync.Mutex
+	ids map[uuid.UUID]bool
+}
+
+func newAckSet() *ackSet { return &ackSet{ids: map[uuid.UUID]bool{}} }
+
+func (a *ackSet) add(id uuid.UUID) {
+	a.mu.Lock()
+	a.ids[id] = true
+	a.mu.Unlock()
+}
+
+func (a *ackSet) list() []uuid.UUID {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]uuid.UUID, 0, len(a.ids))
+	for id := range a.ids {
+		out = append(out, id)
+	}
+	return out
+}
+
+// holdPool is a bounded, shared list of recent holds, for managers to act on.
+type holdPool struct {
+	mu  sync.Mutex
+	ids []uuid.UUID
+}
+
+func (h *holdPool) add(id uuid.UUID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ids = append(h.ids, id)
+	if len(h.ids) > 200 {
+		h.ids = h.ids[len(h.ids)-200:]
+	}
+}
+
+func (h *holdPool) take(pick func(int) int) (uuid.UUID, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.ids) == 0 {
+		return uuid.Nil, false
+	}
+	i := pick(len(h.ids))
+	id := h.ids[i]
+	h.ids = append(h.ids[:i], h.ids[i+1:]...)
+	return id, true
+}
