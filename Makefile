@@ -31,7 +31,7 @@ fmt: ## Format the code
 bench: ## Run the benchmarks (figures go to docs/BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchtime 400x ./internal/...
 
-drill: ## Fault drill: kill -9 posthub 5 times and restart PostgreSQL under load, then check the invariants (~8 min)
+drill: ## Fault drill: kill -9 posthub 5 times and restart PostgreSQL under load, then check the invariants (~7 min)
 	$(GO) run ./cmd/posthub-drill faults $(ARGS)
 
 bench-system: ## System benchmark: HTTP writes vs pgbench, e2e mail vs River, reminder lateness, RSS (docs/BENCHMARKS.md)

@@ -128,15 +128,13 @@ type benchFigures struct {
 	hwm                         int64
 	pgbenchLatency              string
 	httpErrors, pgbenchFailed   int
-	auditSample                 string
 	pgbenchScript, pgbenchCmd   string
-	clients                     int
 	warmupN, peakN, e2eMails    int
 }
 
 func bench(ctx context.Context, h *harness, out io.Writer, o benchOpts) error {
 	log := h.log
-	f := &benchFigures{clients: o.clients}
+	f := &benchFigures{}
 	p, err := h.startServe(ctx, "serve-1")
 	if err != nil {
 		return err
@@ -416,7 +414,6 @@ func runPgbench(ctx context.Context, h *harness, o benchOpts, f *benchFigures, r
 	start := base + " + make_interval(hours => :h)"
 	end := base + " + make_interval(hours => :h + 1)"
 	one := "ARRAY[(" + resArr + ")[:k]]"
-	f.auditSample = sampleBooking
 	// pgbench would read ":false" in the JSON as a variable; a space after each key's
 	// colon (json.Indent's spacing) keeps the same document.
 	var spaced bytes.Buffer
@@ -590,7 +587,11 @@ func benchSummary(out io.Writer, h *harness, o benchOpts, f *benchFigures) error
 	target("c-lateness", f.lateP99 < 6*time.Second, fmt.Sprintf("reminder lateness p99 %s (target < 6 s)", fmtMS(f.lateP99)))
 	fmt.Fprintf(out, "(d) serve peak RSS (VmHWM):       %8.1f MB\n", float64(f.hwm)/(1<<20))
 	target("d-rss", f.hwm < 150<<20, fmt.Sprintf("peak RSS %.1f MB (target < 150 MB)", float64(f.hwm)/(1<<20)))
-	fmt.Fprintf(out, "pgbench script: %s\npgbench command: %s\n", f.pgbenchScript, f.pgbenchCmd)
+	keep := " (removed with the temporary directory; -keep keeps it)"
+	if h.flags.keep {
+		keep = ""
+	}
+	fmt.Fprintf(out, "pgbench script: %s%s\npgbench command: %s\n", f.pgbenchScript, keep, f.pgbenchCmd)
 	if len(missed) > 0 && o.strict {
 		return &targetMiss{invariantError{names: missed}}
 	}
