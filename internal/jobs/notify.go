@@ -352,11 +352,22 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 		if err != nil {
 			return err
 		}
+		// A reminder whose time has passed (the follow-up ran late, e.g. rescued after
+		// a crash) is sent now if the booking has not started: late rather than never.
+		// Only the nearest such reminder goes, not every one that passed.
+		var late *ReminderArgs
 		for _, off := range pol.ReminderOffsets {
 			when := b.Start.Add(-time.Duration(off))
-			if when.After(now) {
-				params = append(params, river.InsertManyParams{Args: ReminderArgs{BookingID: b.ID, Start: b.Start, Before: time.Duration(off)}, InsertOpts: at(when)})
+			args := ReminderArgs{BookingID: b.ID, Start: b.Start, Before: time.Duration(off)}
+			switch {
+			case when.After(now):
+				params = append(params, river.InsertManyParams{Args: args, InsertOpts: at(when)})
+			case b.Start.After(now) && (late == nil || args.Before < late.Before):
+				late = &args
 			}
+		}
+		if late != nil {
+			params = append(params, river.InsertManyParams{Args: *late, InsertOpts: at(now)})
 		}
 		t := b.End
 		params = append(params, river.InsertManyParams{Args: DueArgs{At: &t}, InsertOpts: at(b.End)})

@@ -268,8 +268,11 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 	err := func() error {
 		now := db.now()
 		var org uuid.UUID
-		if err := tx.QueryRow(ctx, `SELECT organisation_id FROM productions WHERE id = $1`, in.ProductionID).Scan(&org); err != nil ||
-			(!a.SeesAllProductions() && org != a.OrganisationID) {
+		err := tx.QueryRow(ctx, `SELECT organisation_id FROM productions WHERE id = $1`, in.ProductionID).Scan(&org)
+		if err != nil && err != pgx.ErrNoRows {
+			return err // the database, not the production, is the trouble
+		}
+		if err == pgx.ErrNoRows || (!a.SeesAllProductions() && org != a.OrganisationID) {
 			return booking.Errorf(booking.ENOTFOUND, "No such production.")
 		}
 		sites, err := lockResources(ctx, tx, in.ResourceIDs)

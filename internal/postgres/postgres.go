@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -198,6 +199,11 @@ func formatError(err error) error {
 			return &booking.Error{Code: booking.ENOTFOUND, Message: "A referenced object does not exist.", Err: err}
 		case "23514", "22P02", "22007", "22008", "22023", "23502", "22001":
 			return &booking.Error{Code: booking.EINVALID, Message: "The input breaks a rule of the data.", Err: err}
+		}
+		// Class 57 (operator intervention: a restart, a shutdown) and class 08
+		// (connection exceptions) mean the database is going away: retry later.
+		if strings.HasPrefix(pgErr.Code, "57") || strings.HasPrefix(pgErr.Code, "08") {
+			return &booking.Error{Code: booking.EUNAVAILABLE, Message: "The database is unavailable; retry later.", Err: err}
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
