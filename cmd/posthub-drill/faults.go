@@ -32,7 +32,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	settle := fs.Duration("settle", 5*time.Second, "steady load between a recovery and the next fault")
 	drain := fs.Duration("drain-timeout", 7*time.Minute, "how long to wait for the job queues to drain after the load (River rescues the jobs of a killed process after 5 minutes)")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed of the load")
-	lane := fs.Bool("reminder-lane", false, "also book slots starting ~2.5 min ahead with a 2 min reminder offset, and check their reminders (shows reminders lost when a killed process's follow-up jobs are rescued late)")
+	lane := fs.Bool("reminder-lane", false, "also book slots starting ~6 min ahead with a 2 min reminder offset, and check their reminders: those whose follow-up job a kill stranded fall due before River rescues it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // the jobs of killed processes wait to be rescued.
 var reminderLane bool
 
-const laneReminderOffset = 2 * time.Minute
+const laneReminderOffset, laneLead = 2 * time.Minute, 6 * time.Minute
 
 // faultResult is one fault and how the service came back.
 type faultResult struct {
@@ -107,10 +107,12 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 	}
 	slot := func(r *rand.Rand) ([]uuid.UUID, time.Time, time.Time) {
 		if reminderLane && r.IntN(8) == 0 {
-			// The near lane: a 20 s window starting 20 s past the reminder offset,
-			// moving with the clock; reminders fall due ~20-40 s after booking.
+			// The near lane: a 20 s window starting laneLead ahead, moving with the
+			// clock. Reminders fall due about 4 min after booking: after a kill, before
+			// River rescues the follow-up jobs the killed process held (5 min), and
+			// before the booking starts.
 			el := time.Since(tLoad).Truncate(time.Second)
-			start := tLoad.Truncate(time.Second).Add(laneReminderOffset + 20*time.Second + el + time.Duration(r.IntN(20))*time.Second)
+			start := tLoad.Truncate(time.Second).Add(laneLead + el + time.Duration(r.IntN(20))*time.Second)
 			return []uuid.UUID{six[r.IntN(len(six))]}, start, start.Add(time.Duration(1+r.IntN(2)) * time.Second)
 		}
 		// A 48-hour window that moves one hour every 100 ms, so there are free
