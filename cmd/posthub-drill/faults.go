@@ -106,7 +106,7 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 		}
 	}
 	slot := func(r *rand.Rand) ([]uuid.UUID, time.Time, time.Time) {
-		if reminderLane && r.IntN(8) == 0 {
+		if reminderLane && r.IntN(3) == 0 {
 			// The near lane: a 20 s window starting laneLead ahead, moving with the
 			// clock. Reminders fall due about 4 min after booking: after a kill, before
 			// River rescues the follow-up jobs the killed process held (5 min), and
@@ -321,6 +321,12 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 		if err := checkReminders(ctx, h, v, time.Now()); err != nil {
 			return err
 		}
+		var late int
+		if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'booking_reminder'
+			AND created_at > (args->>'start')::timestamptz - make_interval(secs => (args->>'before')::bigint / 1e9)`).Scan(&late); err != nil {
+			return err
+		}
+		v.note("reminders scheduled late", fmt.Sprintf("%d reminder jobs inserted after their time (their follow-up job ran late, e.g. rescued after a kill)", late))
 	}
 	dups, dupMsgs, unrecorded, err := sinkVsDeliveries(ctx, h.pool, h.sink)
 	if err != nil {
