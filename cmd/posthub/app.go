@@ -82,6 +82,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		}
 		return sink(ctx, tx, events)
 	}
+	a.db.OnRetry = a.metrics.TxRetry
 	go a.metrics.RefreshEvery(ctx, a.db.Pool, 30*time.Second, a.log)
 	if workers > 0 {
 		if err := rc.Start(ctx); err != nil {

@@ -213,6 +213,9 @@ func TestReadyzUnavailableUntilMigrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	problem(t, res, 503, booking.EUNAVAILABLE)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

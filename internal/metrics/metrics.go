@@ -26,6 +26,7 @@ type Metrics struct {
 	HTTPDuration    *prometheus.HistogramVec
 	Transitions     *prometheus.CounterVec
 	Conflicts       prometheus.Counter
+	TxRetries       *prometheus.CounterVec
 	Deliveries      *prometheus.CounterVec
 	HoldsByRank     *prometheus.GaugeVec
 	Jobs            *prometheus.GaugeVec
@@ -46,6 +47,8 @@ func New(tzVersion string) *Metrics {
 		Help: "Booking events raised, by kind (hold_placed, confirmed, released, ...)."}, []string{"event"})
 	m.Conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "posthub_booking_conflicts_total",
 		Help: "Booking requests refused with 409 because the slot was taken or blocked."})
+	m.TxRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "posthub_booking_tx_retries_total",
+		Help: "Booking transactions run again (lock_order, deadlock, serialization) or given up with 503 (exhausted)."}, []string{"reason"})
 	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "posthub_notification_deliveries_total",
 		Help: "Notification deliveries by channel and outcome (delivered, failed)."}, []string{"channel", "outcome"})
 	m.HoldsByRank = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_holds",
@@ -58,7 +61,7 @@ func New(tzVersion string) *Metrics {
 		Help: "The embedded IANA tz database release (value 1)."}, []string{"version"})
 	m.RefreshFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "posthub_metrics_refresh_failures_total",
 		Help: "Failed refreshes of the database-derived gauges."})
-	m.Registry.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Transitions, m.Conflicts, m.Deliveries, m.HoldsByRank,
+	m.Registry.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Transitions, m.Conflicts, m.TxRetries, m.Deliveries, m.HoldsByRank,
 		m.Jobs, m.Utilisation, m.TZInfo, m.RefreshFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.TZInfo.WithLabelValues(tzVersion).Set(1)
@@ -94,6 +97,13 @@ func codeLabel(code int) string {
 func (m *Metrics) Conflict() {
 	if m != nil {
 		m.Conflicts.Inc()
+	}
+}
+
+// TxRetry counts a booking transaction run again or given up, by reason.
+func (m *Metrics) TxRetry(reason string) {
+	if m != nil {
+		m.TxRetries.WithLabelValues(reason).Inc()
 	}
 }
 

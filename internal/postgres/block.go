@@ -39,7 +39,7 @@ func (db *DB) AddBlock(ctx context.Context, a booking.Actor, in booking.Block) (
 		return in, err
 	}
 	var out booking.Block
-	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		now := db.now()
 		sites, err := lockResources(ctx, tx, []uuid.UUID{in.ResourceID})
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/posthub/posthub/internal/booking"
 )
@@ -19,10 +18,7 @@ var _ booking.Bookings = (*DB)(nil)
 // committed.
 type EventSink func(ctx context.Context, tx pgx.Tx, events []booking.Event) error
 
-// Every booking change locks the rows of the resources it touches (in id order) before
-// reading their bookings, so changes to one resource are serial and hold ranks are
-// computed on a settled queue. The exclusion constraint bookings_no_overlap is the
-// backstop for confirmed bookings whatever happens.
+// Every booking change locks the resources it touches first; see locks.go.
 
 // groupRow is a booking group as the lifecycle code handles it.
 type groupRow struct {
@@ -45,39 +41,6 @@ func (c *change) add(g *groupRow, kind booking.EventKind, at time.Time, reason s
 		SiteID: g.SiteID, At: at, Reason: reason})
 }
 
-// inTxRetry runs a booking transaction, retrying a few times when PostgreSQL aborts it
-// for a deadlock or a serialization failure: the whole transaction is repeated, so the
-// retry is safe.
-func (db *DB) inTxRetry(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	var err error
-	for attempt := 0; attempt < 4; attempt++ {
-		err = pgx.BeginFunc(ctx, db.Pool, fn)
-		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") {
-			break
-		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
-	}
-	return formatError(err)
-}
-
-// lockResources locks the resources' rows in id order and returns their sites.
-func lockResources(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
-	rows, _ := tx.Query(ctx, `SELECT id, site_id, active FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
-	sites := map[uuid.UUID]uuid.UUID{}
-	var id, site uuid.UUID
-	var active bool
-	_, err := pgx.ForEachRow(rows, []any{&id, &site, &active}, func() error {
-		if !active {
-			return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "A resource is not in service.",
-				Details: map[string]any{"resource_id": id}}
-		}
-		sites[id] = site
-		return nil
-	})
-	return sites, err
-}
-
 // loadGroup reads a group the actor may see and locks it with its resources. A
 // producer gets ENOTFOUND for another organisation's booking.
 func (db *DB) loadGroup(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID) (*groupRow, error) {
@@ -97,13 +60,15 @@ func (db *DB) loadGroup(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid
 	return lockedGroup(ctx, tx, id)
 }
 
-// lockedGroup reads and locks a group whose resources the caller has locked.
+// lockedGroup reads and locks a group whose resources the caller has locked. NO KEY
+// UPDATE, as an UPDATE takes: it does not wait for the key-share locks that inserting
+// a row referring to the group (a notification, a challenge target) holds.
 func lockedGroup(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*groupRow, error) {
 	g := &groupRow{ID: id}
 	err := tx.QueryRow(ctx, `SELECT g.production_id, g.site_id, p.organisation_id, g.status, g.start_at, g.end_at,
 			g.hold_seq, g.approval_requested_at IS NOT NULL, g.version,
 			array(SELECT resource_id FROM bookings WHERE group_id = g.id ORDER BY resource_id)
-		FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1 FOR UPDATE OF g`, id).
+		FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1 FOR NO KEY UPDATE OF g`, id).
 		Scan(&g.ProductionID, &g.SiteID, &g.OrganisationID, &g.Status, &g.Start, &g.End, &g.HoldSeq,
 			&g.ApprovalRequested, &g.Version, &g.ResourceIDs)
 	if err != nil {
@@ -250,7 +215,7 @@ func (db *DB) Book(ctx context.Context, a booking.Actor, in booking.BookingInput
 		return booking.Booking{}, booking.Errorf(booking.EFORBIDDEN, "Only managers may book a confirmed slot directly; place a hold and confirm it.")
 	}
 	var out booking.Booking
-	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		out, err = db.bookTx(ctx, tx, a, in)
 		return err
@@ -406,7 +371,7 @@ func (db *DB) Act(ctx context.Context, a booking.Actor, id uuid.UUID, act bookin
 		return booking.Booking{}, booking.Errorf(booking.EINVALID, "Reschedule with new times.")
 	}
 	var out booking.Booking
-	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		now := db.now()
 		g, err := db.loadGroup(ctx, tx, a, id)
 		if err != nil {
@@ -470,7 +435,7 @@ func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, sta
 		return booking.Booking{}, err
 	}
 	var out booking.Booking
-	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		out, err = db.rescheduleTx(ctx, tx, a, id, start, end, opts)
 		return err

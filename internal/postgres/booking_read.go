@@ -169,7 +169,7 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 	for _, id := range expiring {
 		// Counted after the commit: a retried transaction must not count twice.
 		expired := false
-		err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			expired = false
 			g, err := db.loadGroup(ctx, tx, booking.System, id)
 			if err != nil || g.Status != booking.StatusHold {
@@ -202,7 +202,7 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 	}
 	for _, cid := range due {
 		settled := false
-		if err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		if err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			settled = false
 			return db.settleDeadline(ctx, tx, cid, now, &settled)
 		}); err != nil {
@@ -213,7 +213,7 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 		}
 	}
 
-	err = db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err = db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `UPDATE booking_groups SET status = 'completed', version = version + 1, updated_at = $1
 			WHERE status = 'confirmed' AND end_at <= $1 RETURNING id, production_id, site_id`, now)
 		var ch change

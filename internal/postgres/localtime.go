@@ -92,7 +92,7 @@ func (db *DB) RederiveLocalTimes(ctx context.Context) ([]booking.Booking, error)
 	}
 	var moved []booking.Booking
 	for _, id := range ids {
-		err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+		err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			before, err := db.loadBooking(ctx, tx, id)
 			if err != nil {
 				return err

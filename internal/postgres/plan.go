@@ -296,7 +296,7 @@ func (db *DB) AcceptPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (bo
 		return p, nil, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "This plan could not place every stage.", Details: map[string]any{"unmet": p.Unmet}}
 	}
 	var holds []booking.Booking
-	err = db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err = db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		holds = holds[:0]
 		var status string
 		if err := tx.QueryRow(ctx, `SELECT status FROM plans WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {

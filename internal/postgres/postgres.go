@@ -33,6 +33,9 @@ type DB struct {
 	// OnEvents, when set, receives every booking change's events inside its
 	// transaction (the notifications enqueue their jobs there).
 	OnEvents EventSink
+	// OnRetry, when set, hears each booking transaction run again (lock_order,
+	// deadlock, serialization) or given up for contention (exhausted).
+	OnRetry func(reason string)
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -193,8 +196,11 @@ func formatError(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "23P01", "40P01", "40001", "23505":
+		case "23P01", "23505":
 			return &booking.Error{Code: booking.ECONFLICT, Message: "The change conflicts with the current state.", Err: err}
+		case "40P01", "40001", "55P03":
+			// Contention, not the state: nothing was written and a retry may succeed.
+			return &booking.Error{Code: booking.EUNAVAILABLE, Message: "The data is busy with other changes; retry shortly.", Err: err}
 		case "23503":
 			return &booking.Error{Code: booking.ENOTFOUND, Message: "A referenced object does not exist.", Err: err}
 		case "23514", "22P02", "22007", "22008", "22023", "23502", "22001":

@@ -151,7 +151,7 @@ func (db *DB) storeReplan(ctx context.Context, a booking.Actor, r *booking.Repla
 // approves it; a hold that changed since (its version moved) refuses the whole.
 func (db *DB) ApplyReplan(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Replan, error) {
 	var r booking.Replan
-	err := db.inTxRetry(ctx, func(tx pgx.Tx) error {
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var status string
 		if err := tx.QueryRow(ctx, `SELECT proposal, status FROM replans WHERE id = $1 FOR UPDATE`, id).Scan(&r, &status); err != nil {
 			return notFound(err, "re-plan")
