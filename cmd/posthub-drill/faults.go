@@ -30,7 +30,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	clients := fs.Int("clients", 12, "concurrent clients (half producers, half managers)")
 	kills := fs.Int("kills", 5, "SIGKILLs of the serve process")
 	settle := fs.Duration("settle", 5*time.Second, "steady load between a recovery and the next fault")
-	drain := fs.Duration("drain-timeout", 7*time.Minute, "how long to wait for the job queues to drain after the load (River rescues the jobs of a killed process after 5 minutes)")
+	drain := fs.Duration("drain-timeout", 4*time.Minute, "how long to wait for the job queues to drain after the load (River rescues the jobs of a killed process after jobs.RescueStuckJobsAfter, 1 minute)")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed of the load")
 	lane := fs.Bool("reminder-lane", false, "also book slots starting ~6 min ahead with a 2 min reminder offset, and check their reminders: those whose follow-up job a kill stranded fall due before River rescues it")
 	if err := fs.Parse(args); err != nil {
@@ -109,7 +109,8 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 		if reminderLane && r.IntN(3) == 0 {
 			// The near lane: a 20 s window starting laneLead ahead, moving with the
 			// clock. Reminders fall due about 4 min after booking: after a kill, before
-			// River rescues the follow-up jobs the killed process held (5 min), and
+			// River rescues the follow-up jobs the killed process held (1 min, and
+			// the rescuer runs every 30 s), and
 			// before the booking starts.
 			el := time.Since(tLoad).Truncate(time.Second)
 			start := tLoad.Truncate(time.Second).Add(laneLead + el + time.Duration(r.IntN(20))*time.Second)
@@ -281,7 +282,7 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 		fmt.Fprintf(out, "  (PostgreSQL restart skipped: DATABASE_URL given, the drill does not own the server)\n")
 	}
 
-	log.printf("waiting up to %s for the job queues to drain (jobs a killed process held are rescued after River's RescueStuckJobsAfter, 5 min)", drain)
+	log.printf("waiting up to %s for the job queues to drain (jobs a killed process held are rescued after jobs.RescueStuckJobsAfter, 1 min)", drain)
 	quietAt, left, err := waitQuiet(ctx, h.pool, drain, log)
 	if err != nil {
 		return err

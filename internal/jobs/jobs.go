@@ -26,6 +26,13 @@ const (
 	QueueMaintenance   = "maintenance"
 )
 
+// How long a job may run, and how long after it started a job still marked running
+// is taken for a dead worker's and run again.
+const (
+	JobTimeout           = 30 * time.Second
+	RescueStuckJobsAfter = time.Minute
+)
+
 // Options configure the River client.
 type Options struct {
 	Logger *slog.Logger
@@ -61,9 +68,16 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 		// client must still insert their jobs (the booking Sink), for another process
 		// to work.
 		SkipUnknownJobCheck: opts.Deps == nil,
-		// A job still running this long after JobTimeout (one minute) cancelled it
-		// belongs to a worker that died: retry it then, not after River's default hour.
-		RescueStuckJobsAfter: 5 * time.Minute,
+		// Every job is short: one message (SMTP and webhooks time out at 20 s), or a
+		// batch that keeps its progress (due-work, tz re-check, digests, each change in
+		// a transaction of its own, deliveries recorded once), so a timed-out batch
+		// retries where it stopped.
+		JobTimeout: JobTimeout,
+		// A job still running this long has a worker that died (a killed process):
+		// run it again soon, not after River's default hour. Running a job twice is
+		// safe, since each delivery happens once (DeliverOnce) and reminders are
+		// unique per booking and offset.
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
 	}
 	if opts.MaxWorkers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{
