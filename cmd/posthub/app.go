@@ -37,6 +37,7 @@ type app struct {
 	http     *http.Server
 	listener net.Listener
 	metrics  *metrics.Metrics
+	smtp     *notify.SMTPMailer // its kept sessions are closed at shutdown
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -61,11 +62,15 @@ func listen(addr string) (net.Listener, error) {
 func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 	var mailer notify.Mailer = notify.LogMailer{Logger: a.log}
 	if a.cfg.SMTPURL != "" {
-		m, err := notify.ParseSMTPURL(a.cfg.SMTPURL, a.cfg.MailFrom)
+		cfg, err := notify.ParseSMTPURL(a.cfg.SMTPURL, a.cfg.MailFrom)
 		if err != nil {
 			return err
 		}
-		mailer = m
+		m, err := notify.NewSMTPMailer(cfg)
+		if err != nil {
+			return err
+		}
+		a.smtp, mailer = m, m
 	}
 	deps := &jobs.Deps{Store: a.db, Mailer: mailer, Logger: a.log, BaseURL: a.cfg.BaseURL()}
 	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers, Deps: deps, Digests: a.db.ManagerDigests})
@@ -158,6 +163,9 @@ func (a *app) shutdown() {
 			_ = a.river.StopAndCancel(hard)
 			cancelHard()
 		}
+	}
+	if a.smtp != nil {
+		_ = a.smtp.Close()
 	}
 	if a.db != nil {
 		a.db.Close()

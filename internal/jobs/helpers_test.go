@@ -262,7 +262,11 @@ func (ms *mailServer) Len() int {
 
 // Mailer is an SMTPMailer sending to this server in clear text.
 func (ms *mailServer) Mailer() *notify.SMTPMailer {
-	return &notify.SMTPMailer{Host: "127.0.0.1", Port: ms.Port, From: "posthub <noreply@posthub.test>", TLS: "none"}
+	m, err := notify.NewSMTPMailer(notify.SMTPConfig{Host: "127.0.0.1", Port: ms.Port, From: "posthub <noreply@posthub.test>", TLS: "none"})
+	if err != nil {
+		panic(err)
+	}
+	return m
 }
 
 type mailSession struct {

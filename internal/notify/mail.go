@@ -5,14 +5,17 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // Message is one email.
@@ -31,8 +34,8 @@ type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// SMTPMailer sends through an SMTP server.
-type SMTPMailer struct {
+// SMTPConfig says how to reach an SMTP server.
+type SMTPConfig struct {
 	Host     string
 	Port     int
 	Username string
@@ -44,46 +47,123 @@ type SMTPMailer struct {
 }
 
 // ParseSMTPURL reads smtp://user:pass@host:port?tls=none|opportunistic|required.
-func ParseSMTPURL(raw, from string) (*SMTPMailer, error) {
+func ParseSMTPURL(raw, from string) (SMTPConfig, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
-		return nil, fmt.Errorf("SMTP URL: want smtp://[user:pass@]host:port")
+		return SMTPConfig{}, fmt.Errorf("SMTP URL: want smtp://[user:pass@]host:port")
 	}
-	m := &SMTPMailer{Host: u.Hostname(), Port: 587, From: from, TLS: u.Query().Get("tls")}
+	c := SMTPConfig{Host: u.Hostname(), Port: 587, From: from, TLS: u.Query().Get("tls")}
 	if u.Scheme == "smtps" {
 		// Implicit TLS from the first byte (port 465), not STARTTLS.
-		m.Port, m.TLS = 465, "implicit"
+		c.Port, c.TLS = 465, "implicit"
 	}
 	if p := u.Port(); p != "" {
-		if m.Port, err = strconv.Atoi(p); err != nil {
-			return nil, fmt.Errorf("SMTP URL: bad port")
+		if c.Port, err = strconv.Atoi(p); err != nil {
+			return SMTPConfig{}, fmt.Errorf("SMTP URL: bad port")
 		}
 	}
 	if u.User != nil {
-		m.Username = u.User.Username()
-		m.Password, _ = u.User.Password()
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
 	}
-	if m.TLS == "" {
-		m.TLS = "opportunistic"
+	if c.TLS == "" {
+		c.TLS = "opportunistic"
 	}
-	if m.TLS != "none" && m.TLS != "opportunistic" && m.TLS != "required" && m.TLS != "implicit" {
-		return nil, fmt.Errorf("SMTP URL: tls must be none, opportunistic or required")
+	if c.TLS != "none" && c.TLS != "opportunistic" && c.TLS != "required" && c.TLS != "implicit" {
+		return SMTPConfig{}, fmt.Errorf("SMTP URL: tls must be none, opportunistic or required")
 	}
-	return m, nil
+	return c, nil
+}
+
+// SMTPMailer sends through an SMTP server, keeping a few sessions open between
+// messages: a session per message costs a TCP (and TLS) handshake, EHLO and QUIT, more
+// than the message itself. A kept session is checked with NOOP before use; one the
+// server has dropped is replaced, and the message sent on a fresh one. Safe for
+// concurrent use.
+type SMTPMailer struct {
+	cfg    SMTPConfig
+	client *mail.Client // the settings; the sessions are the pool's
+
+	mu   sync.Mutex
+	idle []idleSession // most recently used last
+}
+
+type idleSession struct {
+	c     *smtp.Client
+	since time.Time
+}
+
+// Sessions kept open, and for how long unused.
+const (
+	smtpMaxIdle     = 8
+	smtpIdleTimeout = 30 * time.Second
+	smtpTimeout     = 20 * time.Second
+)
+
+// NewSMTPMailer builds a mailer for the server cfg names.
+func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
+	policy := mail.TLSOpportunistic
+	switch cfg.TLS {
+	case "none":
+		policy = mail.NoTLS
+	case "required":
+		policy = mail.TLSMandatory
+	}
+	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTLSPolicy(policy), mail.WithTimeout(smtpTimeout)}
+	if cfg.TLS == "implicit" {
+		opts = append(opts, mail.WithSSL())
+	}
+	if cfg.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+	}
+	c, err := mail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP client: %w", err)
+	}
+	return &SMTPMailer{cfg: cfg, client: c}, nil
 }
 
 // Send delivers one message in plain text with an HTML alternative.
 func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
+	msg, err := s.message(m)
+	if err != nil {
+		return err
+	}
+	if c := s.take(); c != nil {
+		err := s.client.SendWithSMTPClient(c, msg)
+		if err == nil {
+			s.put(c)
+			return nil
+		}
+		_ = c.Close()
+		if !errors.Is(err, &mail.SendError{Reason: mail.ErrConnCheck}) {
+			return err
+		}
+		// The kept session had gone (NOOP failed): nothing was sent on it.
+	}
+	c, err := s.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("SMTP dial: %w", err)
+	}
+	if err := s.client.SendWithSMTPClient(c, msg); err != nil {
+		_ = c.Close()
+		return err
+	}
+	s.put(c)
+	return nil
+}
+
+func (s *SMTPMailer) message(m Message) (*mail.Msg, error) {
 	msg := mail.NewMsg()
-	if err := msg.From(s.From); err != nil {
-		return fmt.Errorf("from address: %w", err)
+	if err := msg.From(s.cfg.From); err != nil {
+		return nil, fmt.Errorf("from address: %w", err)
 	}
 	to := m.To
 	if m.ToName != "" {
 		to = fmt.Sprintf("%q <%s>", m.ToName, m.To)
 	}
 	if err := msg.To(to); err != nil {
-		return fmt.Errorf("to address: %w", err)
+		return nil, fmt.Errorf("to address: %w", err)
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
@@ -95,25 +175,48 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
-	policy := mail.TLSOpportunistic
-	switch s.TLS {
-	case "none":
-		policy = mail.NoTLS
-	case "required":
-		policy = mail.TLSMandatory
+	return msg, nil
+}
+
+// take returns the most recently used idle session, closing those idle too long.
+func (s *SMTPMailer) take() *smtp.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.idle) > 0 {
+		last := s.idle[len(s.idle)-1]
+		s.idle = s.idle[:len(s.idle)-1]
+		if time.Since(last.since) < smtpIdleTimeout {
+			return last.c
+		}
+		go func() { _ = s.client.CloseWithSMTPClient(last.c) }()
 	}
-	opts := []mail.Option{mail.WithPort(s.Port), mail.WithTLSPolicy(policy), mail.WithTimeout(20 * time.Second)}
-	if s.TLS == "implicit" {
-		opts = append(opts, mail.WithSSL())
+	return nil
+}
+
+// put keeps a session for the next message, or closes it when enough are kept.
+func (s *SMTPMailer) put(c *smtp.Client) {
+	s.mu.Lock()
+	if len(s.idle) < smtpMaxIdle {
+		s.idle = append(s.idle, idleSession{c: c, since: time.Now()})
+		c = nil
 	}
-	if s.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.Username), mail.WithPassword(s.Password))
+	s.mu.Unlock()
+	if c != nil {
+		_ = s.client.CloseWithSMTPClient(c)
 	}
-	c, err := mail.NewClient(s.Host, opts...)
-	if err != nil {
-		return err
+}
+
+// Close ends the kept sessions with QUIT.
+func (s *SMTPMailer) Close() error {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, x := range idle {
+		errs = append(errs, s.client.CloseWithSMTPClient(x.c))
 	}
-	return c.DialAndSendWithContext(ctx, msg)
+	return errors.Join(errs...)
 }
 
 // LogMailer writes who would have been mailed what to the log instead of sending.

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -23,14 +24,14 @@ func TestParseSMTPURL(t *testing.T) {
 	const from = "posthub <noreply@posthub.test>"
 	good := []struct {
 		raw  string
-		want notify.SMTPMailer
+		want notify.SMTPConfig
 	}{
-		{"smtp://mail.example", notify.SMTPMailer{Host: "mail.example", Port: 587, From: from, TLS: "opportunistic"}},
-		{"smtp://127.0.0.1:1025?tls=none", notify.SMTPMailer{Host: "127.0.0.1", Port: 1025, From: from, TLS: "none"}},
+		{"smtp://mail.example", notify.SMTPConfig{Host: "mail.example", Port: 587, From: from, TLS: "opportunistic"}},
+		{"smtp://127.0.0.1:1025?tls=none", notify.SMTPConfig{Host: "127.0.0.1", Port: 1025, From: from, TLS: "none"}},
 		{"smtp://apikey:p%40ss%3Aword@smtp.example.com:2525?tls=required",
-			notify.SMTPMailer{Host: "smtp.example.com", Port: 2525, Username: "apikey", Password: "p@ss:word", From: from, TLS: "required"}},
-		{"smtp://user@mail.example:25?tls=opportunistic", notify.SMTPMailer{Host: "mail.example", Port: 25, Username: "user", From: from, TLS: "opportunistic"}},
-		{"smtp://[::1]:2525", notify.SMTPMailer{Host: "::1", Port: 2525, From: from, TLS: "opportunistic"}},
+			notify.SMTPConfig{Host: "smtp.example.com", Port: 2525, Username: "apikey", Password: "p@ss:word", From: from, TLS: "required"}},
+		{"smtp://user@mail.example:25?tls=opportunistic", notify.SMTPConfig{Host: "mail.example", Port: 25, Username: "user", From: from, TLS: "opportunistic"}},
+		{"smtp://[::1]:2525", notify.SMTPConfig{Host: "::1", Port: 2525, From: from, TLS: "opportunistic"}},
 	}
 	for _, c := range good {
 		m, err := notify.ParseSMTPURL(c.raw, from)
@@ -38,8 +39,8 @@ func TestParseSMTPURL(t *testing.T) {
 			t.Errorf("%s: %v", c.raw, err)
 			continue
 		}
-		if *m != c.want {
-			t.Errorf("%s: %+v, want %+v", c.raw, *m, c.want)
+		if m != c.want {
+			t.Errorf("%s: %+v, want %+v", c.raw, m, c.want)
 		}
 	}
 	for _, raw := range []string{"", "mail.example:25", "http://mail.example", "smtp://", "smtp:///path", "smtp://mail.example:port",
@@ -99,7 +100,8 @@ func TestSMTPMailerSends(t *testing.T) {
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 
-	m := &notify.SMTPMailer{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, From: "posthub <noreply@posthub.test>", TLS: "none"}
+	cfg := notify.SMTPConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, From: "posthub <noreply@posthub.test>", TLS: "none"}
+	m := newMailer(t, cfg)
 	msg := notify.Message{To: "leila.chraibi@dar-nour.example", ToName: `Leïla "Lulu" Chraibi`, Subject: "Réservation confirmée : Layali Derb Sultan",
 		Text: "Quand: mer. 10 mars 2027 10:00 – 18:00 (Africa/Casablanca, UTC+00:00)\n", HTML: "<p>Quand</p>",
 		MessageID: "<3f1c.9a2b@posthub>"}
@@ -147,13 +149,13 @@ func TestSMTPMailerSends(t *testing.T) {
 	l2, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := l2.Addr().(*net.TCPAddr).Port
 	l2.Close()
-	down := &notify.SMTPMailer{Host: "127.0.0.1", Port: port, From: m.From, TLS: "none"}
+	down := newMailer(t, notify.SMTPConfig{Host: "127.0.0.1", Port: port, From: cfg.From, TLS: "none"})
 	if err := down.Send(ctx, msg); err == nil {
 		t.Error("no error sending to a closed port")
 	}
-	bad := *m
-	bad.From = "not an address"
-	if err := bad.Send(ctx, msg); err == nil {
+	badCfg := cfg
+	badCfg.From = "not an address"
+	if err := newMailer(t, badCfg).Send(ctx, msg); err == nil {
 		t.Error("no error for a bad sender")
 	}
 }
@@ -168,5 +170,85 @@ func TestLogMailerLogs(t *testing.T) {
 	out := buf.String()
 	if !strings.Contains(out, "a@b.example") || !strings.Contains(out, "Hello") || !strings.Contains(out, "<x@posthub>") || strings.Contains(out, "secret body") {
 		t.Errorf("log %q", out)
+	}
+}
+
+func newMailer(t *testing.T, cfg notify.SMTPConfig) *notify.SMTPMailer {
+	t.Helper()
+	m, err := notify.NewSMTPMailer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// The mailer keeps its sessions open between messages, and when the server has dropped
+// a kept session the next message still goes, on a new one.
+func TestSMTPMailerKeepsSessionsAndReplacesDroppedOnes(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []received
+	var conns []*smtp.Conn
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		return &smtpSession{mu: &mu, out: &got}, nil
+	}))
+	srv.Domain = "localhost"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+	m := newMailer(t, notify.SMTPConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, From: "posthub <noreply@posthub.test>", TLS: "none"})
+	ctx := context.Background()
+	send := func(i int) error {
+		return m.Send(ctx, notify.Message{To: fmt.Sprintf("p%d@studio.example", i), Subject: "s", Text: "t", MessageID: fmt.Sprintf("<%d@posthub>", i)})
+	}
+	counts := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns), len(got)
+	}
+	for i := range 5 {
+		if err := send(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, n := counts(); c != 1 || n != 5 {
+		t.Fatalf("5 messages one after another: %d sessions, %d received; want 1 and 5", c, n)
+	}
+	mu.Lock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	mu.Unlock()
+	if err := send(5); err != nil {
+		t.Fatalf("after the server dropped the session: %v", err)
+	}
+	if c, n := counts(); c != 2 || n != 6 {
+		t.Fatalf("after a dropped session: %d sessions, %d received; want 2 and 6", c, n)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 5 {
+				errs <- send(100 + 10*w + i)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if c, n := counts(); n != 46 || c > 2+8 {
+		t.Fatalf("8 concurrent senders: %d sessions, %d received; want at most 10 and 46", c, n)
 	}
 }
