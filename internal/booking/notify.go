@@ -37,6 +37,17 @@ type DeliveryKey struct {
 	Kind        string
 }
 
+// DeliveryInFlightError says another worker has claimed a delivery and may be making
+// it now; its claim lapses at LeaseEnds.
+type DeliveryInFlightError struct {
+	Key       DeliveryKey
+	LeaseEnds time.Time
+}
+
+func (e *DeliveryInFlightError) Error() string {
+	return "the " + e.Key.Channel + " delivery of event " + e.Key.EventID.String() + " is in flight in another worker"
+}
+
 // Notification is an entry of a user's in-app feed.
 type Notification struct {
 	ID        uuid.UUID  `json:"id"`

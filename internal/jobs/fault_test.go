@@ -178,6 +178,13 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 		if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_leader`); err != nil {
 			t.Fatal(err)
 		}
+		// Likewise the killed worker's delivery claims lapse after their lease.
+		var claims int
+		if err := f.db.Pool.QueryRow(f.ctx, `WITH c AS (UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours'
+			WHERE status = 'sending' RETURNING 1) SELECT count(*) FROM c`).Scan(&claims); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run %d left %d delivery claims", run, claims)
 		t.Logf("run %d left %d jobs running: %v", run, len(stuck), stuck)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/jobs"
 	"github.com/posthub/posthub/internal/notify"
+	"github.com/posthub/posthub/internal/postgres"
 )
 
 // noticeRows returns the notice jobs enqueued so far, in order.
@@ -431,5 +432,47 @@ func TestWebhookRetryDoesNotResetAnotherFailure(t *testing.T) {
 	}
 	if got := failures(); got[one.srv.URL] != 1 || got[two.srv.URL] != 3 {
 		t.Errorf("failures %v after E1's retry, want 1 and 3", got)
+	}
+}
+
+// A notice whose delivery to one person another worker has claimed (a worker taken
+// for dead that may still be sending) serves the others and comes back when the claim
+// would lapse; then it sends the rest, once.
+func TestNoticeComesBackForADeliveryInFlightElsewhere(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	smtpd := newMailServer(t)
+	deps := f.deps(smtpd.Mailer(), notify.WebhookSender{})
+	worker := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.NoticeWorker{Deps: deps})
+	f.book(t, "manager", "producer", booking.StatusConfirmed, f.suites[:1], at(10, 10), at(10, 18))
+	rows := f.noticeRows(t, 1)
+	ev := decodeArgs[jobs.NoticeArgs](t, rows[0])
+	if _, err := f.db.Pool.Exec(f.ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, claimed_at)
+		VALUES ($1, $2, 'email', 'confirmed', 'sending', $3)`, ev.EventID, f.users["manager"], deps.Now()); err != nil {
+		t.Fatal(err)
+	}
+	state, err := work(t, f, worker, &rows[0])
+	if state != rivertype.JobStateScheduled {
+		t.Fatalf("with a delivery in flight the notice is %s (%v), want scheduled", state, err)
+	}
+	if wait := time.Until(rows[0].ScheduledAt); wait < postgres.DeliveryLease/2 || wait > postgres.DeliveryLease+5*time.Second {
+		t.Errorf("the notice comes back in %s, want about the lease (%s)", wait, postgres.DeliveryLease)
+	}
+	if msgs := smtpd.Messages(); len(msgs) != 1 || msgs[0].MessageID != messageID(ev.EventID, f.users["producer"]) {
+		t.Fatalf("the producer's mail should have gone, the manager's not: %d mails", len(msgs))
+	}
+	// The other worker died: its claim lapses.
+	if _, err := f.db.Pool.Exec(f.ctx, `UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours' WHERE status = 'sending'`); err != nil {
+		t.Fatal(err)
+	}
+	if state, err := work(t, f, worker, &rows[0]); state != rivertype.JobStateCompleted {
+		t.Fatalf("after the claim lapsed the notice is %s (%v)", state, err)
+	}
+	got := map[string]int{}
+	for _, m := range smtpd.Messages() {
+		got[m.MessageID]++
+	}
+	if len(got) != 2 || got[messageID(ev.EventID, f.users["producer"])] != 1 || got[messageID(ev.EventID, f.users["manager"])] != 1 {
+		t.Errorf("mails by Message-ID %v, want the producer's and the manager's once each", got)
 	}
 }

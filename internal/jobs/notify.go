@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
@@ -189,10 +191,16 @@ func (w *NoticeWorker) Work(ctx context.Context, job *river.Job[NoticeArgs]) err
 	if nc.Booking.Challenge != nil && a.Event == booking.EventChallengeOpened {
 		n.Deadline = &nc.Booking.Challenge.Deadline
 	}
-	if err := w.Deps.tell(ctx, a.EventID, string(a.Event), &a.BookingID, people, n); err != nil {
+	// A snooze (a delivery in flight elsewhere) still lets the webhooks go first.
+	told := w.Deps.tell(ctx, a.EventID, string(a.Event), &a.BookingID, people, n)
+	var snooze *rivertype.JobSnoozeError
+	if told != nil && !errors.As(told, &snooze) {
+		return told
+	}
+	if err := w.Deps.webhooks(ctx, a, nc); err != nil {
 		return err
 	}
-	return w.Deps.webhooks(ctx, a, nc)
+	return told
 }
 
 // notice builds the notice of a booking for rendering.
@@ -210,8 +218,34 @@ func (d *Deps) notice(nc booking.NoticeContext, kind string) notify.Notice {
 		Link: d.BaseURL + "/bookings/" + nc.Booking.ID.String()}
 }
 
+// inFlight collects the deliveries another worker is making while this job runs
+// (that worker was taken for dead, and the job given again): the job comes back when
+// the last of those claims would lapse, after the other recipients are served.
+type inFlight struct{ until time.Time }
+
+// check absorbs an in-flight error and returns any other.
+func (f *inFlight) check(err error) error {
+	var e *booking.DeliveryInFlightError
+	if !errors.As(err, &e) {
+		return err
+	}
+	if e.LeaseEnds.After(f.until) {
+		f.until = e.LeaseEnds
+	}
+	return nil
+}
+
+// result is nil when nothing was in flight, else River's snooze until the claims lapse.
+func (f *inFlight) result(now time.Time) error {
+	if f.until.IsZero() {
+		return nil
+	}
+	return river.JobSnooze(max(f.until.Sub(now), 0) + time.Second)
+}
+
 // tell sends n to each person by email and in the feed, each once per event.
 func (d *Deps) tell(ctx context.Context, eventID uuid.UUID, kind string, bookingID *uuid.UUID, people []booking.Recipient, n notify.Notice) error {
+	var waiting inFlight
 	done := map[uuid.UUID]bool{}
 	for _, p := range people {
 		if done[p.UserID] {
@@ -230,11 +264,11 @@ func (d *Deps) tell(ctx context.Context, eventID uuid.UUID, kind string, booking
 				err := d.Mailer.Send(ctx, msg)
 				d.Metrics.Delivery("email", err)
 				return err
-			}); err != nil {
+			}); waiting.check(err) != nil {
 			return fmt.Errorf("mailing %s: %w", p.Email, err)
 		}
 	}
-	return nil
+	return waiting.result(d.now())
 }
 
 // webhookBody is what an organisation's webhook receives.
@@ -264,6 +298,7 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 	}
 	body, _ := json.Marshal(wb)
 	var failed error
+	var waiting inFlight
 	for _, h := range hooks {
 		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
 		delivered, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
@@ -271,6 +306,9 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 			d.Metrics.Delivery("webhook", err)
 			return err
 		})
+		if err != nil && waiting.check(err) == nil {
+			continue // another worker is on it: no news of the webhook's health
+		}
 		if err == nil && !delivered {
 			continue // an earlier attempt delivered it: no news of the webhook's health
 		}
@@ -285,7 +323,10 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 			failed = err
 		}
 	}
-	return failed
+	if failed != nil {
+		return failed
+	}
+	return waiting.result(d.now())
 }
 
 // webhookDisabled tells an organisation's users that their webhook was disabled.
@@ -513,6 +554,7 @@ func (w *DigestWorker) Work(ctx context.Context, job *river.Job[DigestArgs]) err
 	if err != nil {
 		return err
 	}
+	var waiting inFlight
 	for _, d := range digests {
 		if d.Empty() {
 			continue
@@ -526,11 +568,11 @@ func (w *DigestWorker) Work(ctx context.Context, job *river.Job[DigestArgs]) err
 				err := w.Deps.Mailer.Send(ctx, msg)
 				w.Deps.Metrics.Delivery("email", err)
 				return err
-			}); err != nil {
+			}); waiting.check(err) != nil {
 			return err
 		}
 	}
-	return nil
+	return waiting.result(w.Deps.now())
 }
 
 // dailyAt is a periodic schedule firing every day at a fixed UTC time.

@@ -33,13 +33,16 @@ func (db *DB) AuthenticateToken(ctx context.Context, token string) (booking.Acto
 		return booking.Actor{}, errUnauthorized
 	}
 	var tokenID uuid.UUID
+	// last_used_at is kept to the minute: writing it on every request would make each
+	// read a write.
 	a, err := scanActor(db.Pool.QueryRow(ctx, `
-		UPDATE api_tokens t SET last_used_at = $2
-		FROM users u
-		WHERE t.hash = $1 AND u.id = t.user_id
-		  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
-		  AND u.disabled_at IS NULL
-		RETURNING `+actorColumns+`, t.id`, auth.HashToken(token), db.now()), &tokenID)
+		WITH touch AS (
+			UPDATE api_tokens SET last_used_at = $2
+			WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+			  AND (last_used_at IS NULL OR last_used_at <= $2 - interval '1 minute'))
+		SELECT `+actorColumns+`, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+		  AND u.disabled_at IS NULL`, auth.HashToken(token), db.now()), &tokenID)
 	if err == pgx.ErrNoRows {
 		return booking.Actor{}, errUnauthorized
 	}

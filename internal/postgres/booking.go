@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
 )
 
 var _ booking.Bookings = (*DB)(nil)
@@ -122,17 +123,27 @@ func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end
 	return nil
 }
 
-func (db *DB) policy(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, siteID uuid.UUID) (booking.SitePolicy, error) {
-	p := booking.SitePolicy{SiteID: siteID}
+// siteRules is what a booking change needs of its site, read in one query.
+type siteRules struct {
+	Zone, Country string
+	Loc           *time.Location
+	Policy        booking.SitePolicy
+}
+
+func (db *DB) siteRules(ctx context.Context, q querier, siteID uuid.UUID) (siteRules, error) {
+	r := siteRules{Policy: booking.SitePolicy{SiteID: siteID}}
+	p := &r.Policy
 	var hold, window, notice int
 	var offsets []int
-	err := q.QueryRow(ctx, `SELECT confirm_needs_approval, hold_lifetime_seconds, challenge_window_seconds,
-			min_notice_seconds, reminder_offsets_seconds FROM site_policies WHERE site_id = $1`, siteID).
-		Scan(&p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets)
+	err := q.QueryRow(ctx, `SELECT s.time_zone, s.country, p.confirm_needs_approval, p.hold_lifetime_seconds,
+			p.challenge_window_seconds, p.min_notice_seconds, p.reminder_offsets_seconds
+		FROM sites s JOIN site_policies p ON p.site_id = s.id WHERE s.id = $1`, siteID).
+		Scan(&r.Zone, &r.Country, &p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets)
 	if err != nil {
-		return p, notFound(err, "site")
+		return r, notFound(err, "site")
+	}
+	if r.Loc, err = calendar.LoadLocation(r.Zone); err != nil {
+		return r, err
 	}
 	p.HoldLifetime = booking.Duration(time.Duration(hold) * time.Second)
 	p.ChallengeWindow = booking.Duration(time.Duration(window) * time.Second)
@@ -140,7 +151,12 @@ func (db *DB) policy(ctx context.Context, q interface {
 	for _, o := range offsets {
 		p.ReminderOffsets = append(p.ReminderOffsets, booking.Duration(time.Duration(o)*time.Second))
 	}
-	return p, nil
+	return r, nil
+}
+
+func (db *DB) policy(ctx context.Context, q querier, siteID uuid.UUID) (booking.SitePolicy, error) {
+	r, err := db.siteRules(ctx, q, siteID)
+	return r.Policy, err
 }
 
 // SitePolicy returns a site's policy.
@@ -258,25 +274,22 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if err := mayActAt(a, siteID); err != nil {
 			return err
 		}
+		site, err := db.siteRules(ctx, tx, siteID)
+		if err != nil {
+			return err
+		}
 		if in.StartLocal != "" {
-			var zone string
-			if err := tx.QueryRow(ctx, `SELECT time_zone FROM sites WHERE id = $1`, siteID).Scan(&zone); err != nil {
+			if in.Start, err = ParseLocal(site.Zone, in.StartLocal); err != nil {
 				return err
 			}
-			if in.Start, err = ParseLocal(zone, in.StartLocal); err != nil {
-				return err
-			}
-			if in.End, err = ParseLocal(zone, in.EndLocal); err != nil {
+			if in.End, err = ParseLocal(site.Zone, in.EndLocal); err != nil {
 				return err
 			}
 			if err := booking.ValidInterval(in.Start, in.End); err != nil {
 				return err
 			}
 		}
-		pol, err := db.policy(ctx, tx, siteID)
-		if err != nil {
-			return err
-		}
+		pol := site.Policy
 		if err := checkNotice(a, pol, now, in.Start); err != nil {
 			return err
 		}
@@ -306,12 +319,10 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 			creator = &a.UserID
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq,
-				hold_expires_at, note, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10, $10) RETURNING id`,
-			g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now).Scan(&g.ID); err != nil {
-			return err
-		}
-		if err := db.storeSiteLocalTimes(ctx, tx, g); err != nil {
+				hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10, $10, $11, $12, $13, $14) RETURNING id`,
+			g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now,
+			site.Zone, wallClock(site.Loc, g.Start), wallClock(site.Loc, g.End), calendar.TZVersion()).Scan(&g.ID); err != nil {
 			return err
 		}
 		if err := storeTrainees(ctx, tx, g.ID, in.Trainees); err != nil {
@@ -337,19 +348,10 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.created", nil, &ch); err != nil {
 			return err
 		}
-		out.Warnings, err = db.provisionalWarnings(ctx, tx, siteID, in.Start, in.End)
+		out.Warnings, err = provisionalWarnings(ctx, tx, siteID, site, in.Start, in.End)
 		return err
 	}()
 	return out, err
-}
-
-// storeSiteLocalTimes derives and stores g's local times in its site's zone.
-func (db *DB) storeSiteLocalTimes(ctx context.Context, tx pgx.Tx, g *groupRow) error {
-	var zone string
-	if err := tx.QueryRow(ctx, `SELECT time_zone FROM sites WHERE id = $1`, g.SiteID).Scan(&zone); err != nil {
-		return err
-	}
-	return storeLocalTimes(ctx, tx, g.ID, zone, g.Start, g.End)
 }
 
 // checkNotice refuses a start in the past, and for producers one sooner than the
@@ -459,10 +461,11 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if err := precheck(a, g, booking.ActionReschedule, opts); err != nil {
 			return err
 		}
-		pol, err := db.policy(ctx, tx, g.SiteID)
+		site, err := db.siteRules(ctx, tx, g.SiteID)
 		if err != nil {
 			return err
 		}
+		pol := site.Policy
 		// A producer may move neither a booking that is about to start nor one into the
 		// notice period.
 		if err := checkNotice(a, pol, now, g.Start); err != nil {
@@ -495,7 +498,9 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE booking_groups SET start_at = $2, end_at = $3, hold_seq = $4,
-			version = version + 1, updated_at = $5 WHERE id = $1`, g.ID, start, end, seq, now); err != nil {
+			version = version + 1, updated_at = $5, time_zone = $6, local_start = $7, local_end = $8, tz_version = $9
+			WHERE id = $1`, g.ID, start, end, seq, now, site.Zone, wallClock(site.Loc, start), wallClock(site.Loc, end),
+			calendar.TZVersion()); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE bookings SET during = tstzrange($2, $3), hold_seq = $4 WHERE group_id = $1`,
@@ -503,9 +508,6 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			return err
 		}
 		g.Start, g.End, g.HoldSeq = start, end, seq
-		if err := db.storeSiteLocalTimes(ctx, tx, g); err != nil {
-			return err
-		}
 		ch.add(g, booking.EventRescheduled, now, opts.Reason)
 		if g.Status == booking.StatusHold {
 			if _, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, &ch, uuid.Nil); err != nil {
@@ -518,7 +520,7 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.rescheduled", &before, &ch); err != nil {
 			return err
 		}
-		out.Warnings, err = db.provisionalWarnings(ctx, tx, g.SiteID, start, end)
+		out.Warnings, err = provisionalWarnings(ctx, tx, g.SiteID, site, start, end)
 		return err
 	}()
 	return out, err

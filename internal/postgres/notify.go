@@ -50,36 +50,57 @@ func (db *DB) NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.N
 	return nc, nil
 }
 
-// DeliverOnce performs send at most once per key to effect: it claims the delivery row
-// in a transaction, skips a delivery already made, and records the delivery in the
-// same transaction after send succeeds. Concurrent attempts wait on the row. A crash
-// between send and commit makes the retry send again; the stable Message-ID and
+// DeliveryLease is how long a claimed delivery belongs to the worker that claimed it:
+// longer than a send may take (SMTP and webhooks time out at 20 s, jobs at 30 s). A
+// claim older than that is a dead worker's, and the delivery may be taken over.
+const DeliveryLease = time.Minute
+
+// DeliverOnce performs send at most once per key to effect, without holding a
+// transaction while it runs: it claims the delivery (a 'sending' row) in one statement,
+// sends, then marks it delivered. A delivery already made is skipped (false, nil); one
+// another worker is sending answers a *booking.DeliveryInFlightError, so the job
+// comes back when that claim would lapse and then finds it done. A worker that dies between its claim and the mark leaves a claim that lapses
+// after DeliveryLease, and the retry sends again; the stable Message-ID and
 // Idempotency-Key let the receiver recognise it.
 func (db *DB) DeliverOnce(ctx context.Context, key booking.DeliveryKey, send func(ctx context.Context) error) (bool, error) {
-	delivered := false
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		// An advisory lock on the key serialises attempts without a row to lock yet.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-			key.EventID.String()+key.RecipientID.String()+key.Channel); err != nil {
-			return err
-		}
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $1 AND recipient_id = $2 AND channel = $3)`,
-			key.EventID, key.RecipientID, key.Channel).Scan(&exists); err != nil || exists {
-			return err
-		}
-		if err := send(ctx); err != nil {
-			return err
-		}
-		delivered = true
-		_, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, delivered_at)
-			VALUES ($1, $2, $3, $4, 'delivered', $5)`, key.EventID, key.RecipientID, key.Channel, key.Kind, db.now())
-		return err
-	})
+	claimed := db.now()
+	var mine bool
+	var status *string
+	var other *time.Time
+	err := db.Pool.QueryRow(ctx, `WITH claim AS (
+			INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, claimed_at)
+			VALUES ($1, $2, $3, $4, 'sending', $5)
+			ON CONFLICT (event_id, recipient_id, channel) DO UPDATE SET claimed_at = excluded.claimed_at
+				WHERE deliveries.status = 'sending' AND deliveries.claimed_at < $6
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM claim), d.status, d.claimed_at
+		FROM (SELECT 1) one LEFT JOIN deliveries d ON d.event_id = $1 AND d.recipient_id = $2 AND d.channel = $3`,
+		key.EventID, key.RecipientID, key.Channel, key.Kind, claimed, claimed.Add(-DeliveryLease)).Scan(&mine, &status, &other)
 	if err != nil {
+		return false, formatError(err)
+	}
+	if !mine {
+		if status != nil && *status == "sending" && other != nil {
+			return false, &booking.DeliveryInFlightError{Key: key, LeaseEnds: other.Add(DeliveryLease)}
+		}
+		return false, nil
+	}
+	// The claim is settled even when the job's context has ended (a timeout while
+	// sending): a message that went out must not stay claimed.
+	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := send(ctx); err != nil {
+		// Give the claim back so the retry need not wait for the lease.
+		_, _ = db.Pool.Exec(settle, `DELETE FROM deliveries WHERE event_id = $1 AND recipient_id = $2 AND channel = $3
+			AND status = 'sending' AND claimed_at = $4`, key.EventID, key.RecipientID, key.Channel, claimed)
 		return false, err
 	}
-	return delivered, nil
+	if _, err := db.Pool.Exec(settle, `UPDATE deliveries SET status = 'delivered', delivered_at = $5
+		WHERE event_id = $1 AND recipient_id = $2 AND channel = $3 AND status = 'sending' AND claimed_at = $4`,
+		key.EventID, key.RecipientID, key.Channel, claimed, db.now()); err != nil {
+		return true, formatError(err)
+	}
+	return true, nil
 }
 
 // AddInApp puts a notification in a user's feed, once per event.
