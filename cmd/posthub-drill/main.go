@@ -103,7 +103,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.posthub, "posthub", "", "posthub binary to run (default: build ./cmd/posthub into the temporary directory)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (PostgreSQL data and process logs)")
 	fs.BoolVar(&c.fast, "fast", false, "run the drill's PostgreSQL with fsync off (throwaway-cluster settings)")
-	fs.IntVar(&c.workers, "workers", 10, "POSTHUB_WORKERS of each serve process (River jobs worked at once per queue)")
+	fs.IntVar(&c.workers, "workers", 50, "POSTHUB_WORKERS of each serve process (River jobs worked at once per queue)")
 	fs.BoolVar(&c.pgss, "pg-stat-statements", false, "diagnostics: load pg_stat_statements in the drill's PostgreSQL; bench prints the statements of the peak run")
 	fs.DurationVar(&c.pgSlow, "pg-log-slow", 0, "diagnostics: have the drill's PostgreSQL log lock waits and statements slower than this (with -keep: pg/postgres.log)")
 }

@@ -323,6 +323,21 @@ type Event struct {
 	NewRank      int
 	ChallengeID  uuid.UUID
 	Reason       string
+	// State is the booking as the change left it, for scheduling its follow-ups; the
+	// events of one booking in one change share it. Nil when not known.
+	State *FollowUpState
+}
+
+// FollowUpState is what a booking's follow-ups are scheduled from: reminders before a
+// confirmed booking and the due work at its end; for a hold, the warning before it
+// expires and the due work at its expiry and at its open challenge's deadline.
+type FollowUpState struct {
+	BookingID         uuid.UUID
+	Status            Status
+	Start, End        time.Time
+	HoldExpiresAt     *time.Time
+	ChallengeDeadline *time.Time
+	ReminderOffsets   []Duration
 }
 
 // HoldRef is a hold on one resource, as the rank computation sees it.

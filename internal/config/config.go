@@ -37,7 +37,9 @@ type Config struct {
 	PublicURL string
 	// ShutdownTimeout bounds the graceful drain of HTTP and River on SIGTERM.
 	ShutdownTimeout time.Duration
-	// Workers is how many River jobs one process works at once per queue.
+	// Workers is how many River jobs one process works at once per queue. The jobs wait
+	// on SMTP and HTTP far more than they compute, and River fetches at most this many
+	// every 100 ms, so it bounds a queue's throughput (10 workers: about 100 jobs/s).
 	Workers int
 	// SMTPURL is where mail goes (POSTHUB_SMTP_URL, smtp://user:pass@host:port?tls=…);
 	// empty means mail is logged, not sent.
@@ -64,7 +66,7 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 		DataDir:         envOr(getenv, "POSTHUB_DATA_DIR", ".posthub"),
 		PublicURL:       getenv("POSTHUB_PUBLIC_URL"),
 		ShutdownTimeout: 20 * time.Second,
-		Workers:         10,
+		Workers:         50,
 		SMTPURL:         getenv("POSTHUB_SMTP_URL"),
 		MailFrom:        envOr(getenv, "POSTHUB_MAIL_FROM", "posthub <noreply@posthub.localhost>"),
 	}

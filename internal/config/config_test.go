@@ -28,7 +28,7 @@ func defaults() config.Config {
 		DataDir:         ".posthub",
 		LogLevel:        slog.LevelInfo,
 		ShutdownTimeout: 20 * time.Second,
-		Workers:         10,
+		Workers:         50,
 		MailFrom:        "posthub <noreply@posthub.localhost>",
 	}
 }

@@ -140,18 +140,34 @@ var managerKinds = map[booking.EventKind]bool{
 }
 
 // Sink returns the event sink the storage calls inside each booking change's
-// transaction: it inserts a notice per event and a follow-up per booking with
-// InsertManyTx, so they exist if and only if the change commits.
+// transaction: it inserts a notice per event and the follow-ups of each booking
+// concerned (its reminders, expiry warning and due work, from the state the change
+// left it in; a follow-up job when that state is not given) with one InsertManyTx,
+// so they exist if and only if the change commits.
 func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 	return func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 		params := make([]river.InsertManyParams, 0, 2*len(events))
 		seen := map[uuid.UUID]bool{}
+		dueAt := map[time.Time]bool{} // due work is unique per instant, once per batch
 		for _, e := range events {
 			params = append(params, river.InsertManyParams{Args: NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID,
 				At: e.At, OldRank: e.OldRank, NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason}})
-			if !seen[e.BookingID] {
-				seen[e.BookingID] = true
+			if seen[e.BookingID] {
+				continue
+			}
+			seen[e.BookingID] = true
+			if e.State == nil {
 				params = append(params, river.InsertManyParams{Args: FollowUpArgs{BookingID: e.BookingID}})
+				continue
+			}
+			for _, p := range followUps(*e.State, e.At) {
+				if due, ok := p.Args.(DueArgs); ok {
+					if dueAt[due.At.UTC()] {
+						continue
+					}
+					dueAt[due.At.UTC()] = true
+				}
+				params = append(params, p)
 			}
 		}
 		if len(params) == 0 {
@@ -369,7 +385,9 @@ type FollowUpWorker struct {
 // HoldExpiryWarning is how long before a hold expires its producers are warned.
 const HoldExpiryWarning = 24 * time.Hour
 
-// Work schedules the follow-ups.
+// Work schedules the follow-ups of a booking as it is now. The Sink schedules them in
+// the change's own transaction; this worker serves the follow-up jobs of processes
+// that did not know the booking's state (and of earlier releases).
 func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs]) error {
 	b, err := w.Deps.Store.FindBooking(ctx, booking.System, job.Args.BookingID)
 	if err != nil {
@@ -378,7 +396,32 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 		}
 		return err
 	}
-	now := w.Deps.now()
+	st := booking.FollowUpState{BookingID: b.ID, Status: b.Status, Start: b.Start, End: b.End, HoldExpiresAt: b.HoldExpiresAt}
+	if b.Challenge != nil {
+		d := b.Challenge.Deadline
+		st.ChallengeDeadline = &d
+	}
+	if b.Status == booking.StatusConfirmed {
+		pol, err := w.Deps.Store.SitePolicy(ctx, b.SiteID)
+		if err != nil {
+			return err
+		}
+		st.ReminderOffsets = pol.ReminderOffsets
+	}
+	params := followUps(st, w.Deps.now())
+	if len(params) == 0 {
+		return nil
+	}
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	_, err = client.InsertMany(ctx, params)
+	return err
+}
+
+// followUps are the jobs a booking's state calls for, as of now.
+func followUps(b booking.FollowUpState, now time.Time) []river.InsertManyParams {
 	var params []river.InsertManyParams
 	at := func(t time.Time) *river.InsertOpts {
 		opts := river.InsertOpts{}
@@ -389,17 +432,14 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 	}
 	switch b.Status {
 	case booking.StatusConfirmed:
-		pol, err := w.Deps.Store.SitePolicy(ctx, b.SiteID)
-		if err != nil {
-			return err
-		}
 		// A reminder whose time has passed (the follow-up ran late, e.g. rescued after
-		// a crash) is sent now if the booking has not started: late rather than never.
-		// Only the nearest such reminder goes, not every one that passed.
+		// a crash, or the booking was made inside the reminder window) is sent now if
+		// the booking has not started: late rather than never. Only the nearest such
+		// reminder goes, not every one that passed.
 		var late *ReminderArgs
-		for _, off := range pol.ReminderOffsets {
+		for _, off := range b.ReminderOffsets {
 			when := b.Start.Add(-time.Duration(off))
-			args := ReminderArgs{BookingID: b.ID, Start: b.Start, Before: time.Duration(off)}
+			args := ReminderArgs{BookingID: b.BookingID, Start: b.Start, Before: time.Duration(off)}
 			switch {
 			case when.After(now):
 				params = append(params, river.InsertManyParams{Args: args, InsertOpts: at(when)})
@@ -410,30 +450,23 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 		if late != nil {
 			params = append(params, river.InsertManyParams{Args: *late, InsertOpts: at(now)})
 		}
-		t := b.End
-		params = append(params, river.InsertManyParams{Args: DueArgs{At: &t}, InsertOpts: at(b.End)})
+		// No due work at the end: completing a booking can wait for the periodic due
+		// work (every minute), and a job unique by instant would make the transactions
+		// of bookings ending at the same hour wait for each other on its unique key.
 	case booking.StatusHold:
 		if b.HoldExpiresAt != nil {
 			exp := *b.HoldExpiresAt
 			if warn := exp.Add(-HoldExpiryWarning); warn.After(now) {
-				params = append(params, river.InsertManyParams{Args: HoldExpiringArgs{BookingID: b.ID, ExpiresAt: exp}, InsertOpts: at(warn)})
+				params = append(params, river.InsertManyParams{Args: HoldExpiringArgs{BookingID: b.BookingID, ExpiresAt: exp}, InsertOpts: at(warn)})
 			}
 			params = append(params, river.InsertManyParams{Args: DueArgs{At: &exp}, InsertOpts: at(exp)})
 		}
-		if b.Challenge != nil {
-			d := b.Challenge.Deadline
+		if b.ChallengeDeadline != nil {
+			d := *b.ChallengeDeadline
 			params = append(params, river.InsertManyParams{Args: DueArgs{At: &d}, InsertOpts: at(d)})
 		}
 	}
-	if len(params) == 0 {
-		return nil
-	}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return err
-	}
-	_, err = client.InsertMany(ctx, params)
-	return err
+	return params
 }
 
 // ReminderWorker sends a reminder unless the booking has moved or gone.

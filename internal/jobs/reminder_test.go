@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertest"
@@ -15,26 +16,26 @@ import (
 	"github.com/posthub/posthub/internal/notify"
 )
 
-// followUp works the one follow-up job enqueued since the last clearJobs.
-func (f *fixture) followUp(t *testing.T, deps *jobs.Deps) {
+// followUp clears the jobs, then inserts and works a follow-up job for the booking, as
+// one from a process that did not know the booking's state; what it schedules is then
+// all there is to see.
+func (f *fixture) followUp(t *testing.T, deps *jobs.Deps, id uuid.UUID) {
 	t.Helper()
-	job := rivertest.RequireInserted(f.ctx, t, f.driver, jobs.FollowUpArgs{}, &rivertest.RequireInsertedOpts{Queue: jobs.QueueReminders})
-	// Keep only it, so what it schedules is all there is to see after.
-	if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_job WHERE id <> $1`, job.ID); err != nil {
-		t.Fatal(err)
-	}
+	f.clearJobs(t)
 	w := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.FollowUpWorker{Deps: deps})
-	row := job.JobRow
-	if state, err := work(t, f, w, &row); err != nil || state != rivertype.JobStateCompleted {
-		t.Fatalf("follow-up: %s %v", state, err)
-	}
-	if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_job WHERE id = $1`, job.ID); err != nil {
+	f.inTx(t, func(tx pgx.Tx) {
+		if res, err := w.Work(f.ctx, t, tx, jobs.FollowUpArgs{BookingID: id}, nil); err != nil || res.Job.State != rivertype.JobStateCompleted {
+			t.Fatalf("follow-up: %+v %v", res, err)
+		}
+	})
+	if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_job WHERE kind = $1`, jobs.FollowUpArgs{}.Kind()); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// reminders asserts that the follow-up scheduled a reminder 72 h and one 24 h before
-// start (the default policy) and the due work at end, and returns the reminders.
+// reminders asserts that a reminder 72 h and one 24 h before start (the default
+// policy) were scheduled, and no due work at the end (the periodic due work completes
+// bookings), and returns the reminders.
 func (f *fixture) reminders(t *testing.T, start, end time.Time) []jobs.ReminderArgs {
 	t.Helper()
 	rows := rivertest.RequireManyInserted(f.ctx, t, f.driver, []rivertest.ExpectedJob{
@@ -49,11 +50,8 @@ func (f *fixture) reminders(t *testing.T, start, end time.Time) []jobs.ReminderA
 		}
 		out = append(out, a)
 	}
-	due := rivertest.RequireInserted(f.ctx, t, f.driver, jobs.DueArgs{},
-		&rivertest.RequireInsertedOpts{Queue: jobs.QueueMaintenance, State: rivertype.JobStateScheduled, ScheduledAt: end})
-	if due.Args.At == nil || !due.Args.At.Equal(end) {
-		t.Errorf("due work at %v, want %s", due.Args.At, end)
-	}
+	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.DueArgs{}, nil)
+	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.FollowUpArgs{}, nil)
 	f.clearJobs(t)
 	return out
 }
@@ -76,15 +74,17 @@ func TestStaleRemindersDoNothing(t *testing.T) {
 		return smtpd.Len(), f.count(t, `SELECT count(*) FROM notifications WHERE kind = 'reminder'`)
 	}
 
+	// The booking's own transaction schedules its reminders; a follow-up job (from a
+	// process that did not know the state) schedules the same.
 	b := f.book(t, "manager", "producer", booking.StatusConfirmed, f.suites[:1], at(10, 10), at(10, 18))
-	f.followUp(t, deps)
+	f.reminders(t, at(10, 10), at(10, 18))
+	f.followUp(t, deps, b.ID)
 	old := f.reminders(t, at(10, 10), at(10, 18))
 
-	// Moved a day later: the old reminders are stale, the follow-up schedules new ones.
+	// Moved a day later: the old reminders are stale, the move schedules new ones.
 	if _, err := f.db.Reschedule(f.ctx, f.actors["manager"], b.ID, at(11, 10), at(11, 18), booking.ActOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.followUp(t, deps)
 	moved := f.reminders(t, at(11, 10), at(11, 18))
 	for _, a := range old {
 		run(a)
@@ -108,9 +108,11 @@ func TestStaleRemindersDoNothing(t *testing.T) {
 		}
 	}
 
-	// Cancelled: no reminder for its current start, and the follow-up schedules none.
+	// Cancelled: no reminder for its current start, and nothing schedules one.
+	f.clearJobs(t)
 	f.act(t, "manager", b.ID, booking.ActionCancel)
-	f.followUp(t, deps)
+	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.ReminderArgs{}, nil)
+	f.followUp(t, deps, b.ID)
 	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.ReminderArgs{}, nil)
 	run(moved[0])
 	if m, n := sent(); m != 2 || n != 2 {
@@ -138,7 +140,6 @@ func TestHoldExpiringWarnsOnlyLiveHolds(t *testing.T) {
 	if h.HoldExpiresAt == nil || !h.HoldExpiresAt.Equal(expires) {
 		t.Fatalf("hold expires at %v, want %s", h.HoldExpiresAt, expires)
 	}
-	f.followUp(t, deps)
 	job := rivertest.RequireInserted(f.ctx, t, f.driver, jobs.HoldExpiringArgs{},
 		&rivertest.RequireInsertedOpts{Queue: jobs.QueueReminders, State: rivertype.JobStateScheduled, ScheduledAt: expires.Add(-jobs.HoldExpiryWarning)})
 	rivertest.RequireInserted(f.ctx, t, f.driver, jobs.DueArgs{},

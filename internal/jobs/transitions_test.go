@@ -21,9 +21,9 @@ type ev struct {
 	id   uuid.UUID
 }
 
-// expectEnqueued asserts that exactly the notices want, in that order of events, and
-// one follow-up per booking concerned were enqueued since the last clearJobs, in the
-// order the Sink inserts them, on their queues; it returns the notices' args.
+// expectEnqueued asserts that exactly the notices want, in that order of events, were
+// enqueued since the last clearJobs, on their queue, and no follow-up job (the change
+// scheduled the follow-ups itself); it returns the notices' args.
 func (f *fixture) expectEnqueued(t *testing.T, want ...ev) []jobs.NoticeArgs {
 	t.Helper()
 	if len(want) == 0 {
@@ -32,38 +32,24 @@ func (f *fixture) expectEnqueued(t *testing.T, want ...ev) []jobs.NoticeArgs {
 		return nil
 	}
 	notice := &rivertest.RequireInsertedOpts{Queue: jobs.QueueNotifications, State: rivertype.JobStateAvailable, MaxAttempts: 25}
-	followUp := &rivertest.RequireInsertedOpts{Queue: jobs.QueueReminders, State: rivertype.JobStateAvailable}
 	var expected []rivertest.ExpectedJob
-	var bookings []uuid.UUID
-	for _, e := range want {
+	for range want {
 		expected = append(expected, rivertest.ExpectedJob{Args: jobs.NoticeArgs{}, Opts: notice})
-		if !slices.Contains(bookings, e.id) {
-			bookings = append(bookings, e.id)
-			expected = append(expected, rivertest.ExpectedJob{Args: jobs.FollowUpArgs{}, Opts: followUp})
-		}
 	}
 	rows := rivertest.RequireManyInserted(f.ctx, t, f.driver, expected)
+	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.FollowUpArgs{}, nil)
 	var notices []jobs.NoticeArgs
 	var got []ev
-	var followed []uuid.UUID
 	for _, r := range rows {
-		switch r.Kind {
-		case jobs.NoticeArgs{}.Kind():
-			a := decodeArgs[jobs.NoticeArgs](t, r)
-			if a.EventID == uuid.Nil || a.At.IsZero() {
-				t.Errorf("notice without event id or time: %+v", a)
-			}
-			notices = append(notices, a)
-			got = append(got, ev{a.Event, a.BookingID})
-		case jobs.FollowUpArgs{}.Kind():
-			followed = append(followed, decodeArgs[jobs.FollowUpArgs](t, r).BookingID)
+		a := decodeArgs[jobs.NoticeArgs](t, r)
+		if a.EventID == uuid.Nil || a.At.IsZero() {
+			t.Errorf("notice without event id or time: %+v", a)
 		}
+		notices = append(notices, a)
+		got = append(got, ev{a.Event, a.BookingID})
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("notices enqueued %v, want %v", got, want)
-	}
-	if !slices.Equal(followed, bookings) {
-		t.Errorf("follow-ups enqueued for %v, want %v", followed, bookings)
 	}
 	ids := map[uuid.UUID]bool{}
 	for _, n := range notices {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,11 +63,49 @@ func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.T
 	return after, db.emit(ctx, tx, ch)
 }
 
+// emit hands the change's events to the sink, each with its booking's state as the
+// change left it, so the sink can schedule the follow-ups in the same transaction.
 func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
 	if db.OnEvents == nil || len(ch.events) == 0 {
 		return nil
 	}
+	var ids []uuid.UUID
+	for _, e := range ch.events {
+		if !slices.Contains(ids, e.BookingID) {
+			ids = append(ids, e.BookingID)
+		}
+	}
+	rows, _ := tx.Query(ctx, `SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
+			(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
+			p.reminder_offsets_seconds
+		FROM booking_groups g JOIN site_policies p ON p.site_id = g.site_id WHERE g.id = ANY($1)`, ids)
+	states := map[uuid.UUID]*booking.FollowUpState{}
+	var st booking.FollowUpState
+	var expires, deadline *time.Time
+	var offsets []int
+	if _, err := pgx.ForEachRow(rows, []any{&st.BookingID, &st.Status, &st.Start, &st.End, &expires, &deadline, &offsets}, func() error {
+		s := st
+		s.HoldExpiresAt, s.ChallengeDeadline = copyTime(expires), copyTime(deadline)
+		for _, o := range offsets {
+			s.ReminderOffsets = append(s.ReminderOffsets, booking.Duration(time.Duration(o)*time.Second))
+		}
+		states[s.BookingID] = &s
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range ch.events {
+		ch.events[i].State = states[ch.events[i].BookingID]
+	}
 	return db.OnEvents(ctx, tx, ch.events)
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
 }
 
 // FindBooking returns ENOTFOUND for a booking the actor may not see.
