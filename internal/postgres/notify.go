@@ -103,21 +103,20 @@ func (db *DB) DeliverOnce(ctx context.Context, key booking.DeliveryKey, send fun
 	return true, nil
 }
 
-// AddInApp puts a notification in a user's feed, once per event.
+// AddInApp puts a notification in a user's feed, once per event: one statement that
+// records the delivery and, only if it is new, adds the notification.
 func (db *DB) AddInApp(ctx context.Context, key booking.DeliveryKey, n booking.Notification) (bool, error) {
+	now := db.now()
 	var added bool
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, delivered_at)
-			VALUES ($1, $2, 'in_app', $3, 'delivered', $4) ON CONFLICT DO NOTHING`, key.EventID, key.RecipientID, key.Kind, db.now())
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		added = true
-		_, err = tx.Exec(ctx, `INSERT INTO notifications (user_id, event_id, kind, booking_id, title, body, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, key.RecipientID, key.EventID, n.Kind, n.BookingID, n.Title, n.Body, db.now())
-		return err
-	})
-	return added, err
+	err := db.Pool.QueryRow(ctx, `WITH d AS (
+			INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, delivered_at)
+			VALUES ($1, $2, 'in_app', $3, 'delivered', $4) ON CONFLICT DO NOTHING RETURNING 1),
+		n AS (
+			INSERT INTO notifications (user_id, event_id, kind, booking_id, title, body, created_at)
+			SELECT $2, $1, $5, $6, $7, $8, $4 WHERE EXISTS (SELECT 1 FROM d) RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM n)`,
+		key.EventID, key.RecipientID, key.Kind, now, n.Kind, n.BookingID, n.Title, n.Body).Scan(&added)
+	return added, formatError(err)
 }
 
 // ListNotifications returns the actor's own feed, newest first.
