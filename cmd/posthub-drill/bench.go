@@ -22,13 +22,15 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/posthub/posthub/internal/auth"
 )
 
 // runBench is `posthub-drill bench`:
 //
 //	(a) booking writes through HTTP (direct confirmed bookings on distinct free slots,
-//	    N clients) against pgbench running the core statements of the same insert
-//	    transaction with N clients on the same database, and HTTP latency at half the
+//	    N clients) against pgbench running the same insert transaction (whole, and its
+//	    core alone) with N clients on the same database, and HTTP latency at half the
 //	    peak rate (paced, open loop);
 //	(c) confirmations delivered end to end per second (bookings confirmed → emails in
 //	    the sink) against River's raw throughput (`river bench`, or its in-process
@@ -114,22 +116,21 @@ func (s *slotter) get() (uuid.UUID, time.Time, time.Time) {
 
 // benchFigures are the measured figures, for the summary.
 type benchFigures struct {
-	httpPeak, pgbenchTPS        float64
-	httpPeakP50, httpPeakP99    time.Duration
-	paced                       []pacedResult
-	seqP50, seqP99              time.Duration
-	peakCPU, pgbenchCPU, e2eCPU cpuUse
-	e2eRate, e2eEmailRate       float64
-	e2eCreate, e2eTotal         time.Duration
-	riverRate                   float64
-	riverHow                    string
-	lateP50, lateP99, lateMax   time.Duration
-	lateN, lateMissing          int
-	hwm                         int64
-	pgbenchLatency              string
-	httpErrors, pgbenchFailed   int
-	pgbenchScript, pgbenchCmd   string
-	warmupN, peakN, e2eMails    int
+	httpPeak                  float64
+	pgbenchCore, pgbenchFull  pgbenchRun
+	httpPeakP50, httpPeakP99  time.Duration
+	paced                     []pacedResult
+	seqP50, seqP99            time.Duration
+	peakCPU, e2eCPU           cpuUse
+	e2eRate, e2eEmailRate     float64
+	e2eCreate, e2eTotal       time.Duration
+	riverRate                 float64
+	riverHow                  string
+	lateP50, lateP99, lateMax time.Duration
+	lateN, lateMissing        int
+	hwm                       int64
+	httpErrors                int
+	warmupN, peakN, e2eMails  int
 }
 
 func bench(ctx context.Context, h *harness, out io.Writer, o benchOpts) error {
@@ -248,12 +249,13 @@ func bench(ctx context.Context, h *harness, out io.Writer, o benchOpts) error {
 	}
 
 	// (a) pgbench on the same database with the same number of clients.
-	c0 = h.sampleCPU(p.pid())
-	if err := runPgbench(ctx, h, o, f, all, lastBody.Load().(string)); err != nil {
+	if err := runPgbench(ctx, h, o, f, all, lastBody.Load().(string), p.pid()); err != nil {
 		return err
 	}
-	f.pgbenchCPU = c0.until(h.sampleCPU(p.pid()))
-	log.printf("(a) pgbench: %s", f.pgbenchCPU.perOp(int(f.pgbenchTPS*o.duration.Seconds())))
+	// The whole transaction's notice jobs are real: posthub's workers deliver them.
+	if err := h.quiet(ctx, "pgbench"); err != nil {
+		return err
+	}
 
 	// (a) paced HTTP at half the peak rate, open loop: latency counts from when each
 	// request was due, so a stall shows (no coordinated omission). Then at lower rates,
@@ -384,10 +386,12 @@ func waitReceived(ctx context.Context, sink *mailSink, want []string, timeout ti
 	}
 }
 
-// runPgbench runs the core statements of posthub's booking insert (Book in
-// internal/postgres/booking.go) under pgbench with as many clients as the HTTP run,
-// on distinct slots of the same resources, on the same database.
-func runPgbench(ctx context.Context, h *harness, o benchOpts, f *benchFigures, res []uuid.UUID, sampleBooking string) error {
+// runPgbench runs posthub's booking insert transaction under pgbench with as many
+// clients as the HTTP run, on distinct slots of the same resources, on the same
+// database: first its core (lock, conflict check, the rows written), then the whole
+// of it, statement for statement as DB.Book issues it (internal/postgres/booking.go),
+// with the token check before it and the River job rows inserted in it.
+func runPgbench(ctx context.Context, h *harness, o benchOpts, f *benchFigures, res []uuid.UUID, sampleBooking string, servePID int) error {
 	bin := o.pgbench
 	if bin == "" {
 		dir, err := pgBinDir()
@@ -399,84 +403,200 @@ func runPgbench(ctx context.Context, h *harness, o benchOpts, f *benchFigures, r
 	if _, err := h.pool.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS drill_pgbench_slot`); err != nil {
 		return err
 	}
-	sites := make([]string, len(res))
-	ids := make([]string, len(res))
-	for i, r := range res {
-		ids[i], sites[i] = r.String(), h.w.siteOf[r].String()
+	core, full, err := pgbenchScripts(ctx, h, res, sampleBooking)
+	if err != nil {
+		return err
+	}
+	for _, run := range []struct {
+		name, script string
+		out          *pgbenchRun
+	}{{"core", core, &f.pgbenchCore}, {"full", full, &f.pgbenchFull}} {
+		path := filepath.Join(h.tmp, "booking-"+run.name+".pgbench.sql")
+		if err := os.WriteFile(path, []byte(run.script), 0o644); err != nil {
+			return err
+		}
+		threads := min(o.clients, runtime.NumCPU())
+		args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(o.clients), "-j", strconv.Itoa(threads),
+			"-T", strconv.Itoa(int(o.duration.Seconds())), "-f", path, h.dbURL}
+		run.out.script = path
+		run.out.cmd = bin + " " + strings.Join(args[:len(args)-1], " ") + " <DATABASE_URL>"
+		h.log.printf("(a) pgbench %s: %s", run.name, run.out.cmd)
+		c0 := h.sampleCPU(servePID)
+		outb, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+		run.out.cpu = c0.until(h.sampleCPU(servePID))
+		if err != nil {
+			return fmt.Errorf("pgbench %s: %w\n%s", run.name, err, outb)
+		}
+		m := regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`).FindSubmatch(outb)
+		if m == nil {
+			return fmt.Errorf("pgbench %s printed no tps:\n%s", run.name, outb)
+		}
+		run.out.tps, _ = strconv.ParseFloat(string(m[1]), 64)
+		if m := regexp.MustCompile(`latency average = ([0-9.]+ ms)`).FindSubmatch(outb); m != nil {
+			run.out.latency = string(m[1])
+		}
+		if m := regexp.MustCompile(`number of failed transactions: ([0-9]+)`).FindSubmatch(outb); m != nil {
+			run.out.failed, _ = strconv.Atoi(string(m[1]))
+		}
+		h.log.printf("(a) pgbench %s: %.1f transactions/s (latency average %s, %d failed); %s", run.name, run.out.tps, run.out.latency,
+			run.out.failed, run.out.cpu.perOp(int(run.out.tps*o.duration.Seconds())))
+	}
+	return nil
+}
+
+// pgbenchRun is one pgbench run's figures.
+type pgbenchRun struct {
+	tps         float64
+	latency     string
+	failed      int
+	script, cmd string
+	cpu         cpuUse
+}
+
+// pgbenchScripts writes the two pgbench scripts. Slot n books resource n mod R for
+// hour n div R, twenty years ahead, so no two transactions collide.
+func pgbenchScripts(ctx context.Context, h *harness, res []uuid.UUID, sampleBooking string) (core, full string, err error) {
+	var sites, ids, kinds, zones, countries []string
+	for _, r := range res {
+		var kind, zone, country string
+		if err := h.pool.QueryRow(ctx, `SELECT r.kind, s.time_zone, s.country FROM resources r JOIN sites s ON s.id = r.site_id WHERE r.id = $1`, r).
+			Scan(&kind, &zone, &country); err != nil {
+			return "", "", err
+		}
+		ids, sites = append(ids, r.String()), append(sites, h.w.siteOf[r].String())
+		kinds, zones, countries = append(kinds, kind), append(zones, zone), append(countries, country)
 	}
 	var hubOrg uuid.UUID
 	if err := h.pool.QueryRow(ctx, `SELECT organisation_id FROM users WHERE id = $1`, h.w.users["manager"]).Scan(&hubOrg); err != nil {
-		return err
+		return "", "", err
 	}
-	resArr := "'{" + strings.Join(ids, ",") + "}'::uuid[]"
-	siteArr := "'{" + strings.Join(sites, ",") + "}'::uuid[]"
+	// The unique states River gives a reminder job (its default), read off one of the
+	// warm-up's reminders.
+	var uniqueStates string
+	if err := h.pool.QueryRow(ctx, `SELECT unique_states::text FROM river_job WHERE kind = 'booking_reminder' AND unique_states IS NOT NULL LIMIT 1`).
+		Scan(&uniqueStates); err != nil {
+		return "", "", fmt.Errorf("a reminder job's unique states: %w", err)
+	}
+	arr := func(xs []string, typ string) string { return "'{" + strings.Join(xs, ",") + "}'::" + typ + "[]" }
+	resArr, siteArr := arr(ids, "uuid"), arr(sites, "uuid")
 	base := fmt.Sprintf("'%d-01-01T00:00:00Z'::timestamptz", time.Now().UTC().Year()+20)
 	start := base + " + make_interval(hours => :h)"
 	end := base + " + make_interval(hours => :h + 1)"
 	one := "ARRAY[(" + resArr + ")[:k]]"
+	site := "(" + siteArr + ")[:k]"
+	zone := "(" + arr(zones, "text") + ")[:k]"
 	// pgbench would read ":false" in the JSON as a variable; a space after each key's
 	// colon (json.Indent's spacing) keeps the same document.
 	var spaced bytes.Buffer
 	if err := json.Indent(&spaced, []byte(sampleBooking), "", ""); err != nil {
-		return fmt.Errorf("the sample booking is not JSON: %w", err)
+		return "", "", fmt.Errorf("the sample booking is not JSON: %w", err)
 	}
-	sampleBooking = spaced.String()
-	script := fmt.Sprintf(`-- posthub-drill: the core statements of a confirmed booking's insert transaction
--- (internal/postgres/booking.go, DB.Book), on a distinct one-hour slot per transaction.
-SELECT nextval('drill_pgbench_slot') AS n \gset
-\set k 1 + :n %% %[1]d
-\set h :n / %[1]d
-BEGIN;
--- lockResources
-SELECT id, site_id, active FROM resources WHERE id = ANY(%[2]s) ORDER BY id FOR UPDATE;
--- checkFree
+	after := strings.ReplaceAll(spaced.String(), "'", "''")
+	prod, manager := h.w.allProds[0], h.w.users["manager"]
+
+	head := fmt.Sprintf(`SELECT nextval('drill_pgbench_slot') AS n \gset
+\set k 1 + :n %% %d
+\set h :n / %d
+`, len(res), len(res))
+	lock := fmt.Sprintf(`-- lockResources
+SELECT id, site_id, active FROM resources WHERE id = ANY(%s) ORDER BY id FOR UPDATE;
+`, one)
+	checkFree := fmt.Sprintf(`-- checkFree
 SELECT resource_id, lower(during), upper(during), CASE WHEN status = 'hold' THEN 'hold' ELSE 'booking' END
 	FROM bookings
-	WHERE resource_id = ANY(%[2]s) AND during && tstzrange(%[3]s, %[4]s) AND group_id <> '00000000-0000-0000-0000-000000000000'
+	WHERE resource_id = ANY(%[1]s) AND during && tstzrange(%[2]s, %[3]s) AND group_id <> '00000000-0000-0000-0000-000000000000'
 	  AND (status IN ('confirmed', 'completed') OR (true AND status = 'hold'))
 	UNION ALL
 	SELECT resource_id, lower(during), upper(during), 'block'
-	FROM resource_blocks WHERE resource_id = ANY(%[2]s) AND during && tstzrange(%[3]s, %[4]s)
+	FROM resource_blocks WHERE resource_id = ANY(%[1]s) AND during && tstzrange(%[2]s, %[3]s)
 	ORDER BY 2, 1 LIMIT 20;
--- the group
-INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq, hold_expires_at, note, created_by, created_at, updated_at)
-	VALUES ('%[5]s', (%[6]s)[:k], 'confirmed', %[3]s, %[4]s, NULL, NULL, nullif('', ''), '%[7]s', now(), now()) RETURNING id AS gid \gset
--- its resource row
+`, one, start, end)
+	bookings := fmt.Sprintf(`-- its resource row
 INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
-	VALUES (:gid, (%[8]s)[:k], '%[5]s', 'confirmed', tstzrange(%[3]s, %[4]s), NULL);
--- the audit row, with a booking as posthub records it
+	VALUES (:gid, (%s)[:k], '%s', 'confirmed', tstzrange(%s, %s), NULL);
+`, resArr, prod, start, end)
+	auditRow := fmt.Sprintf(`-- the audit row, with a booking as posthub records it
 INSERT INTO audit_log (at, actor_id, actor_role, organisation_id, action, object_type, object_id, before, after, request_id, remote_addr)
-	VALUES (now(), '%[7]s', 'manager', '%[9]s', 'booking.created', 'booking', :gid, NULL, '%[10]s'::jsonb, 'pgbench', '127.0.0.1');
+	VALUES (now(), '%s', 'manager', '%s', 'booking.created', 'booking', :gid, NULL, '%s'::jsonb, 'pgbench', '127.0.0.1');
+`, manager, hubOrg, after)
+
+	core = "-- posthub-drill: the core statements of a confirmed booking's insert transaction\n" +
+		"-- (internal/postgres/booking.go, DB.Book), on a distinct one-hour slot per transaction.\n" + head + "BEGIN;\n" + lock + checkFree +
+		fmt.Sprintf(`-- the group
+INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq, hold_expires_at, note, created_by, created_at, updated_at)
+	VALUES ('%s', %s, 'confirmed', %s, %s, NULL, NULL, nullif('', ''), '%s', now(), now()) RETURNING id AS gid \gset
+`, prod, site, start, end, manager) + bookings + auditRow + "COMMIT;\n"
+
+	hash := fmt.Sprintf(`'\x%x'::bytea`, auth.HashToken(h.tokens["manager"]))
+	full = "-- posthub-drill: a confirmed booking's whole insert transaction, statement for statement as\n" +
+		"-- DB.Book issues it (internal/postgres/booking.go), after the API's token check.\n" + head +
+		fmt.Sprintf(`-- AuthenticateToken (before the transaction)
+WITH touch AS (
+	UPDATE api_tokens SET last_used_at = now()
+	WHERE hash = %[1]s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+	  AND (last_used_at IS NULL OR last_used_at <= now() - interval '1 minute'))
+SELECT u.id, u.organisation_id, u.role, u.email, u.locale,
+	coalesce((SELECT array_agg(site_id ORDER BY site_id) FROM user_sites WHERE user_id = u.id), '{}'), t.id
+	FROM api_tokens t JOIN users u ON u.id = t.user_id
+	WHERE t.hash = %[1]s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL;
+BEGIN;
+-- the production
+SELECT organisation_id FROM productions WHERE id = '%[2]s';
+`, hash, prod) + lock + fmt.Sprintf(`-- siteRules
+SELECT s.time_zone, s.country, p.confirm_needs_approval, p.hold_lifetime_seconds, p.challenge_window_seconds,
+	p.min_notice_seconds, p.reminder_offsets_seconds
+	FROM sites s JOIN site_policies p ON p.site_id = s.id WHERE s.id = %s;
+`, site) + checkFree + fmt.Sprintf(`-- recurringBusy
+SELECT b.resource_id, lower(b.during), upper(b.during), b.rrule, b.until, s.time_zone
+	FROM resource_blocks b JOIN resources r ON r.id = b.resource_id JOIN sites s ON s.id = r.site_id
+	WHERE b.resource_id = ANY(%[1]s) AND b.rrule IS NOT NULL AND lower(b.during) < %[3]s AND (b.until IS NULL OR b.until > %[2]s);
+-- checkRingFences: the kinds booked, the site's fences on them
+SELECT kind, count(*)::int FROM resources WHERE id = ANY(%[1]s) GROUP BY kind ORDER BY kind;
+SELECT id, site_id, kind, programme, countries, share_pct::float8, (share_pct * 100)::bigint, period, release_days, created_at
+	FROM ring_fences WHERE site_id = %[4]s AND kind = ANY(ARRAY[(%[5]s)[:k]]) ORDER BY id;
+-- the group, with its site-local times
+INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq,
+		hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version)
+	VALUES ('%[6]s', %[4]s, 'confirmed', %[2]s, %[3]s, NULL, NULL, nullif('', ''), '%[7]s', now(), now(),
+		%[8]s, (%[2]s) AT TIME ZONE %[8]s, (%[3]s) AT TIME ZONE %[8]s, '2026f') RETURNING id AS gid \gset
+`, one, start, end, site, arr(kinds, "text"), prod, manager, zone) + bookings + fmt.Sprintf(`-- finish: the booking read back for the answer
+SELECT g.id, g.production_id, g.site_id, g.status, g.start_at, g.end_at,
+	coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
+	g.hold_expires_at, g.approval_requested_at IS NOT NULL, coalesce(g.status_reason, ''), coalesce(g.note, ''),
+	g.version, g.created_at, g.updated_at,
+	coalesce(g.time_zone, ''), g.local_start, g.local_end, coalesce(g.tz_version, ''),
+	(SELECT json_agg(json_build_object('booking_id', b.id, 'resource_id', b.resource_id, 'rank', coalesce(b.rank, 0)) ORDER BY b.resource_id)
+		FROM bookings b WHERE b.group_id = g.id),
+	(SELECT json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status)
+		FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
+	(SELECT json_agg(json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status) ORDER BY c.deadline)
+		FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open'),
+	g.trainees
+	FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = :gid AND (NULL::uuid IS NULL OR p.organisation_id = NULL::uuid);
+`) + auditRow + fmt.Sprintf(`-- emit: the booking's state for its follow-ups
+SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
+		(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
+		p.reminder_offsets_seconds
+	FROM booking_groups g JOIN site_policies p ON p.site_id = g.site_id WHERE g.id = ANY(ARRAY[:gid::uuid]);
+-- the Sink: the confirmation notice and the two reminders, as River's JobInsertFastMany writes them
+INSERT INTO river_job (args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states)
+	VALUES
+	(jsonb_build_object('event_id', gen_random_uuid(), 'event', 'confirmed', 'booking_id', :gid::uuid, 'at', now()), now(), 'booking_notice', 25, '{}', 1,
+		'notifications', now(), 'available', '{}', NULL, NULL),
+	(jsonb_build_object('booking_id', :gid::uuid, 'start', %[1]s, 'before', 259200000000000), now(), 'booking_reminder', 25, '{}', 1,
+		'reminders', (%[1]s) - interval '72 hours', 'scheduled', '{}', sha256(convert_to(:gid::text || '72h', 'UTF8')), B'%[2]s'),
+	(jsonb_build_object('booking_id', :gid::uuid, 'start', %[1]s, 'before', 86400000000000), now(), 'booking_reminder', 25, '{}', 1,
+		'reminders', (%[1]s) - interval '24 hours', 'scheduled', '{}', sha256(convert_to(:gid::text || '24h', 'UTF8')), B'%[2]s')
+	ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL AND river_job_state_in_bitmask(unique_states, state)
+	DO UPDATE SET kind = river_job.kind
+	RETURNING id, (xmax != 0);
+-- provisionalWarnings
+SELECT date, name FROM holidays
+	WHERE provisional AND (site_id = %[3]s OR country = (%[4]s)[:k]) AND date BETWEEN ((%[1]s) AT TIME ZONE %[5]s)::date AND ((%[6]s) AT TIME ZONE %[5]s)::date
+	ORDER BY date, name;
 COMMIT;
-`, len(res), one, start, end, h.w.allProds[0], siteArr, h.w.users["manager"], resArr, hubOrg, strings.ReplaceAll(sampleBooking, "'", "''"))
-	path := filepath.Join(h.tmp, "booking.pgbench.sql")
-	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
-		return err
-	}
-	f.pgbenchScript = path
-	threads := min(o.clients, runtime.NumCPU())
-	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(o.clients), "-j", strconv.Itoa(threads),
-		"-T", strconv.Itoa(int(o.duration.Seconds())), "-f", path, h.dbURL}
-	f.pgbenchCmd = bin + " " + strings.Join(args[:len(args)-1], " ") + " <DATABASE_URL>"
-	h.log.printf("(a) pgbench: %s", f.pgbenchCmd)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	outb, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("pgbench: %w\n%s", err, outb)
-	}
-	m := regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`).FindSubmatch(outb)
-	if m == nil {
-		return fmt.Errorf("pgbench printed no tps:\n%s", outb)
-	}
-	f.pgbenchTPS, _ = strconv.ParseFloat(string(m[1]), 64)
-	if m := regexp.MustCompile(`latency average = ([0-9.]+ ms)`).FindSubmatch(outb); m != nil {
-		f.pgbenchLatency = string(m[1])
-	}
-	if m := regexp.MustCompile(`number of failed transactions: ([0-9]+)`).FindSubmatch(outb); m != nil {
-		f.pgbenchFailed, _ = strconv.Atoi(string(m[1]))
-	}
-	h.log.printf("(a) pgbench: %.1f transactions/s (latency average %s, %d failed)", f.pgbenchTPS, f.pgbenchLatency, f.pgbenchFailed)
-	return nil
+`, start, uniqueStates, site, arr(countries, "text"), zone, end)
+	return core, full, nil
 }
 
 // pgBinDir is where the PostgreSQL client binaries are: beside pg_ctl.
@@ -564,18 +684,23 @@ func benchSummary(out io.Writer, h *harness, o benchOpts, f *benchFigures) error
 		}
 		fmt.Fprintf(out, "  %s %s\n", mark, line)
 	}
-	ratioA := f.httpPeak / f.pgbenchTPS
+	ratioA := f.httpPeak / f.pgbenchFull.tps
 	fmt.Fprintf(out, "(a) one client, 200 in a row:               p50 %s, p99 %s\n", fmtMS(f.seqP50), fmtMS(f.seqP99))
 	fmt.Fprintf(out, "    HTTP booking writes, peak:   %8.1f /s  (%d in %s, p50 %s, p99 %s, %d errors)\n", f.httpPeak, f.peakN, o.duration, fmtMS(f.httpPeakP50), fmtMS(f.httpPeakP99), f.httpErrors)
 	fmt.Fprintf(out, "                                 %s\n", f.peakCPU.perOp(f.peakN))
-	fmt.Fprintf(out, "    pgbench, same transaction core: %8.1f tx/s (latency average %s, %d failed)\n", f.pgbenchTPS, f.pgbenchLatency, f.pgbenchFailed)
-	fmt.Fprintf(out, "                                 %s\n", f.pgbenchCPU.perOp(int(f.pgbenchTPS*o.duration.Seconds())))
+	for _, r := range []struct {
+		name string
+		run  pgbenchRun
+	}{{"whole transaction", f.pgbenchFull}, {"its core only", f.pgbenchCore}} {
+		fmt.Fprintf(out, "    pgbench, %-17s  %8.1f tx/s (latency average %s, %d failed); HTTP/pgbench %.2f\n", r.name+":", r.run.tps, r.run.latency, r.run.failed, f.httpPeak/r.run.tps)
+		fmt.Fprintf(out, "                                 %s\n", r.run.cpu.perOp(int(r.run.tps*o.duration.Seconds())))
+	}
 	for _, pr := range f.paced {
 		fmt.Fprintf(out, "    paced at %3.0f%% of the peak:    %8.1f /s  p50 %s, p99 %s, max %s (from when each request was due; service time p99 %s), %d errors\n",
 			100*pr.frac, pr.rate, fmtMS(pr.p50), fmtMS(pr.p99), fmtMS(pr.max), fmtMS(pr.serviceP99), pr.errors)
 		fmt.Fprintf(out, "                                 %s\n", pr.cpu.perOp(pr.n))
 	}
-	target("a-ratio", ratioA >= 0.5, fmt.Sprintf("HTTP/pgbench ratio %.2f (target ≥ 0.5)", ratioA))
+	target("a-ratio", ratioA >= 0.5, fmt.Sprintf("HTTP/pgbench ratio %.2f, against the whole transaction (target ≥ 0.5)", ratioA))
 	target("a-p99", f.paced[0].p99 < 25*time.Millisecond, fmt.Sprintf("p99 at half the peak %s (target < 25 ms)", fmtMS(f.paced[0].p99)))
 	ratioC := f.e2eRate / f.riverRate
 	fmt.Fprintf(out, "(c) confirmations delivered e2e:  %8.1f /s  (%d bookings, %d emails in %s; %.1f emails/s; bookings created in %s)\n",
@@ -591,7 +716,7 @@ func benchSummary(out io.Writer, h *harness, o benchOpts, f *benchFigures) error
 	if h.flags.keep {
 		keep = ""
 	}
-	fmt.Fprintf(out, "pgbench script: %s%s\npgbench command: %s\n", f.pgbenchScript, keep, f.pgbenchCmd)
+	fmt.Fprintf(out, "pgbench scripts: %s, %s%s\npgbench command: %s\n", f.pgbenchFull.script, f.pgbenchCore.script, keep, f.pgbenchFull.cmd)
 	if len(missed) > 0 && o.strict {
 		return &targetMiss{invariantError{names: missed}}
 	}
