@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
@@ -77,23 +78,26 @@ func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f boo
 	if err := q.QueryRow(ctx, `SELECT count(*) FROM resources WHERE site_id = $1 AND kind = $2 AND active`, f.SiteID, f.Kind).Scan(&resources); err != nil {
 		return booking.RingFenceCapacity{}, nil, err
 	}
-	rows, _ := q.Query(ctx, `SELECT b.resource_id, lower(b.during), upper(b.during), b.production_id,
-			coalesce(p.programme, ''), array(SELECT country FROM production_origins o WHERE o.production_id = p.id)
+	// The time each resource of the kind is taken by productions outside the programme
+	// (booking.RingFence.Eligible, in SQL), merged per resource by range_agg: a few
+	// rows, not one per booking, however busy the period.
+	rows, _ := q.Query(ctx, `SELECT b.resource_id, range_agg(b.during)
 		FROM bookings b JOIN resources r ON r.id = b.resource_id JOIN productions p ON p.id = b.production_id
 		WHERE r.site_id = $1 AND r.kind = $2 AND b.status IN ('hold', 'confirmed', 'completed')
-		  AND b.during && tstzrange($3, $4) AND b.group_id <> $5`, f.SiteID, f.Kind, p.Start, p.End, exclude)
+		  AND b.during && tstzrange($3, $4) AND b.group_id <> $5
+		  AND NOT (coalesce(p.programme, '') <> '' AND p.programme = $6
+		       AND (coalesce(cardinality($7::text[]), 0) = 0
+		            OR EXISTS (SELECT 1 FROM production_origins o WHERE o.production_id = p.id AND o.country = ANY($7))))
+		GROUP BY b.resource_id`, f.SiteID, f.Kind, p.Start, p.End, exclude, f.Programme, f.Countries)
 	used := map[uuid.UUID][]calendar.Interval{}
-	var rid, pid uuid.UUID
-	var start, end time.Time
-	var programme string
-	var countries []string
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &start, &end, &pid, &programme, &countries}, func() error {
-		prod := booking.Production{ID: pid, Programme: programme}
-		for _, c := range countries {
-			prod.Origins = append(prod.Origins, booking.Origin{Country: c})
-		}
-		if !f.Eligible(prod) {
-			used[rid] = append(used[rid], calendar.Interval{Start: start, End: end})
+	var rid uuid.UUID
+	var taken pgtype.Multirange[pgtype.Range[time.Time]]
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &taken}, func() error {
+		for _, r := range taken {
+			if r.Lower.IsZero() || r.Upper.IsZero() {
+				return fmt.Errorf("resource %s: an unbounded booking interval", rid)
+			}
+			used[rid] = append(used[rid], calendar.Interval{Start: r.Lower, End: r.Upper})
 		}
 		return nil
 	}); err != nil {
