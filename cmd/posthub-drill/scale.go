@@ -7,6 +7,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -204,6 +207,7 @@ func scale(ctx context.Context, h *harness, out io.Writer, duration time.Duratio
 	_, errs5 := st.total(func(s int) bool { return s >= 500 || s == statusNetErr })
 	v.check("no_server_errors", errs5 == 0, fmt.Sprintf("%d answers 5xx or no answer", errs5))
 	v.note("deadlocks", fmt.Sprintf("%d detected by PostgreSQL during the drill (each after deadlock_timeout, 1 s by default)", deadlocks(ctx, h.pool)-dl0))
+	v.note("booking retries", txRetries(ctx, ps))
 	_, limited := st.total(func(s int) bool { return s == 429 })
 	v.note("rate_limited", fmt.Sprintf("%d answers 429", limited))
 
@@ -394,4 +398,30 @@ func pause(ctx context.Context, status int) {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
+}
+
+// txRetries sums posthub_booking_tx_retries_total over the serve processes, by reason:
+// lock_order restarts are the lock discipline at work; deadlock and exhausted ones
+// should not occur.
+func txRetries(ctx context.Context, ps []*serveProc) string {
+	sum := map[string]float64{}
+	re := regexp.MustCompile(`(?m)^posthub_booking_tx_retries_total\{reason="([a-z_]+)"\} ([0-9.e+]+)$`)
+	for _, p := range ps {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+p.addr+"/metrics", nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "metrics unreadable: " + err.Error()
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, m := range re.FindAllStringSubmatch(string(body), -1) {
+			n, _ := strconv.ParseFloat(m[2], 64)
+			sum[m[1]] += n
+		}
+	}
+	var parts []string
+	for _, reason := range []string{"lock_order", "deadlock", "serialization", "exhausted"} {
+		parts = append(parts, fmt.Sprintf("%s %.0f", reason, sum[reason]))
+	}
+	return strings.Join(parts, ", ") + " (posthub_booking_tx_retries_total, all processes)"
 }
