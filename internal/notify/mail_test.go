@@ -89,18 +89,10 @@ func TestSMTPMailerSends(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var got []received
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+	port := serveSMTP(t, func(*smtp.Conn) (smtp.Session, error) {
 		return &smtpSession{mu: &mu, out: &got}, nil
-	}))
-	srv.Domain = "localhost"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	defer srv.Close()
-
-	cfg := notify.SMTPConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, From: "posthub <noreply@posthub.test>", TLS: "none"}
+	})
+	cfg := notify.SMTPConfig{Host: "127.0.0.1", Port: port, From: "posthub <noreply@posthub.test>", TLS: "none"}
 	m := newMailer(t, cfg)
 	msg := notify.Message{To: "leila.chraibi@dar-nour.example", ToName: `Leïla "Lulu" Chraibi`, Subject: "Réservation confirmée : Layali Derb Sultan",
 		Text: "Quand: mer. 10 mars 2027 10:00 – 18:00 (Africa/Casablanca, UTC+00:00)\n", HTML: "<p>Quand</p>",
@@ -147,9 +139,9 @@ func TestSMTPMailerSends(t *testing.T) {
 
 	// Nobody listening: an error, so the job retries.
 	l2, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := l2.Addr().(*net.TCPAddr).Port
+	closed := l2.Addr().(*net.TCPAddr).Port
 	l2.Close()
-	down := newMailer(t, notify.SMTPConfig{Host: "127.0.0.1", Port: port, From: cfg.From, TLS: "none"})
+	down := newMailer(t, notify.SMTPConfig{Host: "127.0.0.1", Port: closed, From: cfg.From, TLS: "none"})
 	if err := down.Send(ctx, msg); err == nil {
 		t.Error("no error sending to a closed port")
 	}
@@ -173,6 +165,20 @@ func TestLogMailerLogs(t *testing.T) {
 	}
 }
 
+// serveSMTP runs an SMTP server on 127.0.0.1 for the test and returns its port.
+func serveSMTP(t *testing.T, session smtp.BackendFunc) int {
+	t.Helper()
+	srv := smtp.NewServer(session)
+	srv.Domain = "localhost"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 func newMailer(t *testing.T, cfg notify.SMTPConfig) *notify.SMTPMailer {
 	t.Helper()
 	m, err := notify.NewSMTPMailer(cfg)
@@ -190,20 +196,13 @@ func TestSMTPMailerKeepsSessionsAndReplacesDroppedOnes(t *testing.T) {
 	var mu sync.Mutex
 	var got []received
 	var conns []*smtp.Conn
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+	port := serveSMTP(t, func(c *smtp.Conn) (smtp.Session, error) {
 		mu.Lock()
 		conns = append(conns, c)
 		mu.Unlock()
 		return &smtpSession{mu: &mu, out: &got}, nil
-	}))
-	srv.Domain = "localhost"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	defer srv.Close()
-	m := newMailer(t, notify.SMTPConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, From: "posthub <noreply@posthub.test>", TLS: "none"})
+	})
+	m := newMailer(t, notify.SMTPConfig{Host: "127.0.0.1", Port: port, From: "posthub <noreply@posthub.test>", TLS: "none"})
 	ctx := context.Background()
 	send := func(i int) error {
 		return m.Send(ctx, notify.Message{To: fmt.Sprintf("p%d@studio.example", i), Subject: "s", Text: "t", MessageID: fmt.Sprintf("<%d@posthub>", i)})
