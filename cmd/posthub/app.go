@@ -72,7 +72,8 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		}
 		a.smtp, mailer = m, m
 	}
-	deps := &jobs.Deps{Store: a.db, Mailer: mailer, Logger: a.log, BaseURL: a.cfg.BaseURL()}
+	deps := &jobs.Deps{Store: a.db, Mailer: mailer, Webhooks: notify.WebhookSender{AllowPrivate: a.cfg.WebhookAllowPrivate},
+		Logger: a.log, BaseURL: a.cfg.BaseURL()}
 	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers, Deps: deps, Digests: a.db.ManagerDigests})
 	if err != nil {
 		return err

@@ -52,6 +52,10 @@ type Config struct {
 	// MetricsAddr, for `worker`, is where it serves /metrics (POSTHUB_METRICS_ADDR);
 	// empty serves none.
 	MetricsAddr string
+	// WebhookAllowPrivate lets webhooks reach non-public addresses
+	// (POSTHUB_WEBHOOK_ALLOW_PRIVATE): on in dev mode, for a local receiver; off
+	// elsewhere, so an organisation's webhook cannot reach the hub's own network.
+	WebhookAllowPrivate bool
 }
 
 // Getenv is how Load reads the environment; tests pass a map's lookup.
@@ -80,6 +84,15 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 	level := envOr(getenv, "POSTHUB_LOG_LEVEL", "info")
 	proxies := getenv("POSTHUB_TRUSTED_PROXIES")
 	c.MetricsAddr = getenv("POSTHUB_METRICS_ADDR")
+	if v := getenv("POSTHUB_WEBHOOK_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("POSTHUB_WEBHOOK_ALLOW_PRIVATE: %q is not true or false", v)
+		}
+		c.WebhookAllowPrivate = b
+	} else {
+		c.WebhookAllowPrivate = name == "dev"
+	}
 	if v := getenv("POSTHUB_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -102,6 +115,7 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of posthub's mail (env POSTHUB_MAIL_FROM)")
 	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed (env POSTHUB_TRUSTED_PROXIES)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "worker: host:port to serve /metrics on (env POSTHUB_METRICS_ADDR)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach loopback and private addresses; default on in dev only (env POSTHUB_WEBHOOK_ALLOW_PRIVATE)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err

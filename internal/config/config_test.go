@@ -158,6 +158,16 @@ func TestLoad(t *testing.T) {
 			args: []string{"--addr", "127.0.0.1:0"},
 			want: func(c *config.Config) { c.Addr = "127.0.0.1:0" },
 		},
+		{
+			name: "private webhook addresses allowed from env",
+			env:  map[string]string{"POSTHUB_WEBHOOK_ALLOW_PRIVATE": "true"},
+			want: func(c *config.Config) { c.WebhookAllowPrivate = true },
+		},
+		{
+			name: "private webhook addresses allowed by flag",
+			args: []string{"--webhook-allow-private"},
+			want: func(c *config.Config) { c.WebhookAllowPrivate = true },
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +186,34 @@ func TestLoad(t *testing.T) {
 				t.Errorf("Load wrote to stderr on success: %q", stderr.String())
 			}
 		})
+	}
+}
+
+// Webhooks may reach private addresses in dev mode unless told otherwise, and
+// nowhere else unless told so.
+func TestWebhookAllowPrivateDefaults(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		cmd  string
+		env  map[string]string
+		want bool
+	}{
+		{"dev", nil, true},
+		{"dev", map[string]string{"POSTHUB_WEBHOOK_ALLOW_PRIVATE": "false"}, false},
+		{"serve", nil, false},
+		{"worker", nil, false},
+	} {
+		got, err := config.Load(c.cmd, nil, env(c.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", c.cmd, err)
+		}
+		if got.WebhookAllowPrivate != c.want {
+			t.Errorf("%s %v: WebhookAllowPrivate %t, want %t", c.cmd, c.env, got.WebhookAllowPrivate, c.want)
+		}
+	}
+	if _, err := config.Load("serve", nil, env(map[string]string{"POSTHUB_WEBHOOK_ALLOW_PRIVATE": "maybe"}), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "POSTHUB_WEBHOOK_ALLOW_PRIVATE") {
+		t.Errorf("a malformed POSTHUB_WEBHOOK_ALLOW_PRIVATE: %v", err)
 	}
 }
 

@@ -391,7 +391,7 @@ func TestWebhookRetryDoesNotResetAnotherFailure(t *testing.T) {
 		}
 		r.secret.Store(secret)
 	}
-	deps := f.deps(&memMailer{}, notify.WebhookSender{})
+	deps := f.deps(&memMailer{}, notify.WebhookSender{AllowPrivate: true}) // the receivers are on loopback
 	worker := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.NoticeWorker{Deps: deps})
 	failures := func() map[string]int {
 		ws, err := f.db.ListWebhooks(f.ctx, producer)

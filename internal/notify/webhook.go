@@ -6,11 +6,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -60,8 +65,83 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 
 // WebhookSender posts signed JSON.
 type WebhookSender struct {
+	// Client, when set, is used as it is (tests pass their server's). Without it the
+	// sender dials only public addresses, unless AllowPrivate.
 	Client *http.Client
 	Now    func() time.Time
+	// AllowPrivate lets webhooks reach loopback, private, link-local and other
+	// non-public addresses (POSTHUB_WEBHOOK_ALLOW_PRIVATE; a local receiver in dev).
+	// Off, an organisation cannot point posthub at the hub's own network — a database,
+	// a cloud metadata service — whatever its URL's name resolves to: the address is
+	// checked as it is dialled, redirects included.
+	AllowPrivate bool
+}
+
+// ErrPrivateAddress is a webhook dial refused because the address is not public.
+var ErrPrivateAddress = errors.New("webhook address is not public")
+
+// PublicAddress reports whether a webhook may be sent to ip: a global unicast address
+// outside the private, shared (CGNAT), benchmarking and documentation ranges.
+func PublicAddress(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || !ip.IsGlobalUnicast() || ip.IsPrivate() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64, which could reach IPv4 ones
+}
+
+// publicOnly refuses, at dial time, a connection to an address that is not public.
+func publicOnly(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrPrivateAddress, address)
+	}
+	if !PublicAddress(ap.Addr()) {
+		return fmt.Errorf("%w: %s", ErrPrivateAddress, ap.Addr())
+	}
+	return nil
+}
+
+// The default clients, one per policy, built once so connections are reused.
+var (
+	publicClient  = sync.OnceValue(func() *http.Client { return webhookClient(publicOnly) })
+	privateClient = sync.OnceValue(func() *http.Client { return webhookClient(nil) })
+)
+
+func (s WebhookSender) client() *http.Client {
+	switch {
+	case s.Client != nil:
+		return s.Client
+	case s.AllowPrivate:
+		return privateClient()
+	default:
+		return publicClient()
+	}
+}
+
+func webhookClient(control func(network, address string, c syscall.RawConn) error) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, Control: control}
+	// No proxy from the environment: the address checked is the one dialled.
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+		DialContext: d.DialContext, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: 4,
+		IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}}
 }
 
 // Send posts body to url; any answer but 2xx is an error, so the job retries.
@@ -70,10 +150,7 @@ func (s WebhookSender) Send(ctx context.Context, url, secret, event, deliveryID 
 	if s.Now != nil {
 		now = s.Now
 	}
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
-	}
+	client := s.client()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

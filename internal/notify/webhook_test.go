@@ -2,12 +2,16 @@ package notify_test
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,5 +102,47 @@ func TestWebhookSenderSends(t *testing.T) {
 	srv.Close()
 	if err := s.Send(context.Background(), srv.URL, secret, "confirmed", "ev.hook", body); err == nil {
 		t.Error("no error sending to a closed server")
+	}
+}
+
+// Without a client of its own the sender reaches only public addresses: a webhook at
+// the hub's loopback is refused as it is dialled, however its URL names it, and
+// nothing is sent; with AllowPrivate (dev mode) it goes.
+func TestWebhookSenderRefusesNonPublicAddresses(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	ctx := context.Background()
+	for _, url := range []string{srv.URL, "http://localhost:" + port + "/hook"} {
+		err := notify.WebhookSender{}.Send(ctx, url, "s", "confirmed", "ev.hook", []byte(`{}`))
+		if !errors.Is(err, notify.ErrPrivateAddress) {
+			t.Errorf("%s: error %v, want ErrPrivateAddress", url, err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("%d requests reached the loopback receiver", n)
+	}
+	if err := (notify.WebhookSender{AllowPrivate: true}).Send(ctx, srv.URL, "s", "confirmed", "ev.hook", []byte(`{}`)); err != nil || hits.Load() != 1 {
+		t.Fatalf("with AllowPrivate: %v, %d requests", err, hits.Load())
+	}
+}
+
+func TestPublicAddress(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]bool{
+		"1.1.1.1": true, "196.200.131.10": true, "2a00:1450:4007:80e::200e": true,
+		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
+		"169.254.169.254": false, "fe80::1": false, "fd00:ec2::254": false, "100.64.0.1": false, "0.0.0.0": false,
+		"::": false, "224.0.0.1": false, "255.255.255.255": false, "198.18.0.1": false, "192.0.2.1": false,
+		"::ffff:127.0.0.1": false, "::ffff:8.8.8.8": true, "64:ff9b::a00:1": false, "2001:db8::1": false,
+	} {
+		if got := notify.PublicAddress(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("PublicAddress(%s) = %t, want %t", addr, got, want)
+		}
 	}
 }
