@@ -26,8 +26,7 @@ type createTokenResponse struct {
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req createTokenRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	if req.ExpiresInDays < 0 || req.ExpiresInDays > 730 {
@@ -78,8 +77,7 @@ type createUserRequest struct {
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req createUserRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	u, err := s.Auth.CreateUser(r.Context(), a, booking.UserInput(req))

@@ -42,8 +42,7 @@ func requiredTime(field, v string) (time.Time, error) {
 func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req createBookingRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	in := booking.BookingInput{ProductionID: req.ProductionID, ResourceIDs: req.ResourceIDs, Status: booking.Status(req.Status), Note: req.Note,
@@ -103,9 +102,8 @@ func ifMatch(r *http.Request) (*int, error) {
 
 func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	b, err := s.Bookings.FindBooking(r.Context(), a, id)
@@ -168,16 +166,12 @@ type rescheduleRequest struct {
 
 func (s *Server) rescheduleBooking(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
 	var req rescheduleRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idAndBody(w, r, &req)
+	if !ok {
 		return
 	}
+	var err error
 	opts := booking.ActOptions{Reason: req.Reason}
 	var start, end time.Time
 	if start, err = requiredTime("start", req.Start); err == nil {
@@ -206,19 +200,18 @@ type actRequest struct {
 func (s *Server) actOnBooking(act booking.Action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, _ := ActorFrom(r.Context())
-		id, err := pathID(r)
-		if err != nil {
-			writeError(w, r, s.Logger, err)
+		id, ok := s.idParam(w, r)
+		if !ok {
 			return
 		}
 		var req actRequest
 		if r.ContentLength != 0 {
-			if err := decodeJSON(r, &req); err != nil {
-				writeError(w, r, s.Logger, err)
+			if !s.body(w, r, &req) {
 				return
 			}
 		}
 		opts := booking.ActOptions{Reason: req.Reason}
+		var err error
 		if opts.IfMatch, err = ifMatch(r); err != nil {
 			writeError(w, r, s.Logger, err)
 			return
@@ -237,9 +230,8 @@ func (s *Server) actOnBooking(act booking.Action) http.HandlerFunc {
 }
 
 func (s *Server) getSitePolicy(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	p, err := s.Bookings.SitePolicy(r.Context(), id)
@@ -256,14 +248,9 @@ type sitePolicyRequest struct {
 
 func (s *Server) putSitePolicy(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
 	var req sitePolicyRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	p, err := s.Bookings.UpdateSitePolicy(r.Context(), a, booking.SitePolicy{SiteID: id, ConfirmNeedsApproval: req.ConfirmNeedsApproval,
@@ -284,8 +271,7 @@ type blockRequest struct {
 func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req blockRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	b := booking.Block{ResourceID: req.ResourceID, Kind: req.Kind, Reason: req.Reason, RRule: req.RRule}

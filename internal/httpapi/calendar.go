@@ -12,9 +12,8 @@ import (
 )
 
 func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	c, err := s.Calendars.SiteCalendar(r.Context(), id)
@@ -27,14 +26,9 @@ type weekRequest struct {
 
 func (s *Server) putWeek(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
 	var req weekRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Week == nil {
@@ -54,14 +48,9 @@ type overrideRequest struct {
 
 func (s *Server) addOverride(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
 	var req overrideRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	o, err := s.Calendars.AddOverride(r.Context(), a, id, booking.CalendarOverride{Name: req.Name, From: req.From, To: req.To, Week: req.Week})
@@ -92,8 +81,7 @@ type holidayRequest struct {
 func (s *Server) addHoliday(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req holidayRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	h, err := s.Calendars.AddHoliday(r.Context(), a, booking.Holiday{Country: req.Country, SiteID: req.SiteID, Date: req.Date, Name: req.Name, Provisional: req.Provisional})
@@ -110,15 +98,13 @@ type confirmHolidayRequest struct {
 
 func (s *Server) confirmHoliday(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	var req confirmHolidayRequest
 	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &req); err != nil {
-			writeError(w, r, s.Logger, err)
+		if !s.body(w, r, &req) {
 			return
 		}
 	}

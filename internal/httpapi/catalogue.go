@@ -49,9 +49,8 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getSite(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	site, err := s.Catalogue.FindSite(r.Context(), id)
@@ -76,9 +75,8 @@ func (s *Server) listResources(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getResource(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	res, err := s.Catalogue.FindResource(r.Context(), id)
@@ -92,9 +90,8 @@ func (s *Server) listProductions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getProduction(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	a, _ := ActorFrom(r.Context())
@@ -109,6 +106,33 @@ func respond(w http.ResponseWriter, r *http.Request, s *Server, v any, err error
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// idParam reads the path's {id}; a malformed one is answered (404) here, and the
+// handler returns when ok is false.
+func (s *Server) idParam(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return uuid.Nil, false
+	}
+	return id, true
+}
+
+// body decodes the JSON body into dst (decodeJSON); a bad one is answered here, and
+// the handler returns when it reports false.
+func (s *Server) body(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if err := decodeJSON(r, dst); err != nil {
+		writeError(w, r, s.Logger, err)
+		return false
+	}
+	return true
+}
+
+// idAndBody reads the path's {id}, then the JSON body, answering either's error.
+func (s *Server) idAndBody(w http.ResponseWriter, r *http.Request, dst any) (uuid.UUID, bool) {
+	id, ok := s.idParam(w, r)
+	return id, ok && s.body(w, r, dst)
 }
 
 func pathID(r *http.Request) (uuid.UUID, error) {
@@ -142,8 +166,7 @@ type createProductionRequest struct {
 func (s *Server) createProduction(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req createProductionRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	p, err := s.Catalogue.CreateProduction(r.Context(), a, booking.ProductionInput(req))

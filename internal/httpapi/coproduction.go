@@ -69,8 +69,7 @@ type rateCardRequest struct {
 func (s *Server) createRateCard(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req rateCardRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	if req.AmountMinor == nil {
@@ -132,8 +131,7 @@ type exchangeRateRequest struct {
 func (s *Server) createExchangeRate(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req exchangeRateRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	in := booking.ExchangeRateInput{Base: strings.ToUpper(req.Base), Quote: strings.ToUpper(req.Quote), Rate: string(req.Rate)}
@@ -160,8 +158,7 @@ type quoteRequest struct {
 func (s *Server) createQuote(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req quoteRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	if req.BookingID == uuid.Nil {
@@ -190,9 +187,8 @@ func (s *Server) listQuotes(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getQuote(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	q, err := s.Coproduction.FindQuote(r.Context(), a, id)
@@ -336,8 +332,7 @@ type ringFenceRequest struct {
 func (s *Server) createRingFence(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req ringFenceRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	in := booking.RingFenceInput{SiteID: req.SiteID, Kind: req.Kind, Programme: req.Programme, Countries: req.Countries,
@@ -392,8 +387,7 @@ func (s *Server) baseURL(r *http.Request) string {
 func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req feedRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	if req.Kind != booking.FeedResource && req.Kind != booking.FeedProduction && req.Kind != booking.FeedUser {

@@ -48,8 +48,7 @@ func (s *Server) markNotificationsRead(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req markReadRequest
 	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &req); err != nil {
-			writeError(w, r, s.Logger, err)
+		if !s.body(w, r, &req) {
 			return
 		}
 	}
@@ -70,8 +69,7 @@ type webhookCreated struct {
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req webhookRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	hook, secret, err := s.Notifications.CreateWebhook(r.Context(), a, req.URL)

@@ -24,8 +24,7 @@ type planRequest struct {
 func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req planRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	in := booking.PlanRequest{ProductionID: req.ProductionID, SiteID: req.SiteID, Template: req.Template, Skip: req.Skip,
@@ -58,9 +57,8 @@ func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	p, err := s.Plans.FindPlan(r.Context(), a, id)
@@ -74,9 +72,8 @@ type acceptedPlan struct {
 
 func (s *Server) acceptPlan(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	p, holds, err := s.Plans.AcceptPlan(r.Context(), a, id)

@@ -19,8 +19,7 @@ type replanRequest struct {
 func (s *Server) proposeReplan(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req replanRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, s.Logger, err)
+	if !s.body(w, r, &req) {
 		return
 	}
 	from, err := requiredTime("from", req.From)
@@ -39,9 +38,8 @@ func (s *Server) proposeReplan(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) applyReplan(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
+	id, ok := s.idParam(w, r)
+	if !ok {
 		return
 	}
 	rp, err := s.Replans.ApplyReplan(r.Context(), a, id)
