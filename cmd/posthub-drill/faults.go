@@ -32,7 +32,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	settle := fs.Duration("settle", 5*time.Second, "steady load between a recovery and the next fault")
 	drain := fs.Duration("drain-timeout", 4*time.Minute, "how long to wait for the job queues to drain after the load (River rescues the jobs of a killed process after jobs.RescueStuckJobsAfter, 1 minute)")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed of the load")
-	lane := fs.Bool("reminder-lane", false, "also book slots starting ~6 min ahead with a 2 min reminder offset, and check their reminders: those whose follow-up job a kill stranded fall due before River rescues it")
+	lane := fs.Bool("reminder-lane", false, "also book slots starting ~3 min ahead with a 2 min reminder offset, so their reminders fall due around the faults, and check each was delivered once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // the jobs of killed processes wait to be rescued.
 var reminderLane bool
 
-const laneReminderOffset, laneLead = 2 * time.Minute, 6 * time.Minute
+const laneReminderOffset, laneLead = 2 * time.Minute, 3 * time.Minute
 
 // faultResult is one fault and how the service came back.
 type faultResult struct {
@@ -108,10 +108,9 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 	slot := func(r *rand.Rand) ([]uuid.UUID, time.Time, time.Time) {
 		if reminderLane && r.IntN(3) == 0 {
 			// The near lane: a 20 s window starting laneLead ahead, moving with the
-			// clock. Reminders fall due about 4 min after booking: after a kill, before
-			// River rescues the follow-up jobs the killed process held (1 min, and
-			// the rescuer runs every 30 s), and
-			// before the booking starts.
+			// clock. Reminders fall due about a minute after booking — around the
+			// later faults and while a killed process's jobs wait to be rescued —
+			// and before the booking starts.
 			el := time.Since(tLoad).Truncate(time.Second)
 			start := tLoad.Truncate(time.Second).Add(laneLead + el + time.Duration(r.IntN(20))*time.Second)
 			return []uuid.UUID{six[r.IntN(len(six))]}, start, start.Add(time.Duration(1+r.IntN(2)) * time.Second)
@@ -286,6 +285,21 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 	quietAt, left, err := waitQuiet(ctx, h.pool, drain, log)
 	if err != nil {
 		return err
+	}
+	if reminderLane {
+		// The last lane booking starts at most laneLead + 20 s after the load ended.
+		lastDue := loadEnd.Add(laneLead + 20*time.Second - laneReminderOffset)
+		if wait := time.Until(lastDue.Add(15 * time.Second)); wait > 0 {
+			log.printf("waiting %s for the lane's last reminder to fall due", wait.Round(time.Second))
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		if _, left, err = waitQuiet(ctx, h.pool, drain, log); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "invariants:\n")
 	for _, f := range results {
