@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/auth"
+	"github.com/posthub/posthub/internal/postgres"
 )
 
 // runBench is `posthub-drill bench`:
@@ -561,21 +562,10 @@ INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, ho
 		hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version)
 	VALUES ('%[6]s', %[4]s, 'confirmed', %[2]s, %[3]s, NULL, NULL, nullif('', ''), '%[7]s', now(), now(),
 		%[8]s, (%[2]s) AT TIME ZONE %[8]s, (%[3]s) AT TIME ZONE %[8]s, '2026f') RETURNING id AS gid \gset
-`, one, start, end, site, arr(kinds, "text"), prod, manager, zone) + bookings + fmt.Sprintf(`-- finish: the booking read back for the answer
-SELECT g.id, g.production_id, g.site_id, g.status, g.start_at, g.end_at,
-	coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
-	g.hold_expires_at, g.approval_requested_at IS NOT NULL, coalesce(g.status_reason, ''), coalesce(g.note, ''),
-	g.version, g.created_at, g.updated_at,
-	coalesce(g.time_zone, ''), g.local_start, g.local_end, coalesce(g.tz_version, ''),
-	(SELECT json_agg(json_build_object('booking_id', b.id, 'resource_id', b.resource_id, 'rank', coalesce(b.rank, 0)) ORDER BY b.resource_id)
-		FROM bookings b WHERE b.group_id = g.id),
-	(SELECT json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status)
-		FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
-	(SELECT json_agg(json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status) ORDER BY c.deadline)
-		FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open'),
-	g.trainees
-	FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = :gid AND (NULL::uuid IS NULL OR p.organisation_id = NULL::uuid);
-`) + auditRow + fmt.Sprintf(`-- emit: the booking's state for its follow-ups
+`, one, start, end, site, arr(kinds, "text"), prod, manager, zone) + bookings +
+		"-- finish: the booking read back for the answer (FindBooking's query)\n" +
+		strings.TrimSpace(postgres.BookingSelect) + " WHERE g.id = :gid AND (NULL::uuid IS NULL OR p.organisation_id = NULL::uuid);\n" +
+		auditRow + fmt.Sprintf(`-- emit: the booking's state for its follow-ups
 SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
 		(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
 		p.reminder_offsets_seconds

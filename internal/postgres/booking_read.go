@@ -14,6 +14,10 @@ import (
 )
 
 // bookingSelect reads bookings with their resources and challenges.
+// BookingSelect is the query every booking read starts from; posthub-drill's pgbench
+// mirror of the booking transaction sends it as it is.
+const BookingSelect = bookingSelect
+
 const bookingSelect = `
 	SELECT g.id, g.production_id, g.site_id, g.status, g.start_at, g.end_at,
 	       coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
