@@ -17,10 +17,17 @@ import (
 // occurrences that overlap [from, to), in the zone of each resource's site so that
 // "every Monday 08:00" stays 08:00 local across zone changes.
 func recurringBusy(ctx context.Context, q querier, resources []uuid.UUID, from, to time.Time) ([]conflict, error) {
-	rows, _ := q.Query(ctx, `SELECT b.resource_id, lower(b.during), upper(b.during), b.rrule, b.until, s.time_zone
+	rows, _ := q.Query(ctx, recurringBusySQL, resources, from, to)
+	return scanRecurringBusy(rows, from, to)
+}
+
+// recurringBusySQL reads the recurring blocks of resources ($1) that may occur in
+// [$2, $3); scanRecurringBusy expands them.
+const recurringBusySQL = `SELECT b.resource_id, lower(b.during), upper(b.during), b.rrule, b.until, s.time_zone
 		FROM resource_blocks b JOIN resources r ON r.id = b.resource_id JOIN sites s ON s.id = r.site_id
-		WHERE b.resource_id = ANY($1) AND b.rrule IS NOT NULL AND lower(b.during) < $3 AND (b.until IS NULL OR b.until > $2)`,
-		resources, from, to)
+		WHERE b.resource_id = ANY($1) AND b.rrule IS NOT NULL AND lower(b.during) < $3 AND (b.until IS NULL OR b.until > $2)`
+
+func scanRecurringBusy(rows pgx.Rows, from, to time.Time) ([]conflict, error) {
 	var out []conflict
 	var rid uuid.UUID
 	var first, firstEnd time.Time

@@ -99,7 +99,11 @@ type conflict struct {
 // checkFree returns ECONFLICT naming what overlaps [start, end) on the resources:
 // confirmed bookings and blocks, and other bookings' holds too when withHolds.
 func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end time.Time, self uuid.UUID, withHolds bool) error {
-	rows, _ := tx.Query(ctx, `
+	// One round trip: the bookings and one-off blocks in the way, and the recurring
+	// blocks that may occur in the interval.
+	var cs, rec []conflict
+	b := &pgx.Batch{}
+	b.Queue(`
 		SELECT resource_id, lower(during), upper(during), CASE WHEN status = 'hold' THEN 'hold' ELSE 'booking' END
 		FROM bookings
 		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND group_id <> $4
@@ -107,13 +111,17 @@ func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end
 		UNION ALL
 		SELECT resource_id, lower(during), upper(during), 'block'
 		FROM resource_blocks WHERE resource_id = ANY($1) AND during && tstzrange($2, $3)
-		ORDER BY 2, 1 LIMIT 20`, resources, start, end, self, withHolds)
-	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
-	if err != nil {
+		ORDER BY 2, 1 LIMIT 20`, resources, start, end, self, withHolds).Query(func(rows pgx.Rows) error {
+		var err error
+		cs, err = pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
 		return err
-	}
-	rec, err := recurringBusy(ctx, tx, resources, start, end)
-	if err != nil {
+	})
+	b.Queue(recurringBusySQL, resources, start, end).Query(func(rows pgx.Rows) error {
+		var err error
+		rec, err = scanRecurringBusy(rows, start, end)
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	cs = append(cs, rec...)

@@ -17,35 +17,48 @@ var _ booking.Notifications = (*DB)(nil)
 // WebhookFailureLimit is how many failures in a row disable a webhook.
 const WebhookFailureLimit = 5
 
-// NoticeContext gathers what a notice about a booking needs.
+// NoticeContext gathers what a notice about a booking needs, in one round trip: the
+// booking, its production, site and resource names, and the people to tell.
 func (db *DB) NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.NoticeContext, error) {
 	var nc booking.NoticeContext
-	b, err := db.FindBooking(ctx, booking.System, bookingID)
-	if err != nil {
-		return nc, err
+	var bookingErr, metaErr error
+	recipients := func(dst *[]booking.Recipient) func(pgx.Rows) error {
+		return func(rows pgx.Rows) error {
+			var err error
+			*dst, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Recipient, error) {
+				var x booking.Recipient
+				err := r.Scan(&x.UserID, &x.Email, &x.Name, &x.Locale, &x.Role)
+				return x, err
+			})
+			return err
+		}
 	}
-	nc.Booking = b
-	if err := db.Pool.QueryRow(ctx, `SELECT p.title, s.name, p.organisation_id,
+	b := &pgx.Batch{}
+	b.Queue(bookingSelect+` WHERE g.id = $1`, bookingID).QueryRow(func(row pgx.Row) error {
+		nc.Booking, bookingErr = scanBooking(row)
+		return nil
+	})
+	b.Queue(`SELECT p.title, s.name, p.organisation_id,
 			array(SELECT r.name FROM bookings bk JOIN resources r ON r.id = bk.resource_id WHERE bk.group_id = $1 ORDER BY r.name)
 		FROM booking_groups g JOIN productions p ON p.id = g.production_id JOIN sites s ON s.id = g.site_id WHERE g.id = $1`, bookingID).
-		Scan(&nc.ProductionTitle, &nc.SiteName, &nc.OrganisationID, &nc.ResourceNames); err != nil {
-		return nc, formatError(err)
-	}
-	scan := func(sql string, args ...any) ([]booking.Recipient, error) {
-		rows, _ := db.Pool.Query(ctx, sql, args...)
-		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Recipient, error) {
-			var x booking.Recipient
-			err := r.Scan(&x.UserID, &x.Email, &x.Name, &x.Locale, &x.Role)
-			return x, err
+		QueryRow(func(row pgx.Row) error {
+			metaErr = row.Scan(&nc.ProductionTitle, &nc.SiteName, &nc.OrganisationID, &nc.ResourceNames)
+			return nil
 		})
-	}
-	if nc.Producers, err = scan(`SELECT id, email, name, locale, role FROM users
-		WHERE organisation_id = $1 AND role = 'producer' AND disabled_at IS NULL ORDER BY email`, nc.OrganisationID); err != nil {
+	b.Queue(`SELECT id, email, name, locale, role FROM users
+		WHERE organisation_id = (SELECT p.organisation_id FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1)
+		  AND role = 'producer' AND disabled_at IS NULL ORDER BY email`, bookingID).Query(recipients(&nc.Producers))
+	b.Queue(`SELECT u.id, u.email, u.name, u.locale, u.role FROM users u JOIN user_sites us ON us.user_id = u.id
+		WHERE us.site_id = (SELECT site_id FROM booking_groups WHERE id = $1) AND u.role = 'manager' AND u.disabled_at IS NULL
+		ORDER BY u.email`, bookingID).Query(recipients(&nc.Managers))
+	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nc, formatError(err)
 	}
-	if nc.Managers, err = scan(`SELECT u.id, u.email, u.name, u.locale, u.role FROM users u JOIN user_sites us ON us.user_id = u.id
-		WHERE us.site_id = $1 AND u.role = 'manager' AND u.disabled_at IS NULL ORDER BY u.email`, b.SiteID); err != nil {
-		return nc, formatError(err)
+	if bookingErr != nil {
+		return nc, notFound(bookingErr, "booking")
+	}
+	if metaErr != nil {
+		return nc, notFound(metaErr, "booking")
 	}
 	return nc, nil
 }

@@ -47,9 +47,10 @@ func storeTrainees(ctx context.Context, tx pgx.Tx, groupID uuid.UUID, trainees i
 
 const ringFenceColumns = `id, site_id, kind, programme, countries, share_pct::float8, (share_pct * 100)::bigint, period, release_days, created_at`
 
-func scanRingFence(row pgx.Row) (booking.RingFence, error) {
+// scanRingFence reads ringFenceColumns, then any extra columns into extra.
+func scanRingFence(row pgx.Row, extra ...any) (booking.RingFence, error) {
 	var f booking.RingFence
-	err := row.Scan(&f.ID, &f.SiteID, &f.Kind, &f.Programme, &f.Countries, &f.SharePct, &f.ShareBP, &f.Period, &f.ReleaseDays, &f.CreatedAt)
+	err := row.Scan(append([]any{&f.ID, &f.SiteID, &f.Kind, &f.Programme, &f.Countries, &f.SharePct, &f.ShareBP, &f.Period, &f.ReleaseDays, &f.CreatedAt}, extra...)...)
 	if f.Countries == nil {
 		f.Countries = []string{}
 	}
@@ -106,19 +107,24 @@ func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f boo
 	return booking.NonProgrammeCapacity(f, p, working, resources, used), working, nil
 }
 
-// bookedKinds counts the booked resources by kind.
-func bookedKinds(ctx context.Context, q querier, resources []uuid.UUID) (map[string]int, []string, error) {
-	rows, _ := q.Query(ctx, `SELECT kind, count(*)::int FROM resources WHERE id = ANY($1) GROUP BY kind ORDER BY kind`, resources)
+// fencesBooked reads the site's fences on the kinds of the booked resources, each with
+// how many of those resources are of its kind.
+func fencesBooked(ctx context.Context, q querier, siteID uuid.UUID, resources []uuid.UUID) ([]booking.RingFence, map[string]int, error) {
+	rows, _ := q.Query(ctx, `WITH k AS (SELECT kind, count(*)::int AS n FROM resources WHERE id = ANY($2) GROUP BY kind)
+		SELECT `+ringFenceColumns+`, k.n FROM ring_fences JOIN k USING (kind) WHERE site_id = $1 ORDER BY id`, siteID, resources)
 	counts := map[string]int{}
-	var kinds []string
-	var kind string
-	var n int
-	_, err := pgx.ForEachRow(rows, []any{&kind, &n}, func() error {
-		counts[kind] = n
-		kinds = append(kinds, kind)
-		return nil
-	})
-	return counts, kinds, err
+	var fences []booking.RingFence
+	for rows.Next() {
+		var n int
+		f, err := scanRingFence(rows, &n)
+		if err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		fences = append(fences, f)
+		counts[f.Kind] = n
+	}
+	return fences, counts, rows.Err()
 }
 
 // checkRingFences refuses (ECONFLICT, details.ring_fence) a booking of a production
@@ -127,11 +133,7 @@ func bookedKinds(ctx context.Context, q querier, resources []uuid.UUID) (map[str
 // some period. The fences concerned are locked first, so two such bookings on
 // different resources of the kind cannot both take the last hours.
 func (db *DB) checkRingFences(ctx context.Context, tx pgx.Tx, now time.Time, productionID, siteID uuid.UUID, resources []uuid.UUID, start, end time.Time, exclude uuid.UUID) error {
-	counts, kinds, err := bookedKinds(ctx, tx, resources)
-	if err != nil {
-		return err
-	}
-	fences, err := fencesOn(ctx, tx, siteID, kinds)
+	fences, counts, err := fencesBooked(ctx, tx, siteID, resources)
 	if err != nil || len(fences) == 0 {
 		return err
 	}
