@@ -93,7 +93,12 @@ func (db *DB) DeliverOnce(ctx context.Context, key booking.DeliveryKey, send fun
 		return false, formatError(err)
 	}
 	if !mine {
-		if status != nil && *status == "sending" && other != nil {
+		switch {
+		case status == nil:
+			// The row was claimed by a statement that committed after this one's
+			// snapshot: another worker has just taken it.
+			return false, &booking.DeliveryInFlightError{Key: key, LeaseEnds: claimed.Add(DeliveryLease)}
+		case *status == "sending" && other != nil:
 			return false, &booking.DeliveryInFlightError{Key: key, LeaseEnds: other.Add(DeliveryLease)}
 		}
 		return false, nil

@@ -82,6 +82,44 @@ func TestDeliverOnce(t *testing.T) {
 		t.Fatalf("second attempt: %v %v, sent %t", done, err, sentTwice)
 	}
 
+	// A claim committed while this attempt's statement waited on it (its snapshot
+	// older than the claim) is another worker's, not a delivery made.
+	race := booking.DeliveryKey{EventID: uuid.New(), RecipientID: key.RecipientID, Channel: "email", Kind: "confirmed"}
+	other, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, claimed_at)
+		VALUES ($1, $2, 'email', 'confirmed', 'sending', now())`, race.EventID, race.RecipientID); err != nil {
+		t.Fatal(err)
+	}
+	raced := make(chan error, 1)
+	go func() {
+		_, err := db.DeliverOnce(ctx, race, func(context.Context) error { sentTwice = true; return nil })
+		raced <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second claim never waited for the first")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-raced; !errors.As(err, &inFlight) || sentTwice {
+		t.Fatalf("a claim committed during the attempt: %v, sent %t; want in flight", err, sentTwice)
+	}
+
 	// A dead worker's claim lapses after the lease and is taken over.
 	dead := booking.DeliveryKey{EventID: uuid.New(), RecipientID: key.RecipientID, Channel: "webhook", Kind: "confirmed"}
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, claimed_at)
