@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -147,35 +149,58 @@ var managerKinds = map[booking.EventKind]bool{
 func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 	return func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 		params := make([]river.InsertManyParams, 0, 2*len(events))
+		var follow []river.InsertManyParams
 		seen := map[uuid.UUID]bool{}
-		dueAt := map[time.Time]bool{} // due work is unique per instant, once per batch
 		for _, e := range events {
 			params = append(params, river.InsertManyParams{Args: NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID,
 				At: e.At, OldRank: e.OldRank, NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason}})
-			if seen[e.BookingID] {
+			// Follow-ups for the bookings the change acted on: a rank change or a
+			// challenge received leaves a booking's times, expiry and deadline as they
+			// were (and its group is not this transaction's to lock).
+			if seen[e.BookingID] || e.Kind == booking.EventRankChanged || e.Kind == booking.EventChallengeReceived {
 				continue
 			}
 			seen[e.BookingID] = true
 			if e.State == nil {
-				params = append(params, river.InsertManyParams{Args: FollowUpArgs{BookingID: e.BookingID}})
+				follow = append(follow, river.InsertManyParams{Args: FollowUpArgs{BookingID: e.BookingID}})
 				continue
 			}
-			for _, p := range followUps(*e.State, e.At) {
-				if due, ok := p.Args.(DueArgs); ok {
-					if dueAt[due.At.UTC()] {
-						continue
-					}
-					dueAt[due.At.UTC()] = true
-				}
-				params = append(params, p)
-			}
+			follow = append(follow, followUps(*e.State, e.At)...)
 		}
+		params = append(params, uniqueSorted(follow)...)
 		if len(params) == 0 {
 			return nil
 		}
 		_, err := client.InsertManyTx(ctx, tx, params)
 		return err
 	}
+}
+
+// uniqueSorted drops repeated jobs (River refuses two rows with one unique key in a
+// batch) and orders the rest by kind and arguments, so two transactions inserting jobs
+// with the same unique keys meet them in the same order.
+func uniqueSorted(ps []river.InsertManyParams) []river.InsertManyParams {
+	type keyed struct {
+		key string
+		p   river.InsertManyParams
+	}
+	var ks []keyed
+	seen := map[string]bool{}
+	for _, p := range ps {
+		b, _ := json.Marshal(p.Args)
+		k := p.Args.Kind() + "\x00" + string(b)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		ks = append(ks, keyed{k, p})
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	out := make([]river.InsertManyParams, len(ks))
+	for i, k := range ks {
+		out[i] = k.p
+	}
+	return out
 }
 
 // NoticeWorker delivers a notice by email and in-app to the people concerned, and to
@@ -408,7 +433,7 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 		}
 		st.ReminderOffsets = pol.ReminderOffsets
 	}
-	params := followUps(st, w.Deps.now())
+	params := uniqueSorted(followUps(st, w.Deps.now()))
 	if len(params) == 0 {
 		return nil
 	}

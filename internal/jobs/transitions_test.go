@@ -190,10 +190,16 @@ func TestSinkEnqueuesInTheCallersTransaction(t *testing.T) {
 	if err := sink(f.ctx, tx, events); err != nil {
 		t.Fatal(err)
 	}
+	// A notice per event, then a follow-up per booking acted on (the rank change alone
+	// would not call for one; y's confirmation does).
 	rows := rivertest.RequireManyInsertedTx[*riverpgxv5.Driver](f.ctx, t, tx, []rivertest.ExpectedJob{
-		{Args: jobs.NoticeArgs{}}, {Args: jobs.FollowUpArgs{}}, {Args: jobs.NoticeArgs{}}, {Args: jobs.FollowUpArgs{}}, {Args: jobs.NoticeArgs{}}})
-	if n := decodeArgs[jobs.NoticeArgs](t, rows[2]); n.Event != booking.EventRankChanged || n.BookingID != y || n.OldRank != 2 || n.NewRank != 1 {
+		{Args: jobs.NoticeArgs{}}, {Args: jobs.NoticeArgs{}}, {Args: jobs.NoticeArgs{}}, {Args: jobs.FollowUpArgs{}}, {Args: jobs.FollowUpArgs{}}})
+	if n := decodeArgs[jobs.NoticeArgs](t, rows[1]); n.Event != booking.EventRankChanged || n.BookingID != y || n.OldRank != 2 || n.NewRank != 1 {
 		t.Errorf("rank notice %+v", n)
+	}
+	followed := []uuid.UUID{decodeArgs[jobs.FollowUpArgs](t, rows[3]).BookingID, decodeArgs[jobs.FollowUpArgs](t, rows[4]).BookingID}
+	if !slices.Contains(followed, x) || !slices.Contains(followed, y) {
+		t.Errorf("follow-ups for %v, want x and y", followed)
 	}
 	// Outside the transaction nothing is visible yet; after rollback nothing exists.
 	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.NoticeArgs{}, nil)
@@ -206,4 +212,23 @@ func TestSinkEnqueuesInTheCallersTransaction(t *testing.T) {
 	if err := pgx.BeginFunc(f.ctx, f.db.Pool, func(tx pgx.Tx) error { return sink(f.ctx, tx, nil) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A site policy naming one reminder offset twice (as stored before offsets were kept
+// once each) still schedules one reminder, and the booking's transaction does not fail
+// on River's unique key.
+func TestSinkSchedulesARepeatedOffsetOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	sink := jobs.Sink(f.client)
+	id := uuid.New()
+	start := frozenNow.Add(10 * 24 * time.Hour)
+	st := &booking.FollowUpState{BookingID: id, Status: booking.StatusConfirmed, Start: start, End: start.Add(time.Hour),
+		ReminderOffsets: []booking.Duration{booking.Duration(time.Hour), booking.Duration(time.Hour)}}
+	if err := pgx.BeginFunc(f.ctx, f.db.Pool, func(tx pgx.Tx) error {
+		return sink(f.ctx, tx, []booking.Event{{Kind: booking.EventConfirmed, BookingID: id, At: frozenNow, State: st}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rivertest.RequireManyInserted(f.ctx, t, f.driver, []rivertest.ExpectedJob{{Args: jobs.ReminderArgs{}}})
 }

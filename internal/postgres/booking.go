@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -199,7 +200,10 @@ func (db *DB) UpdateSitePolicy(ctx context.Context, a booking.Actor, p booking.S
 		if err := between("reminder_offsets", o, time.Minute, 30*day); err != nil {
 			return p, err
 		}
-		offsets = append(offsets, secs(o))
+		// Kept to the second, once each: two equal offsets are one reminder.
+		if !slices.Contains(offsets, secs(o)) {
+			offsets = append(offsets, secs(o))
+		}
 	}
 	now := db.now()
 	var out booking.SitePolicy

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,23 @@ func TestProvisionalHolidayWarnings(t *testing.T) {
 				t.Errorf("%s – %s: warning %q, want one for %s", c.start, c.end, b.Warnings[j], day)
 			}
 		}
+	}
+}
+
+// A policy's reminder offsets are kept to the second, once each.
+func TestReminderOffsetsKeptOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	site, err := f.db.SitePolicy(f.ctx, f.get(t, f.hold(t, "producer", f.resources[:1], f.at(10, 9), f.at(10, 17)).ID).SiteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.ReminderOffsets = []booking.Duration{booking.Duration(time.Hour), booking.Duration(time.Hour + 400*time.Millisecond), booking.Duration(24 * time.Hour)}
+	got, err := f.db.UpdateSitePolicy(f.ctx, f.actors["admin"], site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []booking.Duration{booking.Duration(time.Hour), booking.Duration(24 * time.Hour)}; !slices.Equal(got.ReminderOffsets, want) {
+		t.Errorf("offsets %v, want %v", got.ReminderOffsets, want)
 	}
 }
