@@ -130,7 +130,7 @@ func fencesBooked(ctx context.Context, q querier, siteID uuid.UUID, resources []
 // checkRingFences refuses (ECONFLICT, details.ring_fence) a booking of a production
 // outside a fence's programme that starts beyond the release horizon and would push
 // the usage of the fenced kind by productions outside the programme over its limit in
-// some period. The fences concerned are locked first, so two such bookings on
+// some period. The fenced kinds' resources are locked first, so two such bookings on
 // different resources of the kind cannot both take the last hours.
 func (db *DB) checkRingFences(ctx context.Context, tx pgx.Tx, now time.Time, productionID, siteID uuid.UUID, resources []uuid.UUID, start, end time.Time, exclude uuid.UUID) error {
 	fences, counts, err := fencesBooked(ctx, tx, siteID, resources)
@@ -152,7 +152,24 @@ func (db *DB) checkRingFences(ctx context.Context, tx pgx.Tx, now time.Time, pro
 	if len(subject) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT id FROM ring_fences WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+	// Bookings that count against a fence serialise on every resource of its kinds at
+	// the site, under the same lock discipline as the rest of the change (locks.go): a
+	// lock on the fence row itself, taken after resource locks and held while more
+	// are taken, could close a cycle with another change. The fence rows are only
+	// shared-locked, so an edit of a fence waits for the checks in flight.
+	var kinds []string
+	for _, f := range subject {
+		kinds = append(kinds, f.Kind)
+	}
+	rows, _ := tx.Query(ctx, `SELECT id FROM resources WHERE site_id = $1 AND kind = ANY($2) AND active ORDER BY id`, siteID, kinds)
+	fenced, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	if _, err := lockResources(ctx, tx, fenced); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT id FROM ring_fences WHERE id = ANY($1) ORDER BY id FOR SHARE`, ids); err != nil {
 		return err
 	}
 	_, cal, err := db.siteCalendar(ctx, tx, siteID)
