@@ -84,8 +84,9 @@ type SMTPMailer struct {
 	cfg    SMTPConfig
 	client *mail.Client // the settings; the sessions are the pool's
 
-	mu   sync.Mutex
-	idle []idleSession // most recently used last
+	mu     sync.Mutex
+	idle   []idleSession // most recently used last
+	closed bool
 }
 
 type idleSession struct {
@@ -96,7 +97,7 @@ type idleSession struct {
 // Sessions kept open, and for how long unused.
 const (
 	smtpMaxIdle     = 8
-	smtpIdleTimeout = 30 * time.Second
+	smtpIdleTimeout = 15 * time.Second // below the session's 20 s deadline
 	smtpTimeout     = 20 * time.Second
 )
 
@@ -130,12 +131,7 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	if c := s.take(); c != nil {
-		err := s.client.SendWithSMTPClient(c, msg)
-		if err == nil {
-			s.put(c)
-			return nil
-		}
-		_ = c.Close()
+		err := s.send(c, msg)
 		if !errors.Is(err, &mail.SendError{Reason: mail.ErrConnCheck}) {
 			return err
 		}
@@ -145,12 +141,33 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("SMTP dial: %w", err)
 	}
-	if err := s.client.SendWithSMTPClient(c, msg); err != nil {
-		_ = c.Close()
+	return s.send(c, msg)
+}
+
+// send sends msg on session c, keeping c for the next message when all went well.
+// A failure of the RSET after the server accepted the message is no failure of the
+// message: it was delivered; only the session is dropped.
+func (s *SMTPMailer) send(c *smtp.Client, msg *mail.Msg) error {
+	err := s.client.SendWithSMTPClient(c, msg)
+	switch {
+	case err == nil:
+		s.put(c)
+		return nil
+	case errors.Is(err, &mail.SendError{Reason: mail.ErrSMTPReset}) && msg.IsDelivered():
+		closeSession(s.client, c)
+		return nil
+	default:
+		closeSession(s.client, c)
 		return err
 	}
-	s.put(c)
-	return nil
+}
+
+// closeSession ends a session with QUIT, and closes the socket when QUIT fails (a
+// session past its deadline), which go-mail leaves open.
+func closeSession(client *mail.Client, c *smtp.Client) {
+	if err := client.CloseWithSMTPClient(c); err != nil {
+		_ = c.Close()
+	}
 }
 
 func (s *SMTPMailer) message(m Message) (*mail.Msg, error) {
@@ -188,7 +205,7 @@ func (s *SMTPMailer) take() *smtp.Client {
 		if time.Since(last.since) < smtpIdleTimeout {
 			return last.c
 		}
-		go func() { _ = s.client.CloseWithSMTPClient(last.c) }()
+		go closeSession(s.client, last.c)
 	}
 	return nil
 }
@@ -196,27 +213,26 @@ func (s *SMTPMailer) take() *smtp.Client {
 // put keeps a session for the next message, or closes it when enough are kept.
 func (s *SMTPMailer) put(c *smtp.Client) {
 	s.mu.Lock()
-	if len(s.idle) < smtpMaxIdle {
+	if !s.closed && len(s.idle) < smtpMaxIdle {
 		s.idle = append(s.idle, idleSession{c: c, since: time.Now()})
 		c = nil
 	}
 	s.mu.Unlock()
 	if c != nil {
-		_ = s.client.CloseWithSMTPClient(c)
+		closeSession(s.client, c)
 	}
 }
 
-// Close ends the kept sessions with QUIT.
+// Close ends the kept sessions with QUIT; sessions in use are closed when done.
 func (s *SMTPMailer) Close() error {
 	s.mu.Lock()
 	idle := s.idle
-	s.idle = nil
+	s.idle, s.closed = nil, true
 	s.mu.Unlock()
-	var errs []error
 	for _, x := range idle {
-		errs = append(errs, s.client.CloseWithSMTPClient(x.c))
+		closeSession(s.client, x.c)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // LogMailer writes who would have been mailed what to the log instead of sending.

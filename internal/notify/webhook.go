@@ -105,6 +105,12 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64, which could reach IPv4 ones
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("2002::/16"),       // 6to4, which embeds IPv4 addresses
+	netip.MustParsePrefix("2001::/32"),       // Teredo, likewise
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
 }
 
 // publicOnly refuses, at dial time, a connection to an address that is not public.

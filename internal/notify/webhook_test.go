@@ -140,6 +140,7 @@ func TestPublicAddress(t *testing.T) {
 		"169.254.169.254": false, "fe80::1": false, "fd00:ec2::254": false, "100.64.0.1": false, "0.0.0.0": false,
 		"::": false, "224.0.0.1": false, "255.255.255.255": false, "198.18.0.1": false, "192.0.2.1": false,
 		"::ffff:127.0.0.1": false, "::ffff:8.8.8.8": true, "64:ff9b::a00:1": false, "2001:db8::1": false,
+		"0.1.2.3": false, "::127.0.0.1": false, "2002:7f00:1::1": false, "2001:0:4136:e378::1": false, "fec0::1": false, "64:ff9b:1::1": false,
 	} {
 		if got := notify.PublicAddress(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("PublicAddress(%s) = %t, want %t", addr, got, want)

@@ -256,9 +256,29 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 		}
 	}
 
-	err = db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	// Completion in batches, a transaction each, so a backlog (after downtime) is
+	// worked off within the job's timeout instead of rolling back as one.
+	for {
+		n, err := db.completeBatch(ctx, now, completionBatch)
+		res.Completed += n
+		if err != nil || n < completionBatch {
+			return res, err
+		}
+	}
+}
+
+// completionBatch is how many ended bookings one transaction completes.
+const completionBatch = 200
+
+// completeBatch completes up to limit confirmed bookings that have ended.
+func (db *DB) completeBatch(ctx context.Context, now time.Time, limit int) (int, error) {
+	completed := 0
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		completed = 0
 		rows, _ := tx.Query(ctx, `UPDATE booking_groups SET status = 'completed', version = version + 1, updated_at = $1
-			WHERE status = 'confirmed' AND end_at <= $1 RETURNING id, production_id, site_id`, now)
+			WHERE id IN (SELECT id FROM booking_groups WHERE status = 'confirmed' AND end_at <= $1 ORDER BY end_at, id
+				LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED)
+			RETURNING id, production_id, site_id`, now, limit)
 		var ch change
 		done, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupRow, error) {
 			var g groupRow
@@ -282,10 +302,10 @@ func (db *DB) ProcessDue(ctx context.Context, now time.Time) (booking.DueResult,
 			}
 			ch.add(&done[i], booking.EventCompleted, now, "")
 		}
-		res.Completed = len(done)
+		completed = len(done)
 		return db.emit(ctx, tx, &ch)
 	})
-	return res, err
+	return completed, err
 }
 
 // settleDeadline ends a challenge at its deadline: the holds ahead that did not answer
