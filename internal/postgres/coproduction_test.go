@@ -1,12 +1,17 @@
 package postgres_test
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/postgres"
 )
 
 // resourceNamed finds a demo resource by name.
@@ -390,5 +395,85 @@ func TestRingFence(t *testing.T) {
 	}
 	if err := f.db.DeleteRingFence(f.ctx, f.actors["manager"], fence.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Bookings outside a fence's programme on different resources of the fenced kind,
+// made at once, serialise on the fence: together they never take more than its limit,
+// however they interleave.
+func TestRingFenceHoldsUnderConcurrentBookings(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)                                    // now: 2027-03-01 09:00 UTC
+	layali := f.productionTitled(t, "Layali Derb Sultan") // outside the programme
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.db.Pool.Query(f.ctx, `SELECT id FROM resources WHERE site_id = $1 AND kind = 'grading_suite' AND active ORDER BY id`, site)
+	suites, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil || len(suites) < 2 {
+		t.Fatalf("suites: %v %d", err, len(suites))
+	}
+	fence, err := f.db.CreateRingFence(f.ctx, f.actors["manager"], booking.RingFenceInput{SiteID: site, Kind: "grading_suite",
+		Programme: "emerging-filmmakers", Countries: []string{"SN"}, SharePct: 99.9, Period: booking.PeriodMonth, ReleaseDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := func(day int) time.Time {
+		at, err := postgres.ParseLocal("Africa/Casablanca", fmt.Sprintf("2027-05-%02dT10:00:00", day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	standing := func() booking.RingFenceCapacity {
+		t.Helper()
+		at := local(12)
+		fs, err := f.db.ListRingFences(f.ctx, &site, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range fs {
+			if x.ID == fence.ID {
+				return *x.Current
+			}
+		}
+		t.Fatal("fence not listed")
+		return booking.RingFenceCapacity{}
+	}
+	before := standing()
+	const length = 20 * time.Minute // working time on a Tuesday to Thursday morning
+	fit := int(before.Remaining / length)
+	if fit < 1 || fit >= len(suites) {
+		t.Fatalf("the fence leaves %s (%d bookings of %s) for %d suites; the test wants room for at least one and fewer than all",
+			before.Remaining, fit, length, len(suites))
+	}
+	days := []int{4, 5, 6, 11, 12, 13, 19, 20}
+	var wg sync.WaitGroup
+	var ok, refused atomic.Int32
+	errs := make(chan error, len(suites))
+	for i, suite := range suites {
+		start := local(days[i%len(days)])
+		wg.Go(func() {
+			_, err := f.db.Book(f.ctx, f.actors["manager"], booking.BookingInput{ProductionID: layali, ResourceIDs: []uuid.UUID{suite},
+				Start: start, End: start.Add(length), Status: booking.StatusConfirmed})
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case booking.ErrorCode(err) == booking.ECONFLICT:
+				refused.Add(1)
+			default:
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	after := standing()
+	if int(ok.Load()) != fit || int(refused.Load()) != len(suites)-fit || after.Used > after.Limit {
+		t.Errorf("%d booked and %d refused of %d, want %d booked; used %s of %s", ok.Load(), refused.Load(), len(suites), fit, after.Used, after.Limit)
 	}
 }
