@@ -274,7 +274,8 @@ func commonBookingChecks(ctx context.Context, h *harness, v *verdict, acked []uu
 // checkReminders: every reminder that fell due before checkAt (with some slack) for a
 // booking confirmed well before it is delivered once and received. A reminder whose
 // time came within reminderMargin of the confirmation may legitimately be skipped
-// (posthub schedules only reminders still in the future when the follow-up job runs).
+// (posthub sends only the nearest reminder whose time has passed, and none once the
+// booking has started).
 func checkReminders(ctx context.Context, h *harness, v *verdict, checkAt time.Time) error {
 	const reminderMargin, slack = 5 * time.Second, 10 * time.Second
 	exp, err := reminderExpectations(ctx, h.pool)

@@ -77,8 +77,9 @@ func (NoticeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue:
 
 // FollowUpArgs schedules what a booking's new state calls for: reminders before a
 // confirmed booking, a warning before a hold expires, and the due-work at expiry and
-// challenge deadlines. It runs outside the change's transaction but exists only if
-// the change committed.
+// challenge deadlines. The Sink schedules these itself when the change's events carry
+// the booking's state; this job is the path for events without it (and for jobs of
+// earlier releases still queued).
 type FollowUpArgs struct {
 	BookingID uuid.UUID `json:"booking_id"`
 }
