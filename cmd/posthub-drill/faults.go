@@ -289,13 +289,8 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 	if reminderLane {
 		// The last lane booking starts at most laneLead + 20 s after the load ended.
 		lastDue := loadEnd.Add(laneLead + 20*time.Second - laneReminderOffset)
-		if wait := time.Until(lastDue.Add(15 * time.Second)); wait > 0 {
-			log.printf("waiting %s for the lane's last reminder to fall due", wait.Round(time.Second))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
+		if err := waitUntil(ctx, log, lastDue.Add(15*time.Second), "the lane's last reminder to fall due"); err != nil {
+			return err
 		}
 		if _, left, err = waitQuiet(ctx, h.pool, drain, log); err != nil {
 			return err

@@ -184,13 +184,8 @@ func scale(ctx context.Context, h *harness, out io.Writer, duration time.Duratio
 	} else if len(left) == 0 {
 		fmt.Fprintf(out, "  job queues drained %s after the load ended\n", time.Since(t0.Add(elapsed)).Round(100*time.Millisecond))
 	}
-	if wait := time.Until(lastDue.Add(15 * time.Second)); wait > 0 {
-		log.printf("waiting %s for the last reminder to fall due", wait.Round(time.Second))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+	if err := waitUntil(ctx, log, lastDue.Add(15*time.Second), "the last reminder to fall due"); err != nil {
+		return err
 	}
 	_, left, err := waitQuiet(ctx, h.pool, drain, log)
 	if err != nil {
@@ -425,4 +420,19 @@ func txRetries(ctx context.Context, ps []*serveProc) string {
 		parts = append(parts, fmt.Sprintf("%s %.0f", reason, sum[reason]))
 	}
 	return strings.Join(parts, ", ") + " (posthub_booking_tx_retries_total, all processes)"
+}
+
+// waitUntil sleeps until t, saying what for, or until ctx ends.
+func waitUntil(ctx context.Context, log *progress, t time.Time, what string) error {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return nil
+	}
+	log.printf("waiting %s for %s", wait.Round(time.Second), what)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait):
+		return nil
+	}
 }

@@ -78,7 +78,7 @@ func startWorker(t *testing.T, bin, dir string, run int, env ...string) *workerP
 // the deliveries table records each (event, recipient, channel) once.
 func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs posthub")
+		t.Skip("-short: builds posthub and kills its worker processes; make test and CI run it")
 	}
 	t.Parallel()
 	began := time.Now()

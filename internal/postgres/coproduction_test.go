@@ -44,6 +44,22 @@ func (f *fixture) book(t *testing.T, who string, prod uuid.UUID, resources []uui
 	return b
 }
 
+// fenceStanding is a fence's standing in the period containing at, as listed.
+func (f *fixture) fenceStanding(t *testing.T, site, fence uuid.UUID, at time.Time) booking.RingFenceCapacity {
+	t.Helper()
+	fs, err := f.db.ListRingFences(f.ctx, &site, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range fs {
+		if x.ID == fence {
+			return *x.Current
+		}
+	}
+	t.Fatal("fence not listed")
+	return booking.RingFenceCapacity{}
+}
+
 func conversions(q booking.Quote) map[string]int64 {
 	out := map[string]int64{}
 	for _, c := range q.Conversions {
@@ -293,20 +309,7 @@ func TestRingFence(t *testing.T) {
 		t.Fatal(err)
 	}
 	may := func(d, h int) time.Time { return time.Date(2027, 5, d, h, 0, 0, 0, time.UTC) }
-	standing := func(at time.Time) booking.RingFenceCapacity {
-		t.Helper()
-		fs, err := f.db.ListRingFences(f.ctx, &site, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, x := range fs {
-			if x.ID == fence.ID {
-				return *x.Current
-			}
-		}
-		t.Fatal("fence not listed")
-		return booking.RingFenceCapacity{}
-	}
+	standing := func(at time.Time) booking.RingFenceCapacity { return f.fenceStanding(t, site, fence.ID, at) }
 	st := standing(may(15, 12))
 	if st.Period != "2027-05" || st.Resources != 1 || st.Used != 0 || st.Working <= 0 || st.Limit*2 != st.Working {
 		t.Fatalf("May: %+v", st)
@@ -426,21 +429,7 @@ func TestRingFenceHoldsUnderConcurrentBookings(t *testing.T) {
 		}
 		return at
 	}
-	standing := func() booking.RingFenceCapacity {
-		t.Helper()
-		at := local(12)
-		fs, err := f.db.ListRingFences(f.ctx, &site, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, x := range fs {
-			if x.ID == fence.ID {
-				return *x.Current
-			}
-		}
-		t.Fatal("fence not listed")
-		return booking.RingFenceCapacity{}
-	}
+	standing := func() booking.RingFenceCapacity { return f.fenceStanding(t, site, fence.ID, local(12)) }
 	before := standing()
 	const length = 20 * time.Minute // working time on a Tuesday to Thursday morning
 	fit := int(before.Remaining / length)

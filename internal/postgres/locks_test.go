@@ -48,12 +48,13 @@ func sortedPair(a, b uuid.UUID) (lo, hi uuid.UUID) {
 }
 
 // waitForLockWaiter waits until some session of the test's database waits for a lock.
-func waitForLockWaiter(t *testing.T, f *fixture) {
+func waitForLockWaiter(t *testing.T, db *postgres.DB) {
 	t.Helper()
+	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		var n int
-		if err := f.db.Pool.QueryRow(f.ctx, `SELECT count(*) FROM pg_stat_activity
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestOutOfOrderLockRestartsInsteadOfDeadlocking(t *testing.T) {
 		_, err := f.db.Act(f.ctx, f.actors["producer"], g1.ID, booking.ActionConfirm, booking.ActOptions{})
 		done <- err
 	}()
-	waitForLockWaiter(t, f)
+	waitForLockWaiter(t, f.db)
 	// The confirmation now waits for lo holding nothing, so hi is free.
 	if _, err := other.Exec(f.ctx, `SELECT 1 FROM resources WHERE id = $1 FOR UPDATE`, hi); err != nil {
 		t.Fatalf("the other session could not take the higher resource: %v", err)

@@ -99,21 +99,7 @@ func TestDeliverOnce(t *testing.T) {
 		_, err := db.DeliverOnce(ctx, race, func(context.Context) error { sentTwice = true; return nil })
 		raced <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-			AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the second claim never waited for the first")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForLockWaiter(t, db) // the second claim waits for the first
 	if err := other.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
