@@ -328,6 +328,14 @@ type Event struct {
 	State *FollowUpState
 }
 
+// ActsOnBooking reports whether an event of this kind comes from a change made to the
+// booking itself, which may move its follow-ups. A rank change or a challenge received
+// is news of another booking's change: it leaves this one's times, expiry and deadline
+// as they were (and its group is not the changing transaction's to lock).
+func (k EventKind) ActsOnBooking() bool {
+	return k != EventRankChanged && k != EventChallengeReceived
+}
+
 // FollowUpState is what a booking's follow-ups are scheduled from: reminders before a
 // confirmed booking and the due work at its end; for a hold, the warning before it
 // expires and the due work at its expiry and at its open challenge's deadline.

@@ -155,10 +155,8 @@ func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, eve
 		for _, e := range events {
 			params = append(params, river.InsertManyParams{Args: NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID,
 				At: e.At, OldRank: e.OldRank, NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason}})
-			// Follow-ups for the bookings the change acted on: a rank change or a
-			// challenge received leaves a booking's times, expiry and deadline as they
-			// were (and its group is not this transaction's to lock).
-			if seen[e.BookingID] || e.Kind == booking.EventRankChanged || e.Kind == booking.EventChallengeReceived {
+			// Follow-ups for the bookings the change acted on.
+			if seen[e.BookingID] || !e.Kind.ActsOnBooking() {
 				continue
 			}
 			seen[e.BookingID] = true

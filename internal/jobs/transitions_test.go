@@ -232,3 +232,20 @@ func TestSinkSchedulesARepeatedOffsetOnce(t *testing.T) {
 	}
 	rivertest.RequireManyInserted(f.ctx, t, f.driver, []rivertest.ExpectedJob{{Args: jobs.ReminderArgs{}}})
 }
+
+// News of another booking's change (a rank moved, a challenge received) schedules no
+// follow-up for the booking it tells of.
+func TestSinkNoFollowUpForNewsOfOtherChanges(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	sink := jobs.Sink(f.client)
+	id := uuid.New()
+	if err := pgx.BeginFunc(f.ctx, f.db.Pool, func(tx pgx.Tx) error {
+		return sink(f.ctx, tx, []booking.Event{{Kind: booking.EventRankChanged, BookingID: id, At: frozenNow, OldRank: 2, NewRank: 1},
+			{Kind: booking.EventChallengeReceived, BookingID: id, At: frozenNow, ChallengeID: uuid.New()}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rivertest.RequireManyInserted(f.ctx, t, f.driver, []rivertest.ExpectedJob{{Args: jobs.NoticeArgs{}}, {Args: jobs.NoticeArgs{}}})
+	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.FollowUpArgs{}, nil)
+}

@@ -157,10 +157,17 @@ func (db *DB) siteRules(ctx context.Context, q querier, siteID uuid.UUID) (siteR
 	p.HoldLifetime = booking.Duration(time.Duration(hold) * time.Second)
 	p.ChallengeWindow = booking.Duration(time.Duration(window) * time.Second)
 	p.MinNotice = booking.Duration(time.Duration(notice) * time.Second)
-	for _, o := range offsets {
-		p.ReminderOffsets = append(p.ReminderOffsets, booking.Duration(time.Duration(o)*time.Second))
-	}
+	p.ReminderOffsets = reminderOffsets(offsets)
 	return r, nil
+}
+
+// reminderOffsets reads site_policies.reminder_offsets_seconds.
+func reminderOffsets(secs []int) []booking.Duration {
+	var out []booking.Duration
+	for _, o := range secs {
+		out = append(out, booking.Duration(time.Duration(o)*time.Second))
+	}
+	return out
 }
 
 func (db *DB) policy(ctx context.Context, q querier, siteID uuid.UUID) (booking.SitePolicy, error) {

@@ -13,11 +13,11 @@ import (
 	"github.com/posthub/posthub/internal/booking"
 )
 
-// bookingSelect reads bookings with their resources and challenges.
 // BookingSelect is the query every booking read starts from; posthub-drill's pgbench
 // mirror of the booking transaction sends it as it is.
 const BookingSelect = bookingSelect
 
+// bookingSelect reads bookings with their resources and challenges.
 const bookingSelect = `
 	SELECT g.id, g.production_id, g.site_id, g.status, g.start_at, g.end_at,
 	       coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
@@ -67,15 +67,16 @@ func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.T
 	return after, db.emit(ctx, tx, ch)
 }
 
-// emit hands the change's events to the sink, each with its booking's state as the
-// change left it, so the sink can schedule the follow-ups in the same transaction.
+// emit hands the change's events to the sink, those that act on their booking with its
+// state as the change left it, so the sink can schedule the follow-ups in the same
+// transaction.
 func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
 	if db.OnEvents == nil || len(ch.events) == 0 {
 		return nil
 	}
 	var ids []uuid.UUID
 	for _, e := range ch.events {
-		if !slices.Contains(ids, e.BookingID) {
+		if e.Kind.ActsOnBooking() && !slices.Contains(ids, e.BookingID) {
 			ids = append(ids, e.BookingID)
 		}
 	}
@@ -90,9 +91,7 @@ func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
 	if _, err := pgx.ForEachRow(rows, []any{&st.BookingID, &st.Status, &st.Start, &st.End, &expires, &deadline, &offsets}, func() error {
 		s := st
 		s.HoldExpiresAt, s.ChallengeDeadline = copyTime(expires), copyTime(deadline)
-		for _, o := range offsets {
-			s.ReminderOffsets = append(s.ReminderOffsets, booking.Duration(time.Duration(o)*time.Second))
-		}
+		s.ReminderOffsets = reminderOffsets(offsets)
 		states[s.BookingID] = &s
 		return nil
 	}); err != nil {

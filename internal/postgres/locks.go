@@ -122,8 +122,10 @@ func (db *DB) inTxRetry(ctx context.Context, fn func(ctx context.Context, tx pgx
 func lockResources(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
 	ls, _ := ctx.Value(lockSetKey{}).(*lockSet)
 	if ls == nil {
-		// Outside inTxRetry (one resource, nothing else held): plain ordered locking.
-		return lockRows(ctx, tx, ids, "", ids)
+		// Every booking transaction runs under inTxRetry, which carries the set; a
+		// caller without it gets a set of its own (it cannot restart, so a busy lower
+		// resource is its error).
+		ls = &lockSet{held: map[uuid.UUID]bool{}}
 	}
 	if len(ls.held) == 0 && len(ls.hint) > 0 {
 		all := append(slices.Clone(ls.hint), ids...)
