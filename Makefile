@@ -19,6 +19,7 @@ build: ## Build bin/posthub
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/posthub
 
 test: ## Run every test with the race detector against a throwaway PostgreSQL
+	@test -x /usr/bin/chromium || { echo "make test: the web UI's browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium (.ci/run installs it)"; exit 1; }
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 vet: ## go vet and gofmt check

@@ -16,15 +16,20 @@ import (
 	"github.com/posthub/posthub/internal/planner"
 )
 
+// defaultPSPLIBSet is the subset of PSPLIB J30 the repository carries, so
+// `posthub bench psplib` run from the repository's root works out of the box.
+// The published figures need the full sets, named with --set.
+const defaultPSPLIBSet = "internal/planner/testdata/psplib/j30"
+
 // runBench measures the planner on a benchmark set. Only PSPLIB is supported:
-// `posthub bench psplib --set DIR --schedules N`.
+// `posthub bench psplib [--set DIR] --schedules N`.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "psplib" {
-		return usageError{"want 'bench psplib --set DIR [--schedules N] [--seed S] [--limit K] [--workers W]'"}
+		return usageError{"want 'bench psplib [--set DIR] [--schedules N] [--seed S] [--limit K] [--workers W]'"}
 	}
 	fs := flag.NewFlagSet("bench psplib", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("set", "", "directory of PSPLIB .sm files with their optimum.csv")
+	dir := fs.String("set", defaultPSPLIBSet, "directory of PSPLIB .sm files with their optimum.csv")
 	schedules := fs.Int("schedules", 5000, "schedules generated per instance")
 	seed := fs.Uint64("seed", 1, "search seed")
 	limit := fs.Int("limit", 0, "run only this many instances, spread evenly over the set (0 = all)")
@@ -34,13 +39,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *dir == "" || *schedules <= 0 || *workers <= 0 || *limit < 0 {
-		return usageError{"--set is required; --schedules and --workers must be positive"}
+		return usageError{"--set must name a folder; --schedules and --workers must be positive"}
 	}
 	files, err := filepath.Glob(filepath.Join(*dir, "*.sm"))
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
+		if *dir == defaultPSPLIBSet {
+			return fmt.Errorf("no .sm files in %s: run from the repository's root, or name a set with --set DIR", *dir)
+		}
 		return fmt.Errorf("no .sm files in %s", *dir)
 	}
 	slices.SortFunc(files, naturalCompare)

@@ -25,7 +25,7 @@ Usage:
   posthub user add [flags]   create a user (--email --name --role --org [--site] [--password-stdin])
   posthub token create|revoke [flags]
                              issue a user's API token (--email --name [--ttl]) or revoke one (--id)
-  posthub bench psplib --set DIR [--schedules N] [--seed S] [--limit K] [--workers W]
+  posthub bench psplib [--set DIR] [--schedules N] [--seed S] [--limit K] [--workers W]
                              measure the planner on a PSPLIB benchmark set
   posthub version            print the version
 
