@@ -414,16 +414,23 @@ func (c *Calendar) WorkingHoursBetween(a, b time.Time, opts Options) time.Durati
 // warning that the site may turn out to be closed. The result is independent
 // of Options: it lists what is uncertain, not how it is treated.
 func (c *Calendar) ProvisionalDaysIn(window Interval) []Holiday {
+	return c.holidaysIn(window, true)
+}
+
+// HolidaysIn returns the holidays, provisional or not, whose local day overlaps
+// window, in date order.
+func (c *Calendar) HolidaysIn(window Interval) []Holiday {
+	return c.holidaysIn(window, false)
+}
+
+func (c *Calendar) holidaysIn(window Interval, onlyProvisional bool) []Holiday {
 	if window.IsEmpty() {
 		return nil
 	}
-	loc := c.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := c.location()
 	var out []Holiday
 	for _, h := range c.Holidays {
-		if !h.Provisional {
+		if onlyProvisional && !h.Provisional {
 			continue
 		}
 		day := Interval{Start: h.Date.At(Clock{}, loc), End: h.Date.AddDays(1).At(Clock{}, loc)}
@@ -433,6 +440,66 @@ func (c *Calendar) ProvisionalDaysIn(window Interval) []Holiday {
 	}
 	slices.SortStableFunc(out, func(a, b Holiday) int { return a.Date.Compare(b.Date) })
 	return out
+}
+
+// location is c.Location, or UTC when it is nil (which Validate rejects).
+func (c *Calendar) location() *time.Location {
+	if c.Location == nil {
+		return time.UTC
+	}
+	return c.Location
+}
+
+// DaysWith counts the local dates on which s has some time: the working days a
+// day rate bills. A stretch running past midnight counts on both dates. It
+// walks the dates s spans once, so a year costs a year of dates.
+func (c *Calendar) DaysWith(s Set) int {
+	if len(s) == 0 {
+		return 0
+	}
+	loc := c.location()
+	n, i := 0, 0
+	last := DateOf(s[len(s)-1].End.Add(-time.Nanosecond).In(loc))
+	for d := DateOf(s[0].Start.In(loc)); !d.After(last) && i < len(s); d = d.AddDays(1) {
+		end := d.AddDays(1).At(Clock{}, loc)
+		for i < len(s) && !s[i].End.After(d.At(Clock{}, loc)) {
+			i++
+		}
+		if i < len(s) && s[i].Start.Before(end) {
+			n++
+		}
+	}
+	return n
+}
+
+// Use is how one resource's interval divides under the calendar. It is the one
+// definition of working time that posthub sells, quotes, counts as used and
+// reports: a booking reserves its whole interval, but what it uses is Working, the
+// calendar's working time inside the interval less the resource's own blocks
+// (leave, maintenance). Closed is the rest of the interval less the blocks: the
+// time that only a booking made as overtime sells.
+type Use struct {
+	Interval Interval
+	Working  Set
+	Closed   Set
+	// Holidays are the holidays whose local day the interval touches, provisional
+	// ones included (they count as working days until confirmed, with a warning).
+	Holidays []Holiday
+}
+
+// UseOf divides iv for a resource with the given blocks. Provisional holidays are
+// ordinary days (Options{}): a booking on one is warned about, not refused, and a
+// calendar change that confirms it re-derives the booking's use.
+func (c *Calendar) UseOf(iv Interval, blocks Set) Use {
+	u := Use{Interval: iv}
+	if iv.IsEmpty() {
+		return u
+	}
+	whole := Set{Interval{Start: iv.Start.UTC(), End: iv.End.UTC()}}.Subtract(blocks)
+	u.Working = c.WorkingTime(iv, Options{}).Subtract(blocks)
+	u.Closed = whole.Subtract(u.Working)
+	u.Holidays = c.HolidaysIn(iv)
+	return u
 }
 
 // Validate reports every problem in c that would make its working time
