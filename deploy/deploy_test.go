@@ -23,6 +23,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/posthub/posthub/deploy"
 	"github.com/posthub/posthub/internal/metrics"
 )
 
@@ -853,7 +854,7 @@ func describe(c prometheus.Collector) []*prometheus.Desc {
 // child, histograms and summaries with their _bucket, _sum and _count series.
 func exportedMetrics(t *testing.T) map[string]map[string]bool {
 	t.Helper()
-	m := metrics.New("test")
+	m := metrics.New("test", metrics.Known{})
 
 	// What is registered, with labels: the registry describes every collector.
 	registered := map[string][]string{}
@@ -964,83 +965,13 @@ func TestExportedMetricsListsVectorsWithoutSamples(t *testing.T) {
 	}
 }
 
-// query is one PromQL expression and where it comes from.
-type query struct {
-	where, expr, legend string
-}
-
-// dashboardQueries collects the PromQL of a Grafana dashboard: the targets' expr and
-// the template variables' queries.
-func dashboardQueries(t *testing.T, path string) []query {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d map[string]any
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	var out []query
-	var walk func(v any, where string)
-	walk = func(v any, where string) {
-		switch x := v.(type) {
-		case map[string]any:
-			if title, ok := x["title"].(string); ok {
-				where = path + ": " + title
-			}
-			if e, ok := x["expr"].(string); ok {
-				legend, _ := x["legendFormat"].(string)
-				out = append(out, query{where, e, legend})
-			}
-			if q, ok := x["query"].(string); ok && x["type"] == "query" {
-				out = append(out, query{where + " (variable " + str(x, "name") + ")", q, ""})
-			}
-			if q, ok := x["query"].(map[string]any); ok {
-				if s, ok := q["query"].(string); ok {
-					out = append(out, query{where + " (variable " + str(x, "name") + ")", s, ""})
-				}
-			}
-			if s, ok := x["definition"].(string); ok {
-				out = append(out, query{where + " (variable " + str(x, "name") + ")", s, ""})
-			}
-			for _, c := range x {
-				walk(c, where)
-			}
-		case []any:
-			for _, c := range x {
-				walk(c, where)
-			}
-		}
-	}
-	walk(d, path)
-	return out
-}
-
-func alertQueries(t *testing.T, path string) []query {
-	t.Helper()
-	var out []query
-	for _, g := range list(yamlDoc(t, path), "groups") {
-		for _, r := range list(g, "rules") {
-			name := str(r, "alert")
-			if name == "" {
-				name = str(r, "record")
-			}
-			out = append(out, query{path + ": " + name, str(r, "expr"), ""})
-		}
-	}
-	return out
-}
-
 var (
-	// A metric name of the service or of the Go and process collectors it registers.
-	metricName = regexp.MustCompile(`\b(?:posthub|go|process)_[a-zA-Z0-9_:]+`)
-	// A selector's braces right after such a name.
+	// A selector's braces right after a metric name of the service or of the Go and
+	// process collectors it registers.
 	selector    = regexp.MustCompile(`\b((?:posthub|go|process)_[a-zA-Z0-9_:]+)\s*\{([^}]*)\}`)
 	matcher     = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)`)
 	grouping    = regexp.MustCompile(`\b(?:by|without)\s*\(([^)]*)\)`)
 	legendLabel = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
-	quoted      = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + "`[^`]*`")
 	// Labels Prometheus attaches to every scraped series.
 	targetLabels = []string{"job", "instance", "component", "__name__"}
 )
@@ -1048,9 +979,9 @@ var (
 // checkQuery returns the metric names q uses and its problems: names the service does
 // not export, label matchers, groupings and legend labels that none of its metrics
 // carries, and unbalanced brackets.
-func checkQuery(q query, exported map[string]map[string]bool) (names, problems []string) {
-	bad := func(f string, a ...any) { problems = append(problems, q.where+": "+fmt.Sprintf(f, a...)) }
-	bare := quoted.ReplaceAllString(q.expr, `""`)
+func checkQuery(q deploy.Query, exported map[string]map[string]bool) (names, problems []string) {
+	bad := func(f string, a ...any) { problems = append(problems, q.Where+": "+fmt.Sprintf(f, a...)) }
+	bare := deploy.Bare(q.Expr)
 	depth := map[rune]int{}
 	pairs := map[rune]rune{')': '(', ']': '[', '}': '{'}
 	for _, r := range bare {
@@ -1060,13 +991,13 @@ func checkQuery(q query, exported map[string]map[string]bool) (names, problems [
 		case ')', ']', '}':
 			depth[pairs[r]]--
 			if depth[pairs[r]] < 0 {
-				bad("unbalanced %q in %s", r, q.expr)
+				bad("unbalanced %q in %s", r, q.Expr)
 			}
 		}
 	}
 	for r, n := range depth {
 		if n != 0 {
-			bad("unbalanced %q in %s", r, q.expr)
+			bad("unbalanced %q in %s", r, q.Expr)
 		}
 	}
 
@@ -1074,11 +1005,11 @@ func checkQuery(q query, exported map[string]map[string]bool) (names, problems [
 	for _, l := range targetLabels {
 		labels[l] = true
 	}
-	for _, n := range metricName.FindAllString(bare, -1) {
+	for _, n := range deploy.MetricNames(q.Expr) {
 		names = append(names, n)
 		ls, ok := exported[n]
 		if !ok {
-			bad("%s is not a metric posthub exports (expr %s)", n, q.expr)
+			bad("%s is not a metric posthub exports (expr %s)", n, q.Expr)
 			continue
 		}
 		for l := range ls {
@@ -1099,11 +1030,11 @@ func checkQuery(q query, exported map[string]map[string]bool) (names, problems [
 	for _, m := range grouping.FindAllStringSubmatch(bare, -1) {
 		for _, l := range strings.Split(m[1], ",") {
 			if l = strings.TrimSpace(l); l != "" && !labels[l] {
-				bad("grouping by %q, a label none of its metrics has (expr %s)", l, q.expr)
+				bad("grouping by %q, a label none of its metrics has (expr %s)", l, q.Expr)
 			}
 		}
 	}
-	for _, m := range legendLabel.FindAllStringSubmatch(q.legend, -1) {
+	for _, m := range legendLabel.FindAllStringSubmatch(q.Legend, -1) {
 		if !labels[m[1]] {
 			bad("legend uses {{%s}}, a label none of its metrics has", m[1])
 		}
@@ -1123,22 +1054,20 @@ func keys(m map[string]bool) []string {
 func TestQueriedMetricsAreExported(t *testing.T) {
 	exported := exportedMetrics(t)
 
-	dashboards := filesWith(t, ".json")
+	dashboards, err := deploy.DashboardQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
 	used := map[string]bool{}
 	n := 0
-	for _, path := range dashboards {
-		if !strings.HasPrefix(path, filepath.Join("grafana", "dashboards")) {
-			continue
+	for _, q := range dashboards {
+		n++
+		names, problems := checkQuery(q, exported)
+		for _, p := range problems {
+			t.Error(p)
 		}
-		for _, q := range dashboardQueries(t, path) {
-			n++
-			names, problems := checkQuery(q, exported)
-			for _, p := range problems {
-				t.Error(p)
-			}
-			for _, name := range names {
-				used[name] = true
-			}
+		for _, name := range names {
+			used[name] = true
 		}
 	}
 	if n < 10 {
@@ -1156,7 +1085,11 @@ func TestQueriedMetricsAreExported(t *testing.T) {
 
 	alertsUsed := map[string]bool{}
 	upUsed := false
-	for _, q := range alertQueries(t, "prometheus/alerts.yml") {
+	alerts, err := deploy.AlertQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range alerts {
 		names, problems := checkQuery(q, exported)
 		for _, p := range problems {
 			t.Error(p)
@@ -1164,7 +1097,7 @@ func TestQueriedMetricsAreExported(t *testing.T) {
 		for _, name := range names {
 			alertsUsed[name] = true
 		}
-		upUsed = upUsed || regexp.MustCompile(`\bup\{`).MatchString(q.expr)
+		upUsed = upUsed || regexp.MustCompile(`\bup\{`).MatchString(q.Expr)
 	}
 	for _, name := range []string{
 		"posthub_http_requests_total", "posthub_http_request_duration_seconds_bucket", "posthub_river_jobs",
@@ -1191,21 +1124,21 @@ func TestQueryCheckCatchesMistakes(t *testing.T) {
 		`histogram_quantile(0.99, sum by (le) (rate(posthub_http_requests_total[5m]))`, // unbalanced
 		`go_goroutinez`, // not from the Go collector
 	} {
-		if _, problems := checkQuery(query{"probe", expr, ""}, exported); len(problems) == 0 {
+		if _, problems := checkQuery(deploy.Query{Where: "probe", Expr: expr}, exported); len(problems) == 0 {
 			t.Errorf("the query check accepts %s", expr)
 		}
 	}
-	if _, problems := checkQuery(query{"probe", `max by (queue) (posthub_river_jobs{job="posthub", state="x"})`, "{{site}}"}, exported); len(problems) == 0 {
+	if _, problems := checkQuery(deploy.Query{Where: "probe", Expr: `max by (queue) (posthub_river_jobs{job="posthub", state="x"})`, Legend: "{{site}}"}, exported); len(problems) == 0 {
 		t.Error("the query check accepts a legend label the query does not have")
 	}
-	for _, q := range []query{
-		{"probe", `histogram_quantile(0.99, sum by (route, le) (rate(posthub_http_request_duration_seconds_bucket{job="posthub", route!~"/metrics|x"}[5m])))`, "{{route}}"},
-		{"probe", `up{job="posthub"} == 0`, "{{instance}}"},
-		{"probe", `rate(process_cpu_seconds_total{instance="a:1"}[1m]) + go_goroutines`, "{{instance}}"},
-		{"probe", `max by (instance, version) (posthub_tzdata_info)`, "{{version}}"},
+	for _, q := range []deploy.Query{
+		{Where: "probe", Expr: `histogram_quantile(0.99, sum by (route, le) (rate(posthub_http_request_duration_seconds_bucket{job="posthub", route!~"/metrics|x"}[5m])))`, Legend: "{{route}}"},
+		{Where: "probe", Expr: `up{job="posthub"} == 0`, Legend: "{{instance}}"},
+		{Where: "probe", Expr: `rate(process_cpu_seconds_total{instance="a:1"}[1m]) + go_goroutines`, Legend: "{{instance}}"},
+		{Where: "probe", Expr: `max by (instance, version) (posthub_tzdata_info)`, Legend: "{{version}}"},
 	} {
 		if _, problems := checkQuery(q, exported); len(problems) != 0 {
-			t.Errorf("the query check refuses %s: %v", q.expr, problems)
+			t.Errorf("the query check refuses %s: %v", q.Expr, problems)
 		}
 	}
 }

@@ -4,6 +4,9 @@
 // mail sink), the Prometheus scrape and alert rules, the Grafana dashboard, and
 // Kubernetes manifests (k8s/, applied with kustomize, PostgreSQL by CloudNativePG).
 //
-// Its tests check that every file parses and that the dashboard and the alert rules
-// only query metrics the service exports (internal/metrics). See README.md.
+// Its only Go code reads the PromQL out of the dashboards and the alert rules
+// (DashboardQueries, AlertQueries, MetricNames), for the tests: its own check that every
+// file parses and that they only query metrics the service exports (internal/metrics),
+// and cmd/posthub's that a server's first scrape already has each of them. See
+// README.md.
 package deploy

@@ -155,7 +155,7 @@ func waitQuiet(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration, l
 
 // managerKinds are the events posthub's NoticeWorker also tells the site's managers of
 // (internal/jobs/notify.go); everyone else hears only of their own productions.
-var managerKinds = []string{"approval_requested", "challenge_opened", "confirmed", "cancelled", "rescheduled", "local_time_changed"}
+var managerKinds = []string{"approval_requested", "challenge_opened", "confirmed", "cancelled", "rescheduled", "local_time_changed", "working_time_changed"}
 
 // emailKey is one expected email: an event told to a recipient.
 type emailKey struct {

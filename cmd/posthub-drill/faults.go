@@ -90,11 +90,14 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 		roleTokens[role] = ts
 	}
 
-	// Slots more than a year ahead (no reminder falls due), on eight resources at
-	// both sites: enough contention for conflicts, enough room for many confirmed
-	// bookings all along.
+	// Slots more than a year ahead (no reminder falls due), in the working hours of
+	// eight resources' sites, at both sites: enough contention for conflicts, enough
+	// room for many confirmed bookings all along.
 	res := append(append(append([]uuid.UUID(nil), h.w.suites[:3]...), h.w.colourists[:3]...), h.w.resources["dakar"][:2]...)
-	base := time.Now().UTC().Add(400 * 24 * time.Hour).Truncate(24 * time.Hour)
+	hours, err := siteHours(h.w, time.Now().UTC().Add(400*24*time.Hour).Truncate(24*time.Hour))
+	if err != nil {
+		return err
+	}
 	six := append(append([]uuid.UUID(nil), h.w.suites[:3]...), h.w.colourists[:3]...)
 	var tLoad time.Time
 	if reminderLane {
@@ -105,22 +108,26 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 			return fmt.Errorf("setting the Casablanca policy: %d %v %s", status, err, truncate(body, 200))
 		}
 	}
-	slot := func(r *rand.Rand) ([]uuid.UUID, time.Time, time.Time) {
-		if reminderLane && r.IntN(3) == 0 {
+	slot := func(r *rand.Rand, manager bool) ([]uuid.UUID, time.Time, time.Time, bool) {
+		if reminderLane && manager && r.IntN(3) == 0 {
 			// The near lane: a 20 s window starting laneLead ahead, moving with the
 			// clock. Reminders fall due about a minute after booking — around the
 			// later faults and while a killed process's jobs wait to be rescued —
-			// and before the booking starts.
+			// and before the booking starts. It falls whenever the drill runs,
+			// working hours or not, so managers book it as overtime (a producer's
+			// overtime would wait for approval).
 			el := time.Since(tLoad).Truncate(time.Second)
 			start := tLoad.Truncate(time.Second).Add(laneLead + el + time.Duration(r.IntN(20))*time.Second)
-			return []uuid.UUID{six[r.IntN(len(six))]}, start, start.Add(time.Duration(1+r.IntN(2)) * time.Second)
+			return []uuid.UUID{six[r.IntN(len(six))]}, start, start.Add(time.Duration(1+r.IntN(2)) * time.Second), true
 		}
-		// A 48-hour window that moves one hour every 100 ms, so there are free
-		// slots to fight over from the first fault to the last.
+		// A window of 48 working hours (of the resource's site) that moves one
+		// working hour every 100 ms, so there are free slots to fight over from the
+		// first fault to the last.
 		front := int(time.Since(tLoad) / (100 * time.Millisecond))
-		start := base.Add(time.Duration(front+r.IntN(48)) * time.Hour)
+		rs := res[r.IntN(len(res))]
+		start := hours[h.w.siteOf[rs]].at(front + r.IntN(48))
 		end := start.Add(time.Duration(1+r.IntN(3)) * time.Hour)
-		return []uuid.UUID{res[r.IntN(len(res))]}, start, end
+		return []uuid.UUID{rs}, start, end, false
 	}
 
 	dl0 := deadlocks(ctx, h.pool)

@@ -22,8 +22,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/demo"
 	"github.com/posthub/posthub/internal/devpg"
+	"github.com/posthub/posthub/internal/postgres"
 )
 
 // harness is one drill's world: a temporary directory, a PostgreSQL (its own, or
@@ -493,11 +495,12 @@ type world struct {
 	users      map[string]uuid.UUID    // demo user key → id
 	prods      map[string][]uuid.UUID  // demo producer key → their organisation's productions
 	allProds   []uuid.UUID
+	calendars  map[uuid.UUID]*calendar.Calendar // site → its working calendar
 }
 
 func loadWorld(ctx context.Context, pool *pgxpool.Pool) (*world, error) {
 	w := &world{sites: map[string]uuid.UUID{}, siteOf: map[uuid.UUID]uuid.UUID{}, resources: map[string][]uuid.UUID{},
-		users: map[string]uuid.UUID{}, prods: map[string][]uuid.UUID{}}
+		users: map[string]uuid.UUID{}, prods: map[string][]uuid.UUID{}, calendars: map[uuid.UUID]*calendar.Calendar{}}
 	rows, _ := pool.Query(ctx, `SELECT s.slug, s.id, r.id, r.kind FROM resources r JOIN sites s ON s.id = r.site_id
 		WHERE r.active ORDER BY s.slug, r.kind, r.name`)
 	var slug, kind string
@@ -515,6 +518,17 @@ func loadWorld(ctx context.Context, pool *pgxpool.Pool) (*world, error) {
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("reading the demo resources: %w", err)
+	}
+	// The sites' calendars as posthub checks bookings against them.
+	db := &postgres.DB{Pool: pool, Now: time.Now}
+	for slug, site := range w.sites {
+		sc, err := db.SiteCalendar(ctx, site)
+		if err != nil {
+			return nil, fmt.Errorf("the %s calendar: %w", slug, err)
+		}
+		if w.calendars[site], err = sc.Calendar(); err != nil {
+			return nil, fmt.Errorf("the %s calendar: %w", slug, err)
+		}
 	}
 	for key, email := range demo.Emails() {
 		var id, org uuid.UUID

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sort"
@@ -74,14 +75,22 @@ func (c *apiClient) call(ctx context.Context, method, url, token string, body, o
 	return resp.StatusCode, b, nil
 }
 
-// bookingReq is POST /api/v1/bookings.
+// bookingReq is POST /api/v1/bookings. Overtime books time outside working hours (a
+// booking with no working time is refused without it); the drills book overtime only
+// as managers, who need no approval for it.
 type bookingReq struct {
 	ProductionID uuid.UUID   `json:"production_id"`
 	ResourceIDs  []uuid.UUID `json:"resource_ids"`
 	Start        string      `json:"start"`
 	End          string      `json:"end"`
 	Status       string      `json:"status"`
+	Overtime     bool        `json:"overtime,omitempty"`
 }
+
+// slotFunc picks what a drill client books next: the resources, the interval and
+// whether it is booked as overtime. Only managers (manager true) are given overtime
+// slots.
+type slotFunc func(r *rand.Rand, manager bool) (res []uuid.UUID, start, end time.Time, overtime bool)
 
 // bookingResp is what the drills read of a booking answer.
 type bookingResp struct {

@@ -98,18 +98,24 @@ func scale(ctx context.Context, h *harness, out io.Writer, duration time.Duratio
 	}
 	log.printf("minted %d tokens per role (posthub allows 600 requests a minute per credential and process)", 3*nClients)
 
-	// Two grids, both contended. Most requests go to a window of 48 hours, more than a
-	// year ahead, that moves one hour every 50 ms: while a stretch of time is in the
-	// window it is fought over (holds queue, confirmations supersede them, direct
-	// bookings collide), then the front moves on, so the load never runs out of free
-	// slots. One request in eight goes to the near grid: starts every 3 s over 30 s
-	// just after the drill, lengths of 3 to 12 s, soon full; its bookings' reminders
-	// fall due during the drill. Resources: three suites and three colourists, singly
-	// or a suite with a colourist together.
+	// Two grids, both contended. Most requests go to a window of 48 working hours
+	// (Casablanca's), more than a year ahead, that moves one working hour every 50 ms:
+	// while a stretch of time is in the window it is fought over (holds queue,
+	// confirmations supersede them, direct bookings collide), then the front moves on,
+	// so the load never runs out of free slots. One manager's direct booking in eight
+	// goes to the near grid: starts every 3 s over 30 s just after the drill, lengths
+	// of 3 to 12 s, soon full; its bookings' reminders fall due during the drill. The
+	// near grid is booked as overtime, as it falls whenever the drill runs, working
+	// hours or not, and so by managers only: a producer's overtime would wait for
+	// approval. Resources: three suites and three colourists, singly or a suite with a
+	// colourist together.
 	t0 := time.Now()
 	margin := 20 * time.Second
 	base := t0.Add(duration + margin + scaleReminderOffset).Truncate(time.Second).Add(time.Second)
-	far := t0.Add(400 * 24 * time.Hour).UTC().Truncate(time.Hour)
+	far, err := newWorkHours(h.w.calendars[casablanca], t0.Add(400*24*time.Hour).UTC().Truncate(time.Hour))
+	if err != nil {
+		return fmt.Errorf("the Casablanca calendar: %w", err)
+	}
 	const step, starts = 3 * time.Second, 10
 	const windowHours, advance = 48, 50 * time.Millisecond
 	lastDue := base.Add(starts*step - scaleReminderOffset)
@@ -122,20 +128,21 @@ func scale(ctx context.Context, h *harness, out io.Writer, duration time.Duratio
 	acks := newAckSet()
 	holds := &holdPool{}
 	six := append(append([]uuid.UUID(nil), h.w.suites[:3]...), h.w.colourists[:3]...)
-	slot := func(r *rand.Rand) ([]uuid.UUID, time.Time, time.Time) {
+	slot := func(r *rand.Rand, manager bool) ([]uuid.UUID, time.Time, time.Time, bool) {
 		var start, end time.Time
-		if r.IntN(8) == 0 {
+		near := manager && r.IntN(8) == 0
+		if near {
 			start = base.Add(time.Duration(r.IntN(starts)) * step)
 			end = start.Add(time.Duration(1+r.IntN(4)) * step)
 		} else {
 			front := int(time.Since(t0) / advance)
-			start = far.Add(time.Duration(front+r.IntN(windowHours)) * time.Hour)
+			start = far.at(front + r.IntN(windowHours))
 			end = start.Add(time.Duration(1+r.IntN(4)) * time.Hour)
 		}
 		if r.IntN(100) < pairPercent {
-			return []uuid.UUID{h.w.suites[r.IntN(3)], h.w.colourists[r.IntN(3)]}, start, end
+			return []uuid.UUID{h.w.suites[r.IntN(3)], h.w.colourists[r.IntN(3)]}, start, end, near
 		}
-		return []uuid.UUID{six[r.IntN(len(six))]}, start, end
+		return []uuid.UUID{six[r.IntN(len(six))]}, start, end, near
 	}
 	ctxLoad, cancel := context.WithDeadline(ctx, t0.Add(duration))
 	defer cancel()
@@ -314,10 +321,10 @@ func checkReminders(ctx context.Context, h *harness, v *verdict, checkAt time.Ti
 
 // producerLoop places holds and confirms or releases them, until ctx ends.
 func producerLoop(ctx context.Context, r *rand.Rand, do func(op, method, path, token string, body, into any) (int, []byte),
-	tr *tokenRing, prods []uuid.UUID, slot func(*rand.Rand) ([]uuid.UUID, time.Time, time.Time), acks *ackSet, pool *holdPool) {
+	tr *tokenRing, prods []uuid.UUID, slot slotFunc, acks *ackSet, pool *holdPool) {
 	var mine []uuid.UUID
 	for ctx.Err() == nil {
-		res, start, end := slot(r)
+		res, start, end, _ := slot(r, false)
 		var b bookingResp
 		status, _ := do("hold", "POST", "/api/v1/bookings", tr.get(),
 			bookingReq{ProductionID: prods[r.IntN(len(prods))], ResourceIDs: res, Start: rfc(start), End: rfc(end), Status: "hold"}, &b)
@@ -351,14 +358,14 @@ func producerLoop(ctx context.Context, r *rand.Rand, do func(op, method, path, t
 
 // managerLoop books directly, declines holds and confirms them, until ctx ends.
 func managerLoop(ctx context.Context, r *rand.Rand, do func(op, method, path, token string, body, into any) (int, []byte),
-	tr *tokenRing, prods []uuid.UUID, slot func(*rand.Rand) ([]uuid.UUID, time.Time, time.Time), acks *ackSet, pool *holdPool) {
+	tr *tokenRing, prods []uuid.UUID, slot slotFunc, acks *ackSet, pool *holdPool) {
 	for ctx.Err() == nil {
 		switch x := r.IntN(20); {
 		case x < 12:
-			res, start, end := slot(r)
+			res, start, end, overtime := slot(r, true)
 			var b bookingResp
 			status, _ := do("direct-confirmed", "POST", "/api/v1/bookings", tr.get(),
-				bookingReq{ProductionID: prods[r.IntN(len(prods))], ResourceIDs: res, Start: rfc(start), End: rfc(end), Status: "confirmed"}, &b)
+				bookingReq{ProductionID: prods[r.IntN(len(prods))], ResourceIDs: res, Start: rfc(start), End: rfc(end), Status: "confirmed", Overtime: overtime}, &b)
 			if status == http.StatusCreated && b.Status == "confirmed" {
 				acks.add(b.ID)
 			}

@@ -15,21 +15,30 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// TestUserAndTokenCommands bootstraps a real installation from the command line: add
-// a manager with a password read from standard input, issue a token (shown once),
-// use it, revoke it.
-func TestUserAndTokenCommands(t *testing.T) {
-	t.Parallel()
+// demoDB creates a migrated database with the demo data for t, and returns its
+// connection string and a handle on it, closed when the test ends.
+func demoDB(t *testing.T) (string, *postgres.DB) {
+	t.Helper()
 	ctx := context.Background()
 	url := dbtest.NewURL(t)
 	db, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(db.Close)
 	if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { _, err := demo.Seed(ctx, tx); return err }); err != nil {
 		t.Fatal(err)
 	}
+	return url, db
+}
+
+// TestUserAndTokenCommands bootstraps a real installation from the command line: add
+// a manager with a password read from standard input, issue a token (shown once),
+// use it, revoke it.
+func TestUserAndTokenCommands(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, db := demoDB(t)
 	getenv := func(k string) string {
 		if k == "DATABASE_URL" {
 			return url

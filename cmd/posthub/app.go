@@ -40,6 +40,15 @@ type app struct {
 	smtp     *notify.SMTPMailer // its kept sessions are closed at shutdown
 }
 
+// eventKinds are the booking events, for the metrics to export each from the start.
+var eventKinds = func() []string {
+	out := make([]string, len(booking.EventKinds))
+	for i, k := range booking.EventKinds {
+		out[i] = string(k)
+	}
+	return out
+}()
+
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
@@ -79,7 +88,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		return err
 	}
 	a.river = rc
-	a.metrics = metrics.New(calendar.TZVersion())
+	a.metrics = metrics.New(calendar.TZVersion(), metrics.Known{Queues: jobs.Queues, Events: eventKinds, RetryReasons: postgres.RetryReasons})
 	deps.Metrics = a.metrics
 	sink := jobs.Sink(rc)
 	a.db.OnEvents = func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
@@ -89,7 +98,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		return sink(ctx, tx, events)
 	}
 	a.db.OnRetry = a.metrics.TxRetry
-	go a.metrics.RefreshEvery(ctx, a.db.Pool, 30*time.Second, a.log)
+	a.metrics.RefreshEvery(ctx, a.db.Pool, a.db, 30*time.Second, a.log)
 	if workers > 0 {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("starting job workers: %w", err)

@@ -2,9 +2,13 @@ package booking
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/calendar"
 )
 
 // WorkingSpan is a stretch of local working time in a day, "09:00" to "13:00"; "24:00"
@@ -48,6 +52,60 @@ type SiteCalendar struct {
 	Week      Week               `json:"week"`
 	Overrides []CalendarOverride `json:"overrides"`
 	Holidays  []Holiday          `json:"holidays"`
+}
+
+// Calendar turns sc into the calendar package's form, to answer questions of working
+// time with: the same week, overrides and holidays the storage layer checks bookings
+// against. Spans, dates and weekday names that do not parse are left out; an unknown
+// time zone is an error.
+func (sc SiteCalendar) Calendar() (*calendar.Calendar, error) {
+	loc, err := calendar.LoadLocation(sc.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	week := func(w Week) calendar.Week {
+		var out calendar.Week
+		for name, spans := range w {
+			for i, n := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
+				if strings.EqualFold(n, name) {
+					for _, s := range spans {
+						from, ok1 := ParseClock(s.From)
+						to, ok2 := ParseClock(s.To)
+						if ok1 && ok2 {
+							out[i] = append(out[i], calendar.Span{From: from, To: to})
+						}
+					}
+				}
+			}
+		}
+		return out
+	}
+	cal := &calendar.Calendar{Location: loc, Week: week(sc.Week)}
+	for _, o := range sc.Overrides {
+		from, err1 := calendar.ParseDate(o.From)
+		to, err2 := calendar.ParseDate(o.To)
+		if err1 == nil && err2 == nil {
+			cal.Overrides = append(cal.Overrides, calendar.Override{From: from, To: to, Week: week(o.Week), Name: o.Name})
+		}
+	}
+	for _, h := range sc.Holidays {
+		if d, err := calendar.ParseDate(h.Date); err == nil {
+			cal.Holidays = append(cal.Holidays, calendar.Holiday{Date: d, Name: h.Name, Provisional: h.Provisional})
+		}
+	}
+	return cal, nil
+}
+
+// ParseClock reads a WorkingSpan end, "09:00" or "24:00"; ok is false for anything
+// else.
+func ParseClock(s string) (c calendar.Clock, ok bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return c, false
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	c = calendar.Clock{Hour: h, Minute: m}
+	return c, err1 == nil && err2 == nil && c.IsValid()
 }
 
 // Demand asks for one resource of a kind with all the given capabilities.

@@ -36,8 +36,15 @@ type RateCard struct {
 	Currency      string     `json:"currency"`
 	EffectiveFrom string     `json:"effective_from,omitempty"`
 	EffectiveTo   string     `json:"effective_to,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
+	// OvertimeMultiplierBP is what time sold as overtime costs, in basis points of
+	// the rate (15000: 1.5×).
+	OvertimeMultiplierBP int       `json:"overtime_multiplier_bp"`
+	CreatedAt            time.Time `json:"created_at"`
 }
+
+// DefaultOvertimeMultiplierBP is the overtime multiplier of a card that names none
+// and of a resource priced at its catalogue rate: 1.5×.
+const DefaultOvertimeMultiplierBP = 15000
 
 // RateCardInput is what a manager gives to add a rate card.
 type RateCardInput struct {
@@ -48,6 +55,8 @@ type RateCardInput struct {
 	AmountMinor   int64
 	EffectiveFrom string
 	EffectiveTo   string
+	// OvertimeMultiplierBP, 10000 (1×) to 50000 (5×); zero takes the default.
+	OvertimeMultiplierBP int
 }
 
 // Validate checks the input's own rules (EINVALID naming the field).
@@ -61,6 +70,9 @@ func (in RateCardInput) Validate() error {
 		return invalidField("unit", "must be hour or day")
 	case in.AmountMinor < 0 || in.AmountMinor > 1_000_000_000_000:
 		return invalidField("amount_minor", "must be 0 to 10^12 minor units")
+	case in.OvertimeMultiplierBP != 0 && (in.OvertimeMultiplierBP < 10000 || in.OvertimeMultiplierBP > 50000):
+		return &Error{Code: EUNPROCESSABLE, Message: "overtime_multiplier_bp must be 10000 (1×) to 50000 (5×).",
+			Details: map[string]any{"field": "overtime_multiplier_bp"}}
 	}
 	var from, to time.Time
 	var err error
@@ -115,14 +127,14 @@ func (in ExchangeRateInput) Validate() error {
 	return nil
 }
 
-// QuoteItem is one resource over one interval to price. Hours is the time billed at an
-// hourly rate: a booking bills its whole interval; a plan's stage passes its working
-// hours. Zero means End − Start. A daily rate bills each site-local date the interval
-// touches.
+// QuoteItem is one resource over one interval to price. What it bills is the
+// resource's working time in the interval (calendar.UseOf): an hourly rate bills the
+// working hours, a daily rate the site-local days with working time. Overtime items
+// also bill the interval's closed time at the overtime multiplier, on a line of its own.
 type QuoteItem struct {
 	ResourceID uuid.UUID
 	Start, End time.Time
-	Hours      time.Duration
+	Overtime   bool
 }
 
 // QuoteLine is one priced item of a quote.
@@ -135,6 +147,10 @@ type QuoteLine struct {
 	StartLocal   string    `json:"start_local"`
 	EndLocal     string    `json:"end_local"`
 	Unit         string    `json:"unit"`
+	// Overtime marks the line billing the interval's time outside working hours, at
+	// the rate times MultiplierBP/10000.
+	Overtime     bool `json:"overtime,omitempty"`
+	MultiplierBP int  `json:"multiplier_bp,omitempty"`
 	// Quantity is the hours (to two decimals, for reading; the amount uses Seconds
 	// exactly) or the days billed.
 	Quantity    string     `json:"quantity"`
@@ -244,7 +260,9 @@ func NewAmount(currency string, minor int64) Amount {
 // bookings priced at the rate cards in force on their dates, in the site's currency,
 // with Converted giving it in XOF and EUR at the report's rates. A co-production's
 // figures are split between its countries by their shares (whole seconds and minor
-// units, largest remainder, so the countries add up to the total exactly).
+// units, largest remainder, so the countries add up to the total exactly); a
+// country's Converted is its part of the converted total, split by the countries'
+// values, so they add up to it in every currency too.
 type TreatyFigures struct {
 	Productions   int      `json:"productions"`
 	Bookings      int      `json:"bookings"`
@@ -371,9 +389,7 @@ type FeedEvent struct {
 type FeedCalendar struct {
 	Name   string
 	Events []FeedEvent
-	// Zones are the sites' zones the events use; Window the span they cover, for the
-	// VTIMEZONE definitions.
-	Zones    []string
+	// From and To are the span of bookings the feed covers.
 	From, To time.Time
 	Stamp    time.Time
 }

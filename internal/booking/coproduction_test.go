@@ -29,7 +29,16 @@ func pricingFixture(t *testing.T) (*Pricing, map[string]Resource) {
 	}
 	gs1 := res["gs1"].ID
 	older := utc("2026-01-01T00:00:00Z")
-	p := &Pricing{Site: site, Location: calendar.MustLoadLocation(site.TimeZone), Resources: map[uuid.UUID]Resource{},
+	loc := calendar.MustLoadLocation(site.TimeZone)
+	// Casablanca's week: Mon–Fri 09:00–13:00 and 14:00–19:00, Sat 09:00–13:00 (the
+	// zone is +00 all year in 2027).
+	day := []calendar.Span{{From: calendar.Clock{Hour: 9}, To: calendar.Clock{Hour: 13}}, {From: calendar.Clock{Hour: 14}, To: calendar.Clock{Hour: 19}}}
+	cal := &calendar.Calendar{Location: loc}
+	for d := time.Monday; d <= time.Friday; d++ {
+		cal.Week[d] = day
+	}
+	cal.Week[time.Saturday] = day[:1]
+	p := &Pricing{Site: site, Location: loc, Calendar: cal, Resources: map[uuid.UUID]Resource{},
 		Cards: []RateCard{
 			{ID: uuid.New(), SiteID: site.ID, Kind: "grading_suite", Unit: UnitHour, AmountMinor: 140000, CreatedAt: older},
 			{ID: uuid.New(), SiteID: site.ID, ResourceID: &gs1, Unit: UnitHour, AmountMinor: 165000, CreatedAt: older},
@@ -61,9 +70,10 @@ func TestPriceItemRatesAndRounding(t *testing.T) {
 		rate, want int64
 		quantity   string
 	}{
-		// The suite's own card beats its kind's: 7 h 20 min at 1 650.00 MAD.
+		// The suite's own card beats its kind's: 09:00–16:20 holds 6 h 20 min of working
+		// time (the lunch hour is not sold) at 1 650.00 MAD.
 		{"resource card", QuoteItem{ResourceID: res["gs1"].ID, Start: utc("2027-03-10T09:00:00Z"), End: utc("2027-03-10T16:20:00Z")},
-			UnitHour, "resource_card", 165000, 1210000, "7.33"},
+			UnitHour, "resource_card", 165000, 1045000, "6.33"},
 		// An hour and a second: 165 045.83 centimes round to 165 046.
 		{"prorated to the second", QuoteItem{ResourceID: res["gs1"].ID, Start: utc("2027-03-10T09:00:00Z"), End: utc("2027-03-10T10:00:01Z")},
 			UnitHour, "resource_card", 165000, 165046, "1.00"},
@@ -76,24 +86,31 @@ func TestPriceItemRatesAndRounding(t *testing.T) {
 		// No card: the catalogue's rate, and 90 000.5 centimes round half away from zero.
 		{"catalogue rate, half up", QuoteItem{ResourceID: res["mix"].ID, Start: utc("2027-03-10T09:00:00Z"), End: utc("2027-03-10T09:30:00Z")},
 			UnitHour, "resource", 180001, 90001, "0.50"},
-		// A day rate bills the site-local dates touched: Wed 09:00 to Fri 13:00 is 3.
+		// A day rate bills the site-local days with working time: Wed 09:00 to Fri 13:00 is 3.
 		{"day rate", QuoteItem{ResourceID: res["col"].ID, Start: utc("2027-03-10T09:00:00Z"), End: utc("2027-03-12T13:00:00Z")},
 			UnitDay, "kind_card", 500000, 1500000, "3"},
-		// A session ending at midnight does not touch the next date.
-		{"day rate to midnight", QuoteItem{ResourceID: res["col"].ID, Start: utc("2027-03-10T20:00:00Z"), End: utc("2027-03-11T00:00:00Z")},
-			UnitDay, "kind_card", 500000, 500000, "1"},
+		// A Sat 09:30 → Mon 10:00 screening is two working days: Sunday is closed.
+		{"day rate over a Sunday", QuoteItem{ResourceID: res["col"].ID, Start: utc("2027-03-13T09:30:00Z"), End: utc("2027-03-15T10:00:00Z")},
+			UnitDay, "kind_card", 500000, 1000000, "2"},
+		// An evening session is no working day at all.
+		{"day rate in the evening", QuoteItem{ResourceID: res["col"].ID, Start: utc("2027-03-10T20:00:00Z"), End: utc("2027-03-11T00:00:00Z")},
+			UnitDay, "kind_card", 500000, 0, "0"},
 		// After the colourist's card ends, the catalogue's hourly rate applies.
 		{"effective to", QuoteItem{ResourceID: res["col"].ID, Start: utc("2027-07-01T09:00:00Z"), End: utc("2027-07-01T10:00:00Z")},
 			UnitHour, "resource", 80000, 80000, "1.00"},
-		// A plan's stage bills its working hours, not the calendar time it spans.
-		{"working hours", QuoteItem{ResourceID: res["gs2"].ID, Start: utc("2027-03-10T09:00:00Z"), End: utc("2027-03-11T13:00:00Z"), Hours: 12 * time.Hour},
-			UnitHour, "kind_card", 140000, 1680000, "12.00"},
+		// Mon 09:00 → Wed 19:00 holds 27 working hours, not 58 clock hours.
+		{"working hours", QuoteItem{ResourceID: res["gs2"].ID, Start: utc("2027-03-08T09:00:00Z"), End: utc("2027-03-10T19:00:00Z")},
+			UnitHour, "kind_card", 140000, 3780000, "27.00"},
 	}
 	for _, c := range cases {
-		line, err := p.PriceItem(c.item)
+		lines, err := p.PriceItem(c.item)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
+		if len(lines) != 1 {
+			t.Fatalf("%s: %d lines, want 1", c.name, len(lines))
+		}
+		line := lines[0]
 		if line.Unit != c.unit || line.RateSource != c.source || line.RateMinor != c.rate || line.AmountMinor != c.want || line.Quantity != c.quantity {
 			t.Errorf("%s: %s %s %d × %s = %d; want %s %s %d × %s = %d", c.name, line.Unit, line.RateSource, line.RateMinor, line.Quantity,
 				line.AmountMinor, c.unit, c.source, c.rate, c.quantity, c.want)
@@ -101,6 +118,67 @@ func TestPriceItemRatesAndRounding(t *testing.T) {
 	}
 	if _, err := p.PriceItem(QuoteItem{ResourceID: res["other"].ID, Start: utc("2027-03-10T09:00:00Z"), End: utc("2027-03-10T10:00:00Z")}); ErrorCode(err) != EINVALID {
 		t.Errorf("a resource of another site: %v", err)
+	}
+}
+
+// TestPriceItemOvertimeAndLeave: an overtime booking bills its closed time on a line of
+// its own at the card's multiplier (1.5× by default); a day rate bills a closed day
+// worked as overtime at the multiplier; a resource's leave is not billed.
+func TestPriceItemOvertimeAndLeave(t *testing.T) {
+	t.Parallel()
+	p, res := pricingFixture(t)
+	type want struct {
+		overtime bool
+		unit     string
+		bp       int
+		quantity string
+		amount   int64
+	}
+	cases := []struct {
+		name string
+		item QuoteItem
+		want []want
+	}{
+		// Wed 17:00–22:00 as overtime: 2 working hours and 3 overtime hours at 1.5×.
+		{"evening overtime", QuoteItem{ResourceID: res["gs2"].ID, Start: utc("2027-03-10T17:00:00Z"), End: utc("2027-03-10T22:00:00Z"), Overtime: true},
+			[]want{{false, UnitHour, 0, "2.00", 280000}, {true, UnitHour, 15000, "3.00", 630000}}},
+		// The same evening not as overtime sells the working hours only.
+		{"evening, not overtime", QuoteItem{ResourceID: res["gs2"].ID, Start: utc("2027-03-10T17:00:00Z"), End: utc("2027-03-10T22:00:00Z")},
+			[]want{{false, UnitHour, 0, "2.00", 280000}}},
+		// A Sunday worked as overtime by a day-rated colourist: one day at 1.5×.
+		{"Sunday overtime, day rate", QuoteItem{ResourceID: res["col"].ID, Start: utc("2027-03-14T10:00:00Z"), End: utc("2027-03-14T18:00:00Z"), Overtime: true},
+			[]want{{false, UnitDay, 0, "0", 0}, {true, UnitDay, 15000, "1", 750000}}},
+		// The suite's own card says 2×: the lunch hour as overtime costs two hours.
+		{"card multiplier", QuoteItem{ResourceID: res["gs1"].ID, Start: utc("2027-07-05T12:00:00Z"), End: utc("2027-07-05T15:00:00Z"), Overtime: true},
+			[]want{{false, UnitHour, 0, "2.00", 350000}, {true, UnitHour, 20000, "1.00", 350000}}},
+	}
+	for i := range p.Cards {
+		if p.Cards[i].EffectiveFrom == "2027-07-01" {
+			p.Cards[i].OvertimeMultiplierBP = 20000
+		}
+	}
+	for _, c := range cases {
+		lines, err := p.PriceItem(c.item)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(lines) != len(c.want) {
+			t.Fatalf("%s: %d lines, want %d: %+v", c.name, len(lines), len(c.want), lines)
+		}
+		for i, w := range c.want {
+			l := lines[i]
+			if l.Overtime != w.overtime || l.Unit != w.unit || l.MultiplierBP != w.bp || l.Quantity != w.quantity || l.AmountMinor != w.amount {
+				t.Errorf("%s line %d: overtime %v %s ×%d %s = %d; want %v %s ×%d %s = %d", c.name, i,
+					l.Overtime, l.Unit, l.MultiplierBP, l.Quantity, l.AmountMinor, w.overtime, w.unit, w.bp, w.quantity, w.amount)
+			}
+		}
+	}
+	// A day of leave on Tuesday inside Mon 09:00 → Wed 19:00: 18 h billed, not 27.
+	gs2 := res["gs2"].ID
+	p.Blocks = map[uuid.UUID]calendar.Set{gs2: {{Start: utc("2027-03-09T00:00:00Z"), End: utc("2027-03-10T00:00:00Z")}}}
+	lines, err := p.PriceItem(QuoteItem{ResourceID: gs2, Start: utc("2027-03-08T09:00:00Z"), End: utc("2027-03-10T19:00:00Z")})
+	if err != nil || len(lines) != 1 || lines[0].Quantity != "18.00" || lines[0].AmountMinor != 18*140000 {
+		t.Fatalf("leave on Tuesday: %+v %v", lines, err)
 	}
 }
 
@@ -253,11 +331,13 @@ func TestSumTreatySplitsByShares(t *testing.T) {
 	t.Parallel()
 	coprod := Production{ID: uuid.New(), Emerging: true, Origins: []Origin{{Country: "SN", SharePct: 60}, {Country: "MA", SharePct: 40}}}
 	moroccan := Production{ID: uuid.New(), Origins: []Origin{{Country: "MA", SharePct: 100}}}
-	start := utc("2027-03-10T09:00:00Z")
-	totals, countries := SumTreaty([]TreatyBooking{
-		{BookingID: uuid.New(), Production: coprod, Start: start, End: start.Add(10 * time.Hour), Resources: 2, ValueMinor: 100001, Trainees: 2},
-		{BookingID: uuid.New(), Production: moroccan, Start: start, End: start.Add(4 * time.Hour), Resources: 1, ValueMinor: 50000},
+	totals, countries, err := SumTreaty([]TreatyBooking{
+		{BookingID: uuid.New(), Production: coprod, Session: 10 * time.Hour, ResourceTime: 20 * time.Hour, ValueMinor: 100001, Trainees: 2},
+		{BookingID: uuid.New(), Production: moroccan, Session: 4 * time.Hour, ResourceTime: 4 * time.Hour, ValueMinor: 50000},
 	}, "MAD")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if totals.SessionHours != 14 || totals.ResourceHours != 24 || totals.ValueMinor != 150001 || totals.Value != "1500.01" ||
 		totals.EmergingSessionHours != 10 || totals.EmergingValueMinor != 100001 || totals.TrainingSessionHours != 10 || totals.TraineeHours != 20 ||
 		totals.Productions != 2 || totals.Bookings != 2 {

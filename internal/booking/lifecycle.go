@@ -110,7 +110,18 @@ type SitePolicy struct {
 	MinNotice Duration `json:"min_notice"`
 	// ReminderOffsets are how long before a confirmed booking reminders go out.
 	ReminderOffsets []Duration `json:"reminder_offsets"`
+	// Overtime says who may book time outside working hours: OvertimeApproval (a
+	// producer's overtime booking needs a manager's approval to confirm),
+	// OvertimeAllowed (producers book it outright) or OvertimeManagers (only managers).
+	Overtime string `json:"overtime"`
 }
+
+// The site policies on overtime.
+const (
+	OvertimeApproval = "approval"
+	OvertimeAllowed  = "allowed"
+	OvertimeManagers = "managers"
+)
 
 // Booking is what people book: a production's interval on one or more resources held
 // together (a grade needs a suite and a colourist at once), with one status. In the
@@ -136,6 +147,13 @@ type Booking struct {
 	// Trainees is how many trainees sit in on the booking; their hours count as
 	// training hours in the treaty report. At most the rooms' trainee capacity.
 	Trainees int `json:"trainees"`
+	// Overtime marks a booking that also sells its time outside the site's working
+	// hours (billed at the overtime rate); otherwise only working time is sold.
+	Overtime bool `json:"overtime"`
+	// WorkingTimeReview says how a calendar change altered the working time the
+	// booking holds, until a manager marks it reviewed or the booking changes.
+	WorkingTimeReview   string     `json:"working_time_review,omitempty"`
+	WorkingTimeReviewAt *time.Time `json:"working_time_review_at,omitempty"`
 	// TimeZone is the site's zone; StartLocal and EndLocal the site-local wall-clock
 	// with its offset, derived with the tz database release TZVersion.
 	TimeZone   string `json:"time_zone"`
@@ -187,6 +205,8 @@ type BookingInput struct {
 	// Trainees sit in on the booking: at most the sum of the trainee capacities of its
 	// rooms (category room; people and equipment seat none).
 	Trainees int
+	// Overtime books the interval's time outside working hours too (see SitePolicy.Overtime).
+	Overtime bool
 }
 
 // MaxTrainees bounds the trainees of one booking whatever the rooms seat.
@@ -245,8 +265,10 @@ type BookingFilter struct {
 	SiteID       *uuid.UUID
 	Status       []Status
 	From, To     *time.Time
-	Cursor       string
-	Limit        int
+	// NeedsReview keeps the bookings whose working time a calendar change altered.
+	NeedsReview bool
+	Cursor      string
+	Limit       int
 }
 
 // ActOptions qualify an action: the version the caller last saw (If-Match) and a
@@ -265,6 +287,9 @@ type Bookings interface {
 	Book(ctx context.Context, a Actor, in BookingInput) (Booking, error)
 	// FindBooking returns ENOTFOUND for a booking the actor may not see.
 	FindBooking(ctx context.Context, a Actor, id uuid.UUID) (Booking, error)
+	// MarkWorkingTimeReviewed clears the review a calendar change flagged the booking
+	// for (managers of its site, admins).
+	MarkWorkingTimeReviewed(ctx context.Context, a Actor, id uuid.UUID) (Booking, error)
 	// ListBookings returns bookings the actor may see and, for a producer listing a
 	// resource, other productions' bookings on it as Busy intervals.
 	ListBookings(ctx context.Context, a Actor, f BookingFilter) ([]Booking, []Busy, string, error)
@@ -309,7 +334,18 @@ const (
 	EventRescheduled       EventKind = "rescheduled"
 	EventCompleted         EventKind = "completed"
 	EventLocalTimeChanged  EventKind = "local_time_changed"
+	// EventWorkingTimeChanged: a calendar change (a holiday confirmed or moved, a
+	// period of other hours, a new week) changed the working time a future booking
+	// holds. Its stored quotes stand; a new quote shows the new figure.
+	EventWorkingTimeChanged EventKind = "working_time_changed"
 )
+
+// EventKinds lists every event kind (TestEventKindsListsEveryKind keeps it whole), for
+// those that must know them all: the metrics export each from the start, the
+// notices have a subject for each.
+var EventKinds = []EventKind{EventHoldPlaced, EventRankChanged, EventChallengeOpened, EventChallengeReceived,
+	EventChallengeWon, EventChallengeLost, EventApprovalRequested, EventConfirmed, EventReleased, EventDeclined,
+	EventCancelled, EventExpired, EventRescheduled, EventCompleted, EventLocalTimeChanged, EventWorkingTimeChanged}
 
 // Event is something that happened to a booking, raised inside the transaction that
 // made it happen, so whatever it causes (a notification job) commits with it.
@@ -333,7 +369,7 @@ type Event struct {
 // is news of another booking's change: it leaves this one's times, expiry and deadline
 // as they were (and its group is not the changing transaction's to lock).
 func (k EventKind) ActsOnBooking() bool {
-	return k != EventRankChanged && k != EventChallengeReceived
+	return k != EventRankChanged && k != EventChallengeReceived && k != EventWorkingTimeChanged
 }
 
 // FollowUpState is what a booking's follow-ups are scheduled from: reminders before a

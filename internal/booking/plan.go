@@ -153,14 +153,23 @@ type Plan struct {
 	Stages        []PlannedStage `json:"stages"`
 	Finish        time.Time      `json:"finish"`
 	FinishLocal   string         `json:"finish_local"`
-	// SlackHours is the working-time-agnostic wall-clock margin to the deadline;
-	// negative when the plan misses it, and MissesByHours then says by how much.
-	SlackHours    *float64 `json:"slack_hours,omitempty"`
-	MissesByHours float64  `json:"misses_by_hours,omitempty"`
-	Feasible      bool     `json:"feasible"`
-	Unmet         []string `json:"unmet,omitempty"`
-	Currency      string   `json:"currency"`
-	QuoteMinor    int64    `json:"quote_minor"`
+	// The margin to the deadline, when there is one: SlackHours in clock hours,
+	// SlackWorkingHours in the site's working hours (the work that could still fit),
+	// SlackDays in calendar days; negative when the plan misses the deadline, and the
+	// MissesBy figures then say by how much in each unit.
+	SlackHours           *float64 `json:"slack_hours,omitempty"`
+	SlackWorkingHours    *float64 `json:"slack_working_hours,omitempty"`
+	SlackDays            *float64 `json:"slack_days,omitempty"`
+	MissesByHours        float64  `json:"misses_by_hours,omitempty"`
+	MissesByWorkingHours float64  `json:"misses_by_working_hours,omitempty"`
+	MissesByDays         float64  `json:"misses_by_days,omitempty"`
+	// Placed says every stage found its resources and time; only a placed plan can be
+	// accepted. Feasible says more: placed, and finished by the deadline (if any).
+	Placed     bool     `json:"placed"`
+	Feasible   bool     `json:"feasible"`
+	Unmet      []string `json:"unmet,omitempty"`
+	Currency   string   `json:"currency"`
+	QuoteMinor int64    `json:"quote_minor"`
 	// Quote prices the plan at the site's rate cards, with its totals in XOF and EUR.
 	Quote      *Quote     `json:"quote,omitempty"`
 	Schedules  int        `json:"schedules"`

@@ -13,16 +13,48 @@ import (
 )
 
 // Pricing is everything a quote needs, loaded beforehand, so that pricing is pure: the
-// site (its currency and zone), the resources priced, the site's rate cards, the
-// exchange rates entered, and the instant whose rates apply.
+// site (its currency and zone), its working calendar, the resources priced and their
+// blocks, the site's rate cards, the exchange rates entered, and the instant whose
+// rates apply. A nil Calendar bills clock time (every hour of the interval is working).
 type Pricing struct {
 	Site      Site
 	Location  *time.Location
+	Calendar  *calendar.Calendar
 	Resources map[uuid.UUID]Resource
-	Cards     []RateCard
-	Rates     []ExchangeRate
-	At        time.Time
+	// Blocks are each resource's blocks (leave, maintenance) near the items priced.
+	Blocks map[uuid.UUID]calendar.Set
+	Cards  []RateCard
+	Rates  []ExchangeRate
+	At     time.Time
 }
+
+// Use divides an item's interval for its resource by the one definition of working
+// time (calendar.UseOf). Every figure of time that is billed, used or reported comes
+// from here or from calendar.UseOf directly.
+func (p *Pricing) Use(it QuoteItem) calendar.Use {
+	cal := p.Calendar
+	if cal == nil {
+		cal = &calendar.Calendar{Location: p.Location, Week: allDay}
+	}
+	return cal.UseOf(calendar.Interval{Start: it.Start, End: it.End}, p.Blocks[it.ResourceID])
+}
+
+// SoldTime is what a booking sells of a resource's use: its working time, and its
+// closed time too when it is booked as overtime.
+func SoldTime(u calendar.Use, overtime bool) time.Duration {
+	if overtime {
+		return u.Working.Duration() + u.Closed.Duration()
+	}
+	return u.Working.Duration()
+}
+
+// allDay is a week with every hour working, for pricing without a calendar.
+var allDay = func() (w calendar.Week) {
+	for d := range w {
+		w[d] = []calendar.Span{{From: calendar.Clock{}, To: calendar.Clock{Hour: 24}}}
+	}
+	return w
+}()
 
 // cardApplies reports whether a card is in force on the site-local date d.
 func cardApplies(c RateCard, d string) bool {
@@ -58,39 +90,31 @@ func SelectRate(cards []RateCard, r Resource, d calendar.Date) (card *RateCard, 
 	return nil, "resource"
 }
 
-// localDays counts the site-local dates that [start, end) touches: a session from 09:00
-// to 18:00 is one day, one from Monday 09:00 to Wednesday 13:00 three.
-func localDays(start, end time.Time, loc *time.Location) int {
-	if !end.After(start) {
-		return 0
-	}
-	first := calendar.DateOf(start.In(loc))
-	last := calendar.DateOf(end.Add(-time.Nanosecond).In(loc))
-	n := 1
-	for d := first; d.Before(last); d = d.AddDays(1) {
-		n++
-	}
-	return n
-}
-
-// PriceItem prices one item: an hourly rate times the billed seconds, or a daily rate
-// times the site-local days, rounded half away from zero to the currency's minor unit.
-func (p *Pricing) PriceItem(it QuoteItem) (QuoteLine, error) {
+// PriceItem prices one item: the working time of its resource in its interval at the
+// rate in force on its first local day (hours × an hourly rate, or working days × a
+// daily one), and for an overtime item a second line for the closed time at the
+// overtime multiplier (closed hours, or days with only closed time). Amounts are
+// rounded half away from zero to the currency's minor unit.
+func (p *Pricing) PriceItem(it QuoteItem) ([]QuoteLine, error) {
 	r, ok := p.Resources[it.ResourceID]
 	if !ok || r.SiteID != p.Site.ID {
-		return QuoteLine{}, &Error{Code: EINVALID, Message: "Every resource of a quote must be at its site.", Details: map[string]any{"resource_id": it.ResourceID}}
+		return nil, &Error{Code: EINVALID, Message: "Every resource of a quote must be at its site.", Details: map[string]any{"resource_id": it.ResourceID}}
 	}
 	if !it.End.After(it.Start) {
-		return QuoteLine{}, &Error{Code: EUNPROCESSABLE, Message: "A quoted interval must end after it starts.", Details: map[string]any{"resource_id": it.ResourceID}}
+		return nil, &Error{Code: EUNPROCESSABLE, Message: "A quoted interval must end after it starts.", Details: map[string]any{"resource_id": it.ResourceID}}
 	}
 	loc := p.Location
 	line := QuoteLine{ResourceID: r.ID, ResourceName: r.Name, Kind: r.Kind, Start: it.Start.UTC(), End: it.End.UTC(),
 		StartLocal: it.Start.In(loc).Format(localLayout), EndLocal: it.End.In(loc).Format(localLayout)}
 	card, source := SelectRate(p.Cards, r, calendar.DateOf(it.Start.In(loc)))
 	line.RateSource = source
+	multiplier := DefaultOvertimeMultiplierBP
 	if card != nil {
 		id := card.ID
 		line.RateCardID, line.Unit, line.RateMinor = &id, card.Unit, card.AmountMinor
+		if card.OvertimeMultiplierBP != 0 {
+			multiplier = card.OvertimeMultiplierBP
+		}
 	} else {
 		line.Unit, line.RateMinor = r.RateUnit, r.RateMinor
 	}
@@ -98,26 +122,48 @@ func (p *Pricing) PriceItem(it QuoteItem) (QuoteLine, error) {
 		line.Unit = UnitHour
 	}
 	line.Rate = money.Format(line.RateMinor, p.Site.Currency)
+	use := p.Use(it)
+	cal := p.Calendar
+	if cal == nil {
+		cal = &calendar.Calendar{Location: loc}
+	}
+	workingDays := cal.DaysWith(use.Working)
+	if err := p.amount(&line, use.Working.Duration(), workingDays, 10000); err != nil {
+		return nil, err
+	}
+	lines := []QuoteLine{line}
+	if it.Overtime && len(use.Closed) > 0 {
+		ot := line
+		ot.Overtime, ot.MultiplierBP = true, multiplier
+		if err := p.amount(&ot, use.Closed.Duration(), cal.DaysWith(use.Working.Union(use.Closed))-workingDays, multiplier); err != nil {
+			return nil, err
+		}
+		if ot.Unit == UnitHour || ot.Days > 0 {
+			lines = append(lines, ot)
+		}
+	}
+	return lines, nil
+}
+
+// amount fills a line's quantity and amount: d at an hourly rate, or days at a daily
+// one, times bp/10000.
+func (p *Pricing) amount(line *QuoteLine, d time.Duration, days, bp int) error {
 	var err error
 	switch line.Unit {
 	case UnitDay:
-		line.Days = localDays(it.Start, it.End, loc)
-		line.Quantity = strconv.Itoa(line.Days)
-		line.AmountMinor, err = money.Mul(line.RateMinor, int64(line.Days))
+		line.Days, line.Seconds = days, 0
+		line.Quantity = strconv.Itoa(days)
+		line.AmountMinor, err = money.Prorate(line.RateMinor, int64(days)*int64(bp), 10000)
 	default:
-		billed := it.Hours
-		if billed <= 0 {
-			billed = it.End.Sub(it.Start)
-		}
-		line.Seconds = int64(billed / time.Second)
+		line.Days, line.Seconds = 0, int64(d/time.Second)
 		line.Quantity = new(big.Rat).SetFrac64(line.Seconds, 3600).FloatString(2)
-		line.AmountMinor, err = money.Prorate(line.RateMinor, line.Seconds, 3600)
+		line.AmountMinor, err = money.Prorate(line.RateMinor, line.Seconds*int64(bp), 3600*10000)
 	}
 	if err != nil {
-		return line, &Error{Code: EUNPROCESSABLE, Message: "The amount is too large to quote.", Err: err}
+		return &Error{Code: EUNPROCESSABLE, Message: "The amount is too large to quote.", Err: err}
 	}
 	line.Amount = money.Format(line.AmountMinor, p.Site.Currency)
-	return line, nil
+	return nil
 }
 
 // localLayout is the site-local wall-clock with its numeric offset, as bookings show it.
@@ -133,14 +179,16 @@ func (p *Pricing) Quote(items []QuoteItem) (Quote, error) {
 		return q, &Error{Code: EINVALID, Message: "A quote needs at least one item.", Details: map[string]any{"field": "items"}}
 	}
 	for _, it := range items {
-		line, err := p.PriceItem(it)
+		lines, err := p.PriceItem(it)
 		if err != nil {
 			return q, err
 		}
-		if q.TotalMinor, err = money.Add(q.TotalMinor, line.AmountMinor); err != nil {
-			return q, &Error{Code: EUNPROCESSABLE, Message: "The amount is too large to quote.", Err: err}
+		for _, line := range lines {
+			if q.TotalMinor, err = money.Add(q.TotalMinor, line.AmountMinor); err != nil {
+				return q, &Error{Code: EUNPROCESSABLE, Message: "The amount is too large to quote.", Err: err}
+			}
+			q.Lines = append(q.Lines, line)
 		}
-		q.Lines = append(q.Lines, line)
 	}
 	q.Total = money.Format(q.TotalMinor, q.Currency)
 	for _, cur := range QuoteCurrencies {

@@ -84,8 +84,12 @@ func (q UtilisationQuery) Has(d Dimension) bool {
 }
 
 // UtilisationRow is the figures of one group. Only the fields of the query's
-// dimensions are set. Hours are working time: booked time outside the site's working
-// hours is counted apart, as overtime.
+// dimensions are set. Hours are working time as calendar.UseOf defines it: the site's
+// working week, period overrides and holidays (provisional ones count as working
+// days), less each resource's own blocks (leave, maintenance, closures). A booking
+// reserves its whole interval but uses only that working time; the rest of it counts,
+// apart, as overtime only when the booking was made as overtime. So Utilisation is
+// never above 1.
 type UtilisationRow struct {
 	ResourceID   *uuid.UUID `json:"resource_id,omitempty"`
 	ResourceName string     `json:"resource_name,omitempty"`
@@ -98,15 +102,17 @@ type UtilisationRow struct {
 	Week string `json:"week,omitempty"`
 	// Resources is how many resources the capacity counts.
 	Resources int `json:"resources"`
-	// WorkingHours is the capacity: the site's working time in the row's days, once
-	// per resource.
+	// WorkingHours is the capacity: each resource's working time in the row's days
+	// (the site's less the resource's blocks: a resource on leave has none).
 	WorkingHours float64 `json:"working_hours"`
-	// ConfirmedHours is confirmed and completed bookings' time within working hours.
+	// ConfirmedHours is confirmed and completed bookings' working time.
 	ConfirmedHours float64 `json:"confirmed_hours"`
-	// HeldHours is first holds' time within working hours (later holds queue behind
-	// them for the same time and are not counted).
+	// HeldHours is first holds' working time (later holds queue behind them for the
+	// same time and are not counted).
 	HeldHours float64 `json:"held_hours"`
-	// OvertimeHours is confirmed and completed bookings' time outside working hours.
+	// OvertimeHours is the time outside working hours (less the resource's blocks) of
+	// confirmed and completed bookings made as overtime; other bookings' nights and
+	// weekends are reserved, not used, and not counted.
 	OvertimeHours float64 `json:"overtime_hours"`
 	// Utilisation is ConfirmedHours / WorkingHours (0 without working hours);
 	// HeldRatio is HeldHours / WorkingHours.

@@ -22,6 +22,7 @@ type createBookingRequest struct {
 	Status       string      `json:"status"`
 	Note         string      `json:"note"`
 	Trainees     int         `json:"trainees"`
+	Overtime     bool        `json:"overtime"`
 }
 
 // requiredTime reads a required RFC 3339 time with an offset from a JSON field.
@@ -46,7 +47,7 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := booking.BookingInput{ProductionID: req.ProductionID, ResourceIDs: req.ResourceIDs, Status: booking.Status(req.Status), Note: req.Note,
-		Trainees: req.Trainees}
+		Trainees: req.Trainees, Overtime: req.Overtime}
 	if req.ResourceID != nil {
 		in.ResourceIDs = append([]uuid.UUID{*req.ResourceID}, in.ResourceIDs...)
 	}
@@ -100,6 +101,17 @@ func ifMatch(r *http.Request) (*int, error) {
 	return &v, nil
 }
 
+// markReviewed clears a booking's working-time review flag.
+func (s *Server) markReviewed(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, ok := s.idParam(w, r)
+	if !ok {
+		return
+	}
+	b, err := s.Bookings.MarkWorkingTimeReviewed(r.Context(), a, id)
+	respond(w, r, s, b, err)
+}
+
 func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	id, ok := s.idParam(w, r)
@@ -129,7 +141,7 @@ func (s *Server) listBookings(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	q := newQuery(r)
 	f := booking.BookingFilter{Cursor: q.v.Get("cursor"), ResourceID: q.id("resource_id"), ProductionID: q.id("production_id"),
-		SiteID: q.id("site_id"), From: q.time("from"), To: q.time("to"), Limit: q.limit(500)}
+		SiteID: q.id("site_id"), From: q.time("from"), To: q.time("to"), Limit: q.limit(500), NeedsReview: q.flag("working_time_review")}
 	for _, st := range q.v["status"] {
 		for _, v := range strings.Split(st, ",") {
 			if !validStatus(booking.Status(v)) && q.err == nil {
@@ -244,6 +256,7 @@ type sitePolicyRequest struct {
 	ChallengeWindow      booking.Duration   `json:"challenge_window"`
 	MinNotice            booking.Duration   `json:"min_notice"`
 	ReminderOffsets      []booking.Duration `json:"reminder_offsets"`
+	Overtime             string             `json:"overtime"`
 }
 
 func (s *Server) putSitePolicy(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +267,8 @@ func (s *Server) putSitePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.Bookings.UpdateSitePolicy(r.Context(), a, booking.SitePolicy{SiteID: id, ConfirmNeedsApproval: req.ConfirmNeedsApproval,
-		HoldLifetime: req.HoldLifetime, ChallengeWindow: req.ChallengeWindow, MinNotice: req.MinNotice, ReminderOffsets: req.ReminderOffsets})
+		HoldLifetime: req.HoldLifetime, ChallengeWindow: req.ChallengeWindow, MinNotice: req.MinNotice, ReminderOffsets: req.ReminderOffsets,
+		Overtime: req.Overtime})
 	respond(w, r, s, p, err)
 }
 

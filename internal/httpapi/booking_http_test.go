@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/httpapi"
 )
 
@@ -51,6 +52,43 @@ func bhTS(t time.Time) string { return t.In(bhZone).Format(time.RFC3339) }
 // bhAt is an instant in UTC, always in the future of the real server clock.
 func bhAt(year int, month time.Month, day, hour int) time.Time {
 	return time.Date(year, month, day, hour, 0, 0, 0, time.UTC)
+}
+
+// bhWeekday is the n-th (from 0) Monday-to-Friday of the month at hour, UTC, which is
+// Casablanca's wall-clock in 2027: a working day there, in the months used here that
+// have no weekday holiday in their first weeks (October, early November).
+func bhWeekday(year int, month time.Month, n, hour int) time.Time {
+	d := bhAt(year, month, 1, hour)
+	for ; ; d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		if n == 0 {
+			return d
+		}
+		n--
+	}
+}
+
+// workingSlots returns the starts of n slots of length d at the Casablanca site from
+// from on, one after another, each wholly inside one stretch of its working time
+// (provisional holidays avoided), so that bookings there are sold as they reserve.
+func (f *bhFixture) workingSlots(t *testing.T, from time.Time, d time.Duration, n int) []time.Time {
+	t.Helper()
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT site_id FROM resources WHERE id = $1`, f.res[bhSuite1]).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	_, cal := siteCalendarFor(t, f.testBundle, site)
+	var out []time.Time
+	for cur := from; len(out) < n; cur = cur.Add(31 * 24 * time.Hour) {
+		for _, iv := range cal.WorkingTime(calendar.Interval{Start: cur, End: cur.Add(31 * 24 * time.Hour)}, calendar.Options{AvoidProvisional: true}) {
+			for s := iv.Start; !s.Add(d).After(iv.End) && len(out) < n; s = s.Add(d) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func bhSend(client *http.Client, base, method, path, token string, body any, hdr map[string]string) bhResult {
@@ -409,13 +447,14 @@ func TestBookingLifecycleTable(t *testing.T) {
 		t.Fatalf("expected table names statuses or actions the domain does not have")
 	}
 
-	// Every triple gets its own 4-hour slot on a suite and a colourist booked together,
-	// so each action is seen to change both resource rows of the group.
+	// Every triple gets its own 2-hour slot of working time on a suite and a colourist
+	// booked together, so each action is seen to change both resource rows of the
+	// group; the booking takes its first hour and a move its second.
 	resources := []uuid.UUID{f.res[bhSuite1], f.res[bhColourist]}
-	base := bhAt(2027, 5, 3, 0)
+	slots := f.workingSlots(t, bhAt(2027, 5, 3, 0), 2*time.Hour, 400) // more than the table takes
 	slot := 0
 	nextSlot := func() (start, end, movedStart, movedEnd time.Time) {
-		s := base.Add(time.Duration(slot)*4*time.Hour + time.Hour)
+		s := slots[slot]
 		slot++
 		return s, s.Add(time.Hour), s.Add(time.Hour), s.Add(2 * time.Hour)
 	}
@@ -569,7 +608,7 @@ func TestConcurrentConfirmationsExactlyOneWins(t *testing.T) {
 	t.Run("direct bookings", func(t *testing.T) {
 		const rounds = 10
 		for round := range rounds {
-			common := bhAt(2027, 10, 1+round, 12)
+			common := bhWeekday(2027, time.October, round, 12)
 			type attempt struct {
 				start, end time.Time
 				res        bhResult
@@ -622,7 +661,7 @@ func TestConcurrentConfirmationsExactlyOneWins(t *testing.T) {
 	t.Run("holds and confirmations against direct bookings", func(t *testing.T) {
 		const rounds = 5
 		for round := range rounds {
-			common := bhAt(2027, 11, 1+round, 12)
+			common := bhWeekday(2027, time.November, round, 12)
 			// A watcher samples the confirmed bookings in the window all along the round.
 			done := make(chan struct{})
 			var maxSeen atomic.Int64
@@ -1155,8 +1194,8 @@ func TestCursorPagination(t *testing.T) {
 		day      int
 		resource uuid.UUID
 	}
-	// Sorted: 12, 13, 16 | 16, 18, 20 | 22.
-	specs := []spec{{20, suite}, {16, suite}, {22, suite}, {12, suite}, {16, other}, {18, suite}, {13, suite}}
+	// Working days of August 2027, sorted: 12, 13, 16 | 16, 18, 19 | 23.
+	specs := []spec{{19, suite}, {16, suite}, {23, suite}, {12, suite}, {16, other}, {18, suite}, {13, suite}}
 	created := map[uuid.UUID]booking.Booking{}
 	for _, s := range specs {
 		start := bhAt(2027, 8, s.day, 9)

@@ -64,6 +64,8 @@ type rateCardRequest struct {
 	AmountMinor   *int64     `json:"amount_minor"`
 	EffectiveFrom string     `json:"effective_from"`
 	EffectiveTo   string     `json:"effective_to"`
+	// OvertimeMultiplierBP: zero (absent) takes the default, 1.5×.
+	OvertimeMultiplierBP int `json:"overtime_multiplier_bp"`
 }
 
 func (s *Server) createRateCard(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +79,8 @@ func (s *Server) createRateCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.Coproduction.CreateRateCard(r.Context(), a, booking.RateCardInput{SiteID: req.SiteID, Kind: req.Kind, ResourceID: req.ResourceID,
-		Unit: req.Unit, AmountMinor: *req.AmountMinor, EffectiveFrom: req.EffectiveFrom, EffectiveTo: req.EffectiveTo})
+		Unit: req.Unit, AmountMinor: *req.AmountMinor, EffectiveFrom: req.EffectiveFrom, EffectiveTo: req.EffectiveTo,
+		OvertimeMultiplierBP: req.OvertimeMultiplierBP})
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -90,13 +90,18 @@ func fetchFeed(t *testing.T, rawURL string) (*ics.Calendar, string, int) {
 
 // feedEvent is an event as a test compares it.
 type feedEvent struct {
-	Summary, Status, TZID string
-	Start, End            time.Time
-	Description           string
+	Summary, Status string
+	Start, End      time.Time
+	Description     string
 }
 
+// feedEvents reads a feed's events, whose times must be UTC: no TZID, no VTIMEZONE, so
+// a client's own (possibly stale) tz data never decides when a booking is.
 func feedEvents(t *testing.T, cal *ics.Calendar) map[string]feedEvent {
 	t.Helper()
+	if len(cal.Timezones()) != 0 {
+		t.Fatalf("the feed has %d VTIMEZONEs", len(cal.Timezones()))
+	}
 	out := map[string]feedEvent{}
 	for _, e := range cal.Events() {
 		v := feedEvent{}
@@ -111,27 +116,18 @@ func feedEvents(t *testing.T, cal *ics.Calendar) map[string]feedEvent {
 		}
 		for _, which := range []ics.ComponentProperty{ics.ComponentPropertyDtStart, ics.ComponentPropertyDtEnd} {
 			p := e.GetProperty(which)
-			tzid := p.ICalParameters["TZID"]
-			if len(tzid) != 1 {
-				t.Fatalf("%s of %s without one TZID: %v", which, e.Id(), p.ICalParameters)
+			if tzid, ok := p.ICalParameters["TZID"]; ok {
+				t.Fatalf("%s of %s has TZID %v, want UTC", which, e.Id(), tzid)
 			}
-			loc, err := calendar.LoadLocation(tzid[0])
+			at, err := time.Parse("20060102T150405Z", p.Value)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s of %s: %v", which, e.Id(), err)
 			}
-			at, err := time.ParseInLocation("20060102T150405", p.Value, loc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v.TZID = tzid[0]
 			if which == ics.ComponentPropertyDtStart {
 				v.Start = at
 			} else {
 				v.End = at
 			}
-		}
-		if len(cal.Timezones()) == 0 || cal.Timezones()[0].GetProperty(ics.ComponentPropertyTzid).Value != v.TZID {
-			t.Fatalf("no VTIMEZONE for %s", v.TZID)
 		}
 		out[strings.TrimSuffix(e.Id(), "@posthub")] = v
 	}
@@ -167,7 +163,10 @@ func TestICalFeeds(t *testing.T) {
 	if len(evs) != 1 || !ok {
 		t.Fatalf("production feed events %v", evs)
 	}
-	if e.Status != "TENTATIVE" || e.TZID != "Africa/Casablanca" || !e.Start.Equal(mine.Start) || !e.End.Equal(mine.End) ||
+	// The site's wall-clock is in the description, by the embedded tz data.
+	siteTime := "Site time: " + mine.Start.In(casablanca).Format("Mon 2 Jan 2006, 15:04–") + mine.End.In(casablanca).Format("15:04 UTC")
+	if e.Status != "TENTATIVE" || !strings.Contains(e.Description, siteTime) || !strings.Contains(e.Description, "(Africa/Casablanca).") ||
+		!e.Start.Equal(mine.Start) || !e.End.Equal(mine.End) ||
 		!strings.HasPrefix(e.Summary, "Hold #1: Le Souffle du Baobab") || !strings.Contains(e.Description, "rank 1") || !strings.Contains(e.Description, "Trainees: 2") {
 		t.Fatalf("hold event %+v", e)
 	}
@@ -265,11 +264,18 @@ func TestQuotesAndExchangeRates(t *testing.T) {
 	if res.Header.Get("Location") != "/api/v1/quotes/"+q.ID.String() {
 		t.Fatalf("Location %q", res.Header.Get("Location"))
 	}
-	// 7.5 h × (1 650.00 + 700.00) MAD, before the suite's July card.
-	wantTotal := int64(1762500)
-	if start.Month() >= time.July && start.Year() == 2027 || start.Year() > 2027 {
-		wantTotal = 7.5*175000 + 525000
+	// The working hours of the 7.5 h (a Wednesday's lunch hour, or Ramadan's
+	// afternoon, is not sold) × (1 650.00 + 700.00) MAD, before the suite's July card.
+	_, cal := siteCalendarFor(t, b, bk.SiteID)
+	worked := cal.WorkingHoursBetween(start, start.Add(7*time.Hour+30*time.Minute), calendar.Options{})
+	if worked <= 0 || worked >= 7*time.Hour+30*time.Minute {
+		t.Fatalf("%s holds %v of working time", start, worked)
 	}
+	suiteRate := int64(165000)
+	if start.Month() >= time.July && start.Year() == 2027 || start.Year() > 2027 {
+		suiteRate = 175000
+	}
+	wantTotal := (suiteRate + 70000) * int64(worked/time.Minute) / 60
 	if q.TotalMinor != wantTotal || len(q.Lines) != 2 || len(q.Conversions) != 2 {
 		t.Fatalf("quote %+v", q)
 	}

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"math"
+	"math/rand"
 	"testing"
 	"time"
 
@@ -80,32 +82,9 @@ func siteCalendarFor(t *testing.T, b *testBundle, site uuid.UUID) (booking.SiteC
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := calendar.MustLoadLocation(sc.TimeZone)
-	cal := &calendar.Calendar{Location: loc}
-	days := map[string]int{"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
-	clock := func(s string) calendar.Clock {
-		h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
-		return calendar.Clock{Hour: h, Minute: m}
-	}
-	for name, spans := range sc.Week {
-		for _, sp := range spans {
-			cal.Week[days[name]] = append(cal.Week[days[name]], calendar.Span{From: clock(sp.From), To: clock(sp.To)})
-		}
-	}
-	for _, o := range sc.Overrides {
-		from, _ := calendar.ParseDate(o.From)
-		to, _ := calendar.ParseDate(o.To)
-		ov := calendar.Override{From: from, To: to, Name: o.Name}
-		for name, spans := range o.Week {
-			for _, sp := range spans {
-				ov.Week[days[name]] = append(ov.Week[days[name]], calendar.Span{From: clock(sp.From), To: clock(sp.To)})
-			}
-		}
-		cal.Overrides = append(cal.Overrides, ov)
-	}
-	for _, h := range sc.Holidays {
-		d, _ := calendar.ParseDate(h.Date)
-		cal.Holidays = append(cal.Holidays, calendar.Holiday{Date: d, Name: h.Name, Provisional: h.Provisional})
+	cal, err := sc.Calendar()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return sc, cal
 }
@@ -129,7 +108,8 @@ func TestPlanProposeAndAccept(t *testing.T) {
 		"earliest_start": "2027-03-01T09:00:00Z", "deadline": "2027-04-30T17:00:00Z",
 		"preferences": map[string][]string{"grading_suite": {"hdr"}, "colourist": {"lang:fr"}}, "seed": 1}
 	p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], req), 201)
-	if !p.Feasible || len(p.Stages) != 6 || p.Status != "proposed" || p.QuoteMinor <= 0 || p.Currency != "MAD" || p.SlackHours == nil || *p.SlackHours <= 0 {
+	if !p.Feasible || !p.Placed || len(p.Stages) != 6 || p.Status != "proposed" || p.QuoteMinor <= 0 || p.Currency != "MAD" || p.SlackHours == nil || *p.SlackHours <= 0 ||
+		p.SlackWorkingHours == nil || *p.SlackWorkingHours <= 0 || *p.SlackWorkingHours >= *p.SlackHours || p.MissesByWorkingHours != 0 {
 		t.Fatalf("plan: %+v", p)
 	}
 	checkPlan(t, b, p)
@@ -215,12 +195,70 @@ func TestPlanInfeasibleDeadlineGivesBestPlanAndMiss(t *testing.T) {
 	p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], map[string]any{
 		"production_id": prods[0].ID, "site_id": site, "template": "feature", "skip": []string{"offline_edit"},
 		"earliest_start": "2027-03-15T09:00:00Z", "deadline": "2027-03-17T12:00:00Z", "seed": 2}), 201)
-	if !p.Feasible || p.MissesByHours <= 0 || p.SlackHours == nil || *p.SlackHours >= 0 {
+	// Placed, but not feasible: it misses the deadline, in clock hours, working hours
+	// (the site's, between the deadline and the finish) and days.
+	if !p.Placed || p.Feasible || p.MissesByHours <= 0 || p.SlackHours == nil || *p.SlackHours >= 0 || p.SlackWorkingHours == nil ||
+		p.MissesByWorkingHours <= 0 || *p.SlackWorkingHours != -p.MissesByWorkingHours || p.MissesByWorkingHours >= p.MissesByHours ||
+		p.MissesByDays != math.Round(p.MissesByHours/24*100)/100 {
 		t.Fatalf("an impossible deadline should give the best plan and the miss: %+v", p)
 	}
+	_, cal := siteCalendarFor(t, b, p.SiteID)
+	if got := cal.WorkingHoursBetween(*p.Deadline, p.Finish, calendar.Options{AvoidProvisional: true}).Hours(); got != p.MissesByWorkingHours {
+		t.Fatalf("misses by %v working hours, the calendar counts %v", p.MissesByWorkingHours, got)
+	}
 	checkPlan(t, b, p)
+	// A plan that misses its deadline can still be accepted, knowingly.
+	type accepted struct {
+		Plan booking.Plan `json:"plan"`
+	}
+	if acc := decode[accepted](t, b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer"], nil), 200); acc.Plan.Status != "accepted" {
+		t.Fatalf("accepting a late plan: %+v", acc.Plan)
+	}
 	problem(t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], map[string]any{
 		"production_id": prods[0].ID, "site_id": site, "template": "opera"}), 400, booking.EINVALID)
 	problem(t, b.do(t, "POST", "/api/v1/plans", b.tokens["operator"], map[string]any{
 		"production_id": prods[0].ID, "site_id": site, "template": "short"}), 403, booking.EFORBIDDEN)
+}
+
+// TestPlanQuoteIsTheSumOfItsHoldsQuotes is the property that a plan costs what the
+// holds its acceptance places cost: over templates, start dates (Ramadan hours, a
+// Saturday half day, Throne Day and provisional Eid dates among them) and seeds, the
+// plan's quote, and each stage's cost, equal the quotes of the holds, made as any
+// booking's quote is (POST /api/v1/quotes).
+func TestPlanQuoteIsTheSumOfItsHoldsQuotes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	site, _, _ := siteAndResources(t, b)
+	prods := decode[listOf[booking.Production]](t, b.do(t, "GET", "/api/v1/productions", b.tokens["producer"], nil), 200).Items
+	r := rand.New(rand.NewSource(15))
+	starts := []string{"2027-02-20T10:00:00Z", "2027-03-06T09:00:00Z", "2027-05-14T15:00:00Z", "2027-07-28T11:00:00Z"}
+	templates := []string{"short", "documentary", "series_episode", "feature"}
+	for i, start := range starts {
+		tmpl := templates[i]
+		req := map[string]any{"production_id": prods[r.Intn(len(prods))].ID, "site_id": site, "template": tmpl,
+			"earliest_start": start, "seed": r.Intn(1000)}
+		if tmpl == "feature" {
+			req["skip"] = []string{"offline_edit", "picture_lock"}
+		}
+		p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], req), 201)
+		type accepted struct {
+			Plan     booking.Plan      `json:"plan"`
+			Bookings []booking.Booking `json:"bookings"`
+		}
+		acc := decode[accepted](t, b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer"], nil), 200)
+		if len(acc.Bookings) != len(acc.Plan.Stages) || acc.Plan.QuoteMinor <= 0 {
+			t.Fatalf("%s from %s: %d holds for %d stages, quote %d", tmpl, start, len(acc.Bookings), len(acc.Plan.Stages), acc.Plan.QuoteMinor)
+		}
+		var sum int64
+		for j, bk := range acc.Bookings {
+			q := decode[booking.Quote](t, b.do(t, "POST", "/api/v1/quotes", b.tokens["producer"], map[string]any{"booking_id": bk.ID}), 201)
+			if st := acc.Plan.Stages[j]; q.TotalMinor != st.CostMinor {
+				t.Errorf("%s from %s, stage %s: costs %d in the plan, its hold is quoted %d", tmpl, start, st.ID, st.CostMinor, q.TotalMinor)
+			}
+			sum += q.TotalMinor
+		}
+		if sum != acc.Plan.QuoteMinor {
+			t.Errorf("%s from %s: plan quoted %d, its holds %d", tmpl, start, acc.Plan.QuoteMinor, sum)
+		}
+	}
 }

@@ -47,6 +47,19 @@ func (q *query) time(name string) *time.Time {
 	return t
 }
 
+// flag reads an optional boolean parameter: true or false (absent: false).
+func (q *query) flag(name string) bool {
+	v := q.v.Get(name)
+	if v == "" || q.err != nil {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		q.err = &booking.Error{Code: booking.EINVALID, Message: name + " must be true or false.", Details: map[string]any{"parameter": name}}
+	}
+	return b
+}
+
 // limit reads an optional page size from 1 to max; 0 when absent.
 func (q *query) limit(max int) int {
 	v := q.v.Get("limit")

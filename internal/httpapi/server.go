@@ -148,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("POST", "/api/v1/bookings", s.createBooking)
 	rt.Handle("GET", "/api/v1/bookings/{id}", s.getBooking)
 	rt.Handle("PATCH", "/api/v1/bookings/{id}", s.rescheduleBooking)
+	rt.Handle("DELETE", "/api/v1/bookings/{id}/working-time-review", s.markReviewed)
 	for _, act := range []booking.Action{booking.ActionConfirm, booking.ActionRelease, booking.ActionDecline, booking.ActionCancel} {
 		rt.Handle("POST", "/api/v1/bookings/{id}/"+string(act), s.actOnBooking(act))
 	}
@@ -232,6 +233,10 @@ func (rt *Router) Handle(method, pattern string, h http.HandlerFunc) {
 		h = rt.s.idempotent(h)
 	}
 	rt.mux.Method(method, pattern, rt.s.authorize(p, h))
+	// The route's HTTP series, at zero until its first request. Requests are labelled
+	// with chi's route pattern, which is this pattern
+	// (TestRequestsCountOnTheSeriesTheirRouteStartsWith).
+	rt.s.Metrics.InitRoute(pattern, method)
 }
 
 // Server returns the server the router belongs to, so mounted pages can share its

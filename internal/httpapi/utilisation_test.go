@@ -25,8 +25,9 @@ func TestUtilisationAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.db.Book(ctx, admin, booking.BookingInput{ProductionID: prods[0].ID, ResourceIDs: []uuid.UUID{suite, colourist},
-		Start: day.Add(10 * time.Hour), End: day.Add(15 * time.Hour), Status: booking.StatusConfirmed}); err != nil {
+	grade, err := b.db.Book(ctx, admin, booking.BookingInput{ProductionID: prods[0].ID, ResourceIDs: []uuid.UUID{suite, colourist},
+		Start: day.Add(10 * time.Hour), End: day.Add(15 * time.Hour), Status: booking.StatusConfirmed})
+	if err != nil {
 		t.Fatal(err)
 	}
 	decode[booking.Booking](t, b.do(t, "POST", "/api/v1/bookings", b.tokens["producer"], map[string]any{
@@ -49,8 +50,9 @@ func TestUtilisationAPI(t *testing.T) {
 				hold = r
 			}
 		}
-		// 10:00-15:00 around the 13:00-14:00 lunch break: 4h of work, 1h overtime.
-		if grade.WorkingHours != 9 || grade.ConfirmedHours != 4 || grade.OvertimeHours != 1 || grade.Utilisation != 0.4444 {
+		// 10:00-15:00 around the 13:00-14:00 lunch break: 4h of work; the lunch hour is
+		// reserved, not used, and not overtime (the grade was not booked as overtime).
+		if grade.WorkingHours != 9 || grade.ConfirmedHours != 4 || grade.OvertimeHours != 0 || grade.Utilisation != 0.4444 {
 			t.Errorf("%s: the grade's day %+v", who, grade)
 		}
 		if hold.HeldHours != 2 || hold.ConfirmedHours != 0 {
@@ -60,6 +62,21 @@ func TestUtilisationAPI(t *testing.T) {
 			t.Errorf("%s: total %+v", who, rep.Total)
 		}
 	}
+	// Made as overtime, the grade's lunch hour counts apart, as overtime, on both of its
+	// resources; its working time and utilisation are the same.
+	if _, err := b.db.Pool.Exec(ctx, `UPDATE booking_groups SET overtime = true WHERE id = $1`, grade.ID); err != nil {
+		t.Fatal(err)
+	}
+	ot := decode[booking.UtilisationReport](t, b.do(t, "GET", q(params), b.tokens["operator"], nil), 200)
+	for _, r := range ot.Rows {
+		if *r.ResourceID == suite && r.Day == "2027-03-16" && (r.ConfirmedHours != 4 || r.OvertimeHours != 1 || r.Utilisation != 0.4444) {
+			t.Errorf("the overtime grade's day %+v", r)
+		}
+	}
+	if ot.Total.ConfirmedHours != 8 || ot.Total.OvertimeHours != 2 {
+		t.Errorf("total with the overtime grade %+v", ot.Total)
+	}
+
 	// Producers may not: the figures aggregate every production.
 	problem(t, b.do(t, "GET", q(params), b.tokens["producer"], nil), 403, booking.EFORBIDDEN)
 	problem(t, b.do(t, "GET", q(params), "", nil), 401, booking.EUNAUTHORIZED)

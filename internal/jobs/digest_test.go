@@ -19,8 +19,8 @@ func TestManagerDigest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	ms := newMailServer(t)
-	// Tomorrow's confirmed session.
-	f.book(t, "manager", "producer_other", booking.StatusConfirmed, f.suites[2:3], frozenNow.Add(20*time.Hour), frozenNow.Add(24*time.Hour))
+	// A confirmed session later today, within the working hours.
+	f.book(t, "manager", "producer_other", booking.StatusConfirmed, f.suites[2:3], frozenNow.Add(time.Hour), frozenNow.Add(5*time.Hour))
 	// An approval waiting.
 	pol, err := f.db.SitePolicy(f.ctx, f.actors["manager"].SiteIDs[0])
 	if err != nil {
@@ -54,7 +54,11 @@ func TestManagerDigest(t *testing.T) {
 		t.Fatalf("digest: %q to %v", m.Subject, m.To)
 	}
 	for _, want := range []string{"Confirmations en attente", "Challenges ouverts", "Commencent dans les prochaines 24 heures",
-		f.prod["producer"].Title, f.prod["producer_casablanca"].Title, "(Africa/Casablanca)"} {
+		f.prod["producer"].Title, f.prod["producer_casablanca"].Title,
+		// The challenge's deadline, with the zone and offset: the 48 working hours do not
+		// fit before the slot (Thursday 11 March 09:00, after a provisional Eid), so an
+		// hour before it.
+		"(échéance jeu. 11 mars 2027 08:00 (Africa/Casablanca, UTC+00:00))"} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, m.Text)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/dbtest"
 	"github.com/posthub/posthub/internal/jobs"
 )
 
@@ -94,13 +95,17 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 	smtpd := newMailServer(t)
 
 	// N confirmed bookings, for a French and an English producer's productions in
-	// turn: each tells its producer and the site's manager, 2N mails.
+	// turn: each tells its producer and the site's manager, 2N mails. Each lasts an hour
+	// from the site's first working time at least two hours after the previous one's
+	// start, so it holds working time whatever day and hour the test runs.
 	const n = 40
 	producers := []string{"producer", "producer_other"}
-	first := time.Now().UTC().Truncate(time.Hour).Add(60 * 24 * time.Hour) // reminders far off
+	cal := f.casablanca(t)
+	from := time.Now().UTC().Truncate(time.Hour).Add(60 * 24 * time.Hour) // reminders far off
 	for i := range n {
-		start := first.Add(time.Duration(2*i) * time.Hour)
+		start := dbtest.NextWorking(t, cal, from)
 		f.book(t, "manager", producers[i%2], booking.StatusConfirmed, f.suites[:1], start, start.Add(time.Hour))
+		from = start.Add(2 * time.Hour)
 	}
 	type key struct{ event, user uuid.UUID }
 	expected := map[string]key{}

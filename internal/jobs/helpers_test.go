@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/dbtest"
 	"github.com/posthub/posthub/internal/demo"
 	"github.com/posthub/posthub/internal/jobs"
@@ -131,6 +132,17 @@ func (f *fixture) book(t *testing.T, who, forProducer string, status booking.Sta
 		t.Fatalf("%s booking for %s: %v", who, forProducer, err)
 	}
 	return b
+}
+
+// casablanca is the working calendar of the site of f.suites, for tests that book
+// from the real clock and must land in working time whatever the day and hour.
+func (f *fixture) casablanca(t *testing.T) *calendar.Calendar {
+	t.Helper()
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	return dbtest.SiteCalendar(t, f.db, site)
 }
 
 func (f *fixture) act(t *testing.T, who string, id uuid.UUID, act booking.Action) booking.Booking {

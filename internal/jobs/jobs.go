@@ -26,6 +26,9 @@ const (
 	QueueMaintenance   = "maintenance"
 )
 
+// Queues are all the queues, for the metrics to export each from the start.
+var Queues = []string{QueueNotifications, QueueReminders, QueueMaintenance}
+
 // How long a job may run, and how long after it started a job still marked running
 // is taken for a dead worker's and run again.
 const (

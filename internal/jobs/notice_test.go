@@ -252,8 +252,9 @@ func TestWebhooksSignedRetriedDisabled(t *testing.T) {
 		return ws[0]
 	}
 	// confirmedNotice books a confirmed slot for the producer's production and returns
-	// its notice job.
-	day := 10
+	// its notice job, each on the next day from Monday 15 March (after Ramadan): the five
+	// it books fall Monday to Friday, inside the site's working hours.
+	day := 15
 	confirmedNotice := func() (*rivertype.JobRow, jobs.NoticeArgs) {
 		t.Helper()
 		f.clearJobs(t)

@@ -140,6 +140,7 @@ func (DueArgs) InsertOpts() river.InsertOpts {
 var managerKinds = map[booking.EventKind]bool{
 	booking.EventApprovalRequested: true, booking.EventChallengeOpened: true, booking.EventConfirmed: true,
 	booking.EventCancelled: true, booking.EventRescheduled: true, booking.EventLocalTimeChanged: true,
+	booking.EventWorkingTimeChanged: true,
 }
 
 // Sink returns the event sink the storage calls inside each booking change's
@@ -302,7 +303,7 @@ func (d *Deps) tell(ctx context.Context, eventID uuid.UUID, kind string, booking
 		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: p.UserID, Channel: "email", Kind: kind},
 			func(ctx context.Context) error {
 				err := d.Mailer.Send(ctx, msg)
-				d.Metrics.Delivery("email", err)
+				d.Metrics.Delivery(metrics.ChannelEmail, err)
 				return err
 			}); waiting.check(err) != nil {
 			return fmt.Errorf("mailing %s: %w", p.Email, err)
@@ -343,7 +344,7 @@ func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeCont
 		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
 		delivered, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
 			err := d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
-			d.Metrics.Delivery("webhook", err)
+			d.Metrics.Delivery(metrics.ChannelWebhook, err)
 			return err
 		})
 		if err != nil && waiting.check(err) == nil {
@@ -623,7 +624,7 @@ func (w *DigestWorker) Work(ctx context.Context, job *river.Job[DigestArgs]) err
 		if _, err := w.Deps.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: d.Manager.UserID, Channel: "email", Kind: "digest"},
 			func(ctx context.Context) error {
 				err := w.Deps.Mailer.Send(ctx, msg)
-				w.Deps.Metrics.Delivery("email", err)
+				w.Deps.Metrics.Delivery(metrics.ChannelEmail, err)
 				return err
 			}); waiting.check(err) != nil {
 			return err

@@ -2,20 +2,49 @@
 // traffic by route pattern, booking transitions and conflicts, notification
 // deliveries, and gauges read from the database on an interval (holds by rank, River
 // jobs by queue and state, utilisation), plus the embedded tz database's release.
+//
+// Every series the dashboard and the alert rules (deploy/) query is exported from the
+// first scrape, at zero where nothing has happened yet: a panel over a series that
+// does not exist says "no data" instead of 0, and rate() misses a counter's first
+// increment when the series is born with it. The label values known in advance are
+// this package's own (holds' ranks, delivery channels and outcomes, River's job
+// states) or given to New (queues, event kinds, retry reasons) and InitRoute (the
+// routes the router registers).
 package metrics
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/posthub/posthub/internal/booking"
 )
+
+// The notification channels whose deliveries Delivery counts: those that leave the hub
+// and can fail.
+const (
+	ChannelEmail   = "email"
+	ChannelWebhook = "webhook"
+)
+
+// Known are the label values, named outside this package, that exist before anything
+// happens; New exports their series at zero.
+type Known struct {
+	Queues       []string // River's queues (posthub_river_jobs, with every job state)
+	Events       []string // booking event kinds (posthub_booking_transitions_total)
+	RetryReasons []string // why a booking transaction runs again (posthub_booking_tx_retries_total)
+}
 
 // Metrics is the set of posthub's collectors. A nil *Metrics records nothing, so
 // tests and tools need not build one.
@@ -33,10 +62,14 @@ type Metrics struct {
 	Utilisation     *prometheus.GaugeVec
 	TZInfo          *prometheus.GaugeVec
 	RefreshFailures prometheus.Counter
+
+	refreshMu                 sync.Mutex // one Refresh at a time: the gaugeSets remember the last
+	holds, jobs, utilisations gaugeSet
 }
 
-// New builds the collectors on a fresh registry, with Go and process metrics.
-func New(tzVersion string) *Metrics {
+// New builds the collectors on a fresh registry, with Go and process metrics, and
+// exports at zero the series of every label value known in advance.
+func New(tzVersion string, known Known) *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry()}
 	m.HTTPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "posthub_http_requests_total",
 		Help: "HTTP requests by route pattern, method and status code."}, []string{"route", "method", "code"})
@@ -56,7 +89,7 @@ func New(tzVersion string) *Metrics {
 	m.Jobs = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_river_jobs",
 		Help: "River jobs by queue and state."}, []string{"queue", "state"})
 	m.Utilisation = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_utilisation_ratio",
-		Help: "Confirmed booked hours over resource-hours in the coming 7 days, by site and resource kind."}, []string{"site", "kind"})
+		Help: "Confirmed booked working hours over available working hours in the coming 7 days (the utilisation report's figure), by site and resource kind."}, []string{"site", "kind"})
 	m.TZInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_tzdata_info",
 		Help: "The embedded IANA tz database release (value 1)."}, []string{"version"})
 	m.RefreshFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "posthub_metrics_refresh_failures_total",
@@ -65,7 +98,52 @@ func New(tzVersion string) *Metrics {
 		m.Jobs, m.Utilisation, m.TZInfo, m.RefreshFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.TZInfo.WithLabelValues(tzVersion).Set(1)
+
+	for _, e := range known.Events {
+		m.Transitions.WithLabelValues(e)
+	}
+	for _, r := range known.RetryReasons {
+		m.TxRetries.WithLabelValues(r)
+	}
+	for _, c := range []string{ChannelEmail, ChannelWebhook} {
+		for _, o := range []string{outcomeDelivered, outcomeFailed} {
+			m.Deliveries.WithLabelValues(c, o)
+		}
+	}
+	m.holds = gaugeSet{vec: m.HoldsByRank, labels: 1}
+	for _, r := range []string{"1", "2", "3+"} {
+		m.holds.always = append(m.holds.always, []string{r})
+	}
+	m.jobs = gaugeSet{vec: m.Jobs, labels: 2}
+	for _, q := range known.Queues {
+		for _, st := range rivertype.JobStates() {
+			m.jobs.always = append(m.jobs.always, []string{q, string(st)})
+		}
+	}
+	// Utilisation's sites and kinds are rows of the database: the first Refresh exports
+	// every site and kind with active resources, at zero when nothing is booked.
+	m.utilisations = gaugeSet{vec: m.Utilisation, labels: 2}
+	m.holds.set(nil)
+	m.jobs.set(nil)
 	return m
+}
+
+// InitRoute exports the HTTP series of a registered route at zero, before its first
+// request. The router calls it for every method and pattern it registers: the latency
+// histogram, and the request counter with code "200" (success) and "500" (what the
+// error-rate alert and the 5xx panels select), so those have a series to rate() from
+// the start; other codes appear when they happen. The label sets are bounded by the
+// routes (about a hundred: some 200 counter and 1,500 histogram series) and the same a
+// replica reaches anyway once each route has served; an unregistered path counts under
+// route "unmatched" only when requested.
+func (m *Metrics) InitRoute(route, method string) {
+	if m == nil {
+		return
+	}
+	for _, code := range []string{"200", "500"} {
+		m.HTTPRequests.WithLabelValues(route, method, code)
+	}
+	m.HTTPDuration.WithLabelValues(route, method)
 }
 
 // Handler serves the registry in the Prometheus exposition format.
@@ -114,27 +192,29 @@ func (m *Metrics) Transition(kind string) {
 	}
 }
 
-// Delivery counts a notification delivery attempt.
+const (
+	outcomeDelivered = "delivered"
+	outcomeFailed    = "failed"
+)
+
+// Delivery counts a notification delivery attempt on a channel (ChannelEmail,
+// ChannelWebhook).
 func (m *Metrics) Delivery(channel string, err error) {
 	if m == nil {
 		return
 	}
-	outcome := "delivered"
+	outcome := outcomeDelivered
 	if err != nil {
-		outcome = "failed"
+		outcome = outcomeFailed
 	}
 	m.Deliveries.WithLabelValues(channel, outcome).Inc()
 }
 
 // Refresh reads the database-derived gauges once. The queries are aggregate reads
 // over indexed columns, cheap enough for every half minute.
-func (m *Metrics) Refresh(ctx context.Context, pool *pgxpool.Pool) error {
+func (m *Metrics) Refresh(ctx context.Context, pool *pgxpool.Pool, u booking.Utilisation) error {
 	if m == nil {
 		return nil
-	}
-	type row struct {
-		A, B string
-		V    float64
 	}
 	read := func(sql string, args ...any) ([]row, error) {
 		rows, _ := pool.Query(ctx, sql, args...)
@@ -149,52 +229,112 @@ func (m *Metrics) Refresh(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	util, err := read(`
-		WITH win AS (SELECT tstzrange($1, $2) AS w),
-		     caps AS (SELECT s.slug, r.kind, count(*) AS n FROM resources r JOIN sites s ON s.id = r.site_id WHERE r.active GROUP BY 1, 2),
-		     used AS (
-		       SELECT s.slug, r.kind,
-		              sum(extract(epoch FROM upper(b.during * win.w) - lower(b.during * win.w))) / 3600 AS hours
-		       FROM bookings b JOIN resources r ON r.id = b.resource_id JOIN sites s ON s.id = r.site_id, win
-		       WHERE b.status = 'confirmed' AND b.during && win.w
-		       GROUP BY 1, 2)
-		SELECT caps.slug, caps.kind, coalesce(used.hours, 0) / (caps.n * 7 * 24)
-		FROM caps LEFT JOIN used USING (slug, kind)`, now, now.Add(7*24*time.Hour))
+	util, err := utilisation(ctx, pool, u, time.Now().UTC())
 	if err != nil {
 		return err
 	}
-	m.HoldsByRank.Reset()
-	for _, r := range holds {
-		m.HoldsByRank.WithLabelValues(r.A).Set(r.V)
-	}
-	m.Jobs.Reset()
-	for _, r := range jobs {
-		m.Jobs.WithLabelValues(r.A, r.B).Set(r.V)
-	}
-	m.Utilisation.Reset()
-	for _, r := range util {
-		m.Utilisation.WithLabelValues(r.A, r.B).Set(r.V)
-	}
+	m.refreshMu.Lock()
+	defer m.refreshMu.Unlock()
+	m.holds.set(holds)
+	m.jobs.set(jobs)
+	m.utilisations.set(util)
 	return nil
 }
 
-// RefreshEvery refreshes the gauges until ctx ends.
-func (m *Metrics) RefreshEvery(ctx context.Context, pool *pgxpool.Pool, every time.Duration, log *slog.Logger) {
+// utilisation is each site's utilisation by resource kind over the coming seven days,
+// as the utilisation report gives it: booked working hours over available working
+// hours, by the one definition of working time.
+func utilisation(ctx context.Context, pool *pgxpool.Pool, u booking.Utilisation, now time.Time) ([]row, error) {
+	type site struct {
+		ID   uuid.UUID
+		Slug string
+	}
+	rows, _ := pool.Query(ctx, `SELECT id, slug FROM sites ORDER BY slug`)
+	sites, err := pgx.CollectRows(rows, pgx.RowToStructByPos[site])
+	if err != nil {
+		return nil, err
+	}
+	var out []row
+	for _, s := range sites {
+		rep, err := u.Utilisation(ctx, booking.System, booking.UtilisationQuery{SiteID: s.ID, From: now, To: now.Add(7 * 24 * time.Hour),
+			GroupBy: []booking.Dimension{booking.DimKind}})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rep.Rows {
+			out = append(out, row{A: s.Slug, B: r.Kind, V: r.Utilisation})
+		}
+	}
+	return out, nil
+}
+
+// row is one gauge value read from the database, with up to two label values.
+type row struct {
+	A, B string
+	V    float64
+}
+
+// gaugeSet keeps a database-derived gauge vector at what the last read found: the
+// series it always exports, at zero when no row names them, and those rows name;
+// series of the read before that no row names now are deleted. Unlike Reset, it never
+// leaves a concurrent scrape without the vector's series.
+type gaugeSet struct {
+	vec    *prometheus.GaugeVec
+	labels int        // how many of a row's label values the vector takes
+	always [][]string // label values exported even without a row
+	last   map[string][]string
+}
+
+func (g *gaugeSet) set(rows []row) {
+	labels, values := map[string][]string{}, map[string]float64{}
+	put := func(l []string, v float64) {
+		k := strings.Join(l, "\xff")
+		labels[k], values[k] = l, v
+	}
+	for _, l := range g.always {
+		put(l, 0)
+	}
+	for _, r := range rows {
+		put([]string{r.A, r.B}[:g.labels], r.V)
+	}
+	for k, v := range values {
+		g.vec.WithLabelValues(labels[k]...).Set(v)
+	}
+	for k, l := range g.last {
+		if _, ok := labels[k]; !ok {
+			g.vec.DeleteLabelValues(l...)
+		}
+	}
+	g.last = labels
+}
+
+// RefreshEvery refreshes the gauges once before it returns, so that the first scrape
+// has them, and then every interval in a goroutine until ctx ends. A refresh may take
+// up to an interval; a failed one is counted and logged, and leaves the gauges as they
+// were.
+func (m *Metrics) RefreshEvery(ctx context.Context, pool *pgxpool.Pool, u booking.Utilisation, every time.Duration, log *slog.Logger) {
 	if m == nil {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := m.Refresh(ctx, pool); err != nil && ctx.Err() == nil {
+	refresh := func() {
+		rctx, cancel := context.WithTimeout(ctx, every)
+		defer cancel()
+		if err := m.Refresh(rctx, pool, u); err != nil && ctx.Err() == nil {
 			m.RefreshFailures.Inc()
 			log.Warn("refreshing metrics", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	refresh()
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				refresh()
+			}
+		}
+	}()
 }

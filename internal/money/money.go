@@ -1,13 +1,14 @@
 // Package money does posthub's money arithmetic in integer minor units: amounts are
 // int64 counts of a currency's smallest unit (centimes of MAD, cents of EUR, whole
 // francs of XOF), rates are exact rationals, and every rounding is explicit (half away
-// from zero, to the currency's minor unit). No float ever holds an amount. It imports
-// nothing of the project.
+// from zero, to the currency's minor unit; a split by the largest remainder, so its
+// parts add up). No float ever holds an amount. It imports nothing of the project.
 package money
 
 import (
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 )
 
@@ -166,47 +167,61 @@ func Format(amountMinor int64, currency string) string {
 	return u
 }
 
-// Allocate splits total (≥ 0) in proportion to the weights (≥ 0, not all zero) by the
-// largest remainder method, so the parts are whole minor units that add up to total
-// exactly: 100 in 1:1:1 is 34, 33, 33 (ties go to the earlier weight).
-func Allocate(total int64, weights []int64) []int64 {
+// Split apportions total among len(weights) parts in proportion to the weights by the
+// largest remainder (Hamilton) method, so the parts are whole minor units that add up
+// to total exactly: each part is first its exact share rounded towards zero, then the
+// units still missing go one each to the parts with the largest remainders; ties go to
+// the larger weight, then to the earlier part (so a caller ordering its parts, say by
+// country code, fixes who gets a disputed unit). Every part is within one minor unit
+// of its exact share. A negative total is split as its magnitude and negated:
+// Split(-t, w) is -Split(t, w). 100 in 1:1:1 is 34, 33, 33; 7 in 50:30:20 is 4, 2, 1.
+//
+// Weights must not be negative; all zero (or none) is an error unless total is zero,
+// when every part is zero. The arithmetic is in big integers, so neither the weights'
+// sum nor any product overflows, and no part exceeds total in magnitude.
+func Split(total int64, weights []int64) ([]int64, error) {
 	out := make([]int64, len(weights))
-	var sum int64
+	sum := new(big.Int)
 	for _, w := range weights {
-		sum += w
+		if w < 0 {
+			return nil, fmt.Errorf("money: splitting by a negative weight %d", w)
+		}
+		sum.Add(sum, big.NewInt(w))
 	}
-	if sum <= 0 || len(weights) == 0 {
-		return out
+	if sum.Sign() == 0 {
+		if total != 0 {
+			return nil, fmt.Errorf("money: splitting %d by no weight", total)
+		}
+		return out, nil
 	}
-	type rem struct {
-		i int
-		r *big.Int
-	}
-	rems := make([]rem, len(weights))
-	var given int64
+	mag := new(big.Int).Abs(big.NewInt(total))
+	parts := make([]*big.Int, len(weights))
+	rems := make([]*big.Int, len(weights))
+	left := new(big.Int).Set(mag)
 	for i, w := range weights {
-		p := new(big.Int).Mul(big.NewInt(total), big.NewInt(w))
-		q, r := new(big.Int).QuoRem(p, big.NewInt(sum), new(big.Int))
-		out[i] = q.Int64()
-		given += out[i]
-		rems[i] = rem{i, r}
+		parts[i], rems[i] = new(big.Int).QuoRem(new(big.Int).Mul(mag, big.NewInt(w)), sum, new(big.Int))
+		left.Sub(left, parts[i])
 	}
-	// Hand out what is left one unit at a time, largest remainder first.
-	for left := total - given; left > 0; left-- {
-		best := -1
-		for j, x := range rems {
-			if x.r == nil {
-				continue
-			}
-			if best < 0 || x.r.Cmp(rems[best].r) > 0 {
-				best = j
-			}
-		}
-		if best < 0 {
-			break
-		}
-		out[rems[best].i]++
-		rems[best].r = nil
+	// The floors fall short by less than one unit a part: left < len(weights).
+	order := make([]int, len(weights))
+	for i := range order {
+		order[i] = i
 	}
-	return out
+	sort.SliceStable(order, func(a, b int) bool {
+		i, j := order[a], order[b]
+		if c := rems[i].Cmp(rems[j]); c != 0 {
+			return c > 0
+		}
+		return weights[i] > weights[j]
+	})
+	for _, i := range order[:left.Int64()] {
+		parts[i].Add(parts[i], big.NewInt(1))
+	}
+	for i, p := range parts {
+		if total < 0 {
+			p.Neg(p)
+		}
+		out[i] = p.Int64() // |p| ≤ |total|, and -|total| ≥ math.MinInt64
+	}
+	return out, nil
 }

@@ -1,8 +1,12 @@
 package money
 
 import (
+	"math"
 	"math/big"
+	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -118,7 +122,7 @@ func TestParseAndFormat(t *testing.T) {
 	}
 }
 
-func TestAllocate(t *testing.T) {
+func TestSplit(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		total   int64
@@ -127,22 +131,130 @@ func TestAllocate(t *testing.T) {
 	}{
 		{100, []int64{1, 1, 1}, []int64{34, 33, 33}},
 		{100, []int64{6000, 4000}, []int64{60, 40}},
-		{7, []int64{5000, 3000, 2000}, []int64{4, 2, 1}}, // 3.5, 2.1, 1.4 → 3+2+1, the 0.5 gets the last
+		// 3.5, 2.1, 1.4: the floors give 6, the one unit left goes to the 0.5.
+		{7, []int64{5000, 3000, 2000}, []int64{4, 2, 1}},
 		{1, []int64{5000, 5000}, []int64{1, 0}},
+		// Equal remainders: the larger weight first (0.4, 1.4, 0.2: the unit goes to
+		// the 1.4), then the earlier part (0.5 each of 0, 0, 1, 1).
+		{2, []int64{2, 7, 1}, []int64{0, 2, 0}},
+		{3, []int64{1, 1, 2, 2}, []int64{1, 0, 1, 1}},
+		// A negative total is the positive split negated.
+		{-7, []int64{5000, 3000, 2000}, []int64{-4, -2, -1}},
+		{-100, []int64{1, 1, 1}, []int64{-34, -33, -33}},
+		// Zero weights get nothing.
+		{10, []int64{0, 3, 0, 1}, []int64{0, 8, 0, 2}},
 		{0, []int64{1, 2}, []int64{0, 0}},
-		{10, []int64{0, 0}, []int64{0, 0}},
+		{0, []int64{0, 0}, []int64{0, 0}},
+		{0, nil, []int64{}},
+		// Extremes: the magnitude of MinInt64 and a weights' sum beyond int64.
+		{math.MinInt64, []int64{1, 1}, []int64{math.MinInt64 / 2, math.MinInt64 / 2}},
+		{math.MaxInt64, []int64{math.MaxInt64, math.MaxInt64}, []int64{math.MaxInt64/2 + 1, math.MaxInt64 / 2}},
+		{math.MinInt64, []int64{math.MaxInt64, 1}, []int64{math.MinInt64 + 1, -1}},
 	}
 	for _, c := range cases {
-		got := Allocate(c.total, c.weights)
-		if !slices.Equal(got, c.want) {
-			t.Errorf("Allocate(%d, %v) = %v, want %v", c.total, c.weights, got, c.want)
-		}
-		var sum int64
-		for _, g := range got {
-			sum += g
-		}
-		if c.want[0]+c.want[len(c.want)-1] > 0 && sum != c.total {
-			t.Errorf("Allocate(%d, %v) adds up to %d", c.total, c.weights, sum)
+		got, err := Split(c.total, c.weights)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("Split(%d, %v) = %v, %v; want %v", c.total, c.weights, got, err, c.want)
 		}
 	}
+	for _, bad := range []struct {
+		total   int64
+		weights []int64
+	}{{10, []int64{0, 0}}, {10, nil}, {-1, []int64{}}, {10, []int64{3, -1}}, {0, []int64{-1, 2}}} {
+		if got, err := Split(bad.total, bad.weights); err == nil {
+			t.Errorf("Split(%d, %v) = %v, want an error", bad.total, bad.weights, got)
+		}
+	}
+}
+
+// TestSplitProperties splits random totals by random weights: the parts add up to the
+// total exactly, each is within one minor unit of its exact share total × w / Σw, a
+// negated total gives the negated parts, and the same call gives the same parts.
+// Seeds are fixed and logged; POSTHUB_SPLIT_SEED=<n> replays one.
+func TestSplitProperties(t *testing.T) {
+	t.Parallel()
+	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
+	if s := os.Getenv("POSTHUB_SPLIT_SEED"); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("POSTHUB_SPLIT_SEED=%q: %v", s, err)
+		}
+		seeds = []uint64{seed}
+	}
+	for _, seed := range seeds {
+		rng := rand.New(rand.NewPCG(seed, 0x5eed))
+		for n := 0; n < 2000; n++ {
+			total, weights := randomSplit(rng)
+			got, err := Split(total, weights)
+			if err != nil {
+				t.Fatalf("seed %d: Split(%d, %v): %v", seed, total, weights, err)
+			}
+			if len(got) != len(weights) {
+				t.Fatalf("seed %d: Split(%d, %v) = %v", seed, total, weights, got)
+			}
+			sum, wsum := new(big.Int), new(big.Int)
+			for i := range got {
+				sum.Add(sum, big.NewInt(got[i]))
+				wsum.Add(wsum, big.NewInt(weights[i]))
+			}
+			if sum.Cmp(big.NewInt(total)) != 0 {
+				t.Fatalf("seed %d: Split(%d, %v) = %v adds up to %s", seed, total, weights, got, sum)
+			}
+			for i, w := range weights {
+				// |part − total × w / Σw| < 1, that is |part × Σw − total × w| < Σw.
+				d := new(big.Int).Mul(big.NewInt(got[i]), wsum)
+				d.Sub(d, new(big.Int).Mul(big.NewInt(total), big.NewInt(w)))
+				if d.Abs(d).Cmp(wsum) >= 0 {
+					t.Fatalf("seed %d: Split(%d, %v) part %d = %d, more than a unit from its share", seed, total, weights, i, got[i])
+				}
+			}
+			again, _ := Split(total, weights)
+			if !slices.Equal(got, again) {
+				t.Fatalf("seed %d: Split(%d, %v) gave %v, then %v", seed, total, weights, got, again)
+			}
+			if total != math.MinInt64 {
+				neg, err := Split(-total, weights)
+				for i := range neg {
+					neg[i] = -neg[i]
+				}
+				if err != nil || !slices.Equal(got, neg) {
+					t.Fatalf("seed %d: Split(%d, %v) = %v, but Split(%d) negated is %v (%v)", seed, total, weights, got, -total, neg, err)
+				}
+			}
+		}
+	}
+}
+
+// randomSplit draws a total and weights: small and huge magnitudes, either sign, zero
+// weights among positive ones, and shares that leave many units to hand out.
+func randomSplit(rng *rand.Rand) (int64, []int64) {
+	var total int64
+	switch rng.IntN(4) {
+	case 0:
+		total = rng.Int64N(1000)
+	case 1:
+		total = rng.Int64N(1_000_000_000_000)
+	case 2:
+		total = rng.Int64()
+	default:
+		total = []int64{0, 1, math.MaxInt64, math.MinInt64}[rng.IntN(4)]
+	}
+	if rng.IntN(2) == 0 && total != math.MinInt64 {
+		total = -total
+	}
+	weights := make([]int64, 1+rng.IntN(12))
+	for i := range weights {
+		switch rng.IntN(5) {
+		case 0:
+			weights[i] = 0
+		case 1:
+			weights[i] = rng.Int64()
+		default:
+			weights[i] = 1 + rng.Int64N(10000) // basis points
+		}
+	}
+	if weights[0] == 0 {
+		weights[0] = 1 // not all zero
+	}
+	return total, weights
 }

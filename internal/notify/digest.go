@@ -59,13 +59,14 @@ func RenderDigest(d booking.Digest, lang string) Rendered {
 	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}
 }
 
+// localWhen shows an instant in zone's wall-clock with the zone and the offset then
+// in force named, as Notice.At does.
 func localWhen(t time.Time, zone, lang string) string {
 	loc, err := calendar.LoadLocation(zone)
-	if err != nil {
+	if err != nil || zone == "" {
 		loc, zone = time.UTC, "UTC"
 	}
-	l := t.In(loc)
-	return fmt.Sprintf("%s %s (%s)", formatDay(l, lang), l.Format("15:04"), zone)
+	return Notice{Location: loc, Zone: zone}.At(t, lang)
 }
 
 func escape(s string) string {

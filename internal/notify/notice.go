@@ -33,42 +33,44 @@ type Rendered struct {
 
 var subjects = map[string]map[string]string{
 	"en": {
-		"hold_placed":        "Hold placed: %s",
-		"rank_changed":       "Your hold moved in the queue: %s",
-		"challenge_opened":   "Challenge opened for %s",
-		"challenge_received": "Your hold is challenged: %s",
-		"challenge_won":      "Challenge won: %s",
-		"challenge_lost":     "Challenge lost: %s",
-		"approval_requested": "Confirmation awaiting approval: %s",
-		"confirmed":          "Booking confirmed: %s",
-		"released":           "Hold released: %s",
-		"declined":           "Booking declined: %s",
-		"cancelled":          "Booking cancelled: %s",
-		"expired":            "Hold expired: %s",
-		"rescheduled":        "Booking rescheduled: %s",
-		"completed":          "Booking completed: %s",
-		"local_time_changed": "Local time corrected: %s",
-		"reminder":           "Reminder: %s starts soon",
-		"hold_expiring":      "Your hold expires soon: %s",
+		"hold_placed":          "Hold placed: %s",
+		"rank_changed":         "Your hold moved in the queue: %s",
+		"challenge_opened":     "Challenge opened for %s",
+		"challenge_received":   "Your hold is challenged: %s",
+		"challenge_won":        "Challenge won: %s",
+		"challenge_lost":       "Challenge lost: %s",
+		"approval_requested":   "Confirmation awaiting approval: %s",
+		"confirmed":            "Booking confirmed: %s",
+		"released":             "Hold released: %s",
+		"declined":             "Booking declined: %s",
+		"cancelled":            "Booking cancelled: %s",
+		"expired":              "Hold expired: %s",
+		"rescheduled":          "Booking rescheduled: %s",
+		"completed":            "Booking completed: %s",
+		"local_time_changed":   "Local time corrected: %s",
+		"working_time_changed": "Working time changed by a calendar change: %s",
+		"reminder":             "Reminder: %s starts soon",
+		"hold_expiring":        "Your hold expires soon: %s",
 	},
 	"fr": {
-		"hold_placed":        "Option posée : %s",
-		"rank_changed":       "Votre option a changé de rang : %s",
-		"challenge_opened":   "Challenge ouvert pour %s",
-		"challenge_received": "Votre option est challengée : %s",
-		"challenge_won":      "Challenge gagné : %s",
-		"challenge_lost":     "Challenge perdu : %s",
-		"approval_requested": "Confirmation en attente d’approbation : %s",
-		"confirmed":          "Réservation confirmée : %s",
-		"released":           "Option libérée : %s",
-		"declined":           "Réservation refusée : %s",
-		"cancelled":          "Réservation annulée : %s",
-		"expired":            "Option expirée : %s",
-		"rescheduled":        "Réservation déplacée : %s",
-		"completed":          "Réservation terminée : %s",
-		"local_time_changed": "Heure locale corrigée : %s",
-		"reminder":           "Rappel : %s commence bientôt",
-		"hold_expiring":      "Votre option expire bientôt : %s",
+		"hold_placed":          "Option posée : %s",
+		"rank_changed":         "Votre option a changé de rang : %s",
+		"challenge_opened":     "Challenge ouvert pour %s",
+		"challenge_received":   "Votre option est challengée : %s",
+		"challenge_won":        "Challenge gagné : %s",
+		"challenge_lost":       "Challenge perdu : %s",
+		"approval_requested":   "Confirmation en attente d’approbation : %s",
+		"confirmed":            "Réservation confirmée : %s",
+		"released":             "Option libérée : %s",
+		"declined":             "Réservation refusée : %s",
+		"cancelled":            "Réservation annulée : %s",
+		"expired":              "Option expirée : %s",
+		"rescheduled":          "Réservation déplacée : %s",
+		"completed":            "Réservation terminée : %s",
+		"local_time_changed":   "Heure locale corrigée : %s",
+		"working_time_changed": "Temps de travail modifié par le calendrier : %s",
+		"reminder":             "Rappel : %s commence bientôt",
+		"hold_expiring":        "Votre option expire bientôt : %s",
 	},
 }
 
@@ -89,6 +91,15 @@ func (n Notice) When(lang string) string {
 		end = formatDay(e, lang) + " " + end
 	}
 	return fmt.Sprintf("%s %s – %s (%s, UTC%s)", day, s.Format("15:04"), end, n.Zone, s.Format("-07:00"))
+}
+
+// At shows an instant, such as a deadline, in the site's wall-clock with the zone and
+// the offset then in force named, e.g. "Thu 18 Jun 2026 09:00 (Africa/Casablanca,
+// UTC+01:00)": the offset can differ from the booking's own (a deadline days before a
+// slot may fall on the other side of an offset change).
+func (n Notice) At(t time.Time, lang string) string {
+	l := t.In(n.Location)
+	return fmt.Sprintf("%s %s (%s, UTC%s)", formatDay(l, lang), l.Format("15:04"), n.Zone, l.Format("-07:00"))
 }
 
 var frDays = []string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}
@@ -124,8 +135,7 @@ func Render(n Notice, lang string) Rendered {
 		rows = append(rows, row{l["rank"], v})
 	}
 	if n.Deadline != nil {
-		d := n.Deadline.In(n.Location)
-		rows = append(rows, row{l["deadline"], fmt.Sprintf("%s %s (%s)", formatDay(d, lang), d.Format("15:04"), n.Zone)})
+		rows = append(rows, row{l["deadline"], n.At(*n.Deadline, lang)})
 	}
 	if n.Reason != "" {
 		rows = append(rows, row{l["reason"], n.Reason})

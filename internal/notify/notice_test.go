@@ -32,10 +32,7 @@ func casablanca(t *testing.T, kind string) notify.Notice {
 func TestRenderSubjects(t *testing.T) {
 	t.Parallel()
 	kinds := []string{"reminder", "hold_expiring"}
-	for _, k := range []booking.EventKind{booking.EventHoldPlaced, booking.EventRankChanged, booking.EventChallengeOpened,
-		booking.EventChallengeReceived, booking.EventChallengeWon, booking.EventChallengeLost, booking.EventApprovalRequested,
-		booking.EventConfirmed, booking.EventReleased, booking.EventDeclined, booking.EventCancelled, booking.EventExpired,
-		booking.EventRescheduled, booking.EventCompleted, booking.EventLocalTimeChanged} {
+	for _, k := range booking.EventKinds {
 		kinds = append(kinds, string(k))
 	}
 	seen := map[string]string{}
@@ -119,7 +116,7 @@ func TestRenderDetails(t *testing.T) {
 	fr := notify.Render(n, "fr")
 	for _, want := range []string{"Votre option a changé de rang : Le Souffle du Baobab\n\n", "Où: Atlas Post Casablanca\n",
 		"Ressources: Grading Suite 1 — Zellige, Yasmine El Alami\n", "Rang dans la file: 2 → 1\n",
-		"Échéance: mer. 3 mars 2027 16:30 (Africa/Casablanca)\n", "Motif: grader ill\n",
+		"Échéance: mer. 3 mars 2027 16:30 (Africa/Casablanca, UTC+00:00)\n", "Motif: grader ill\n",
 		"\nOuvrir dans posthub: https://posthub.test/bookings/42\n"} {
 		if !strings.Contains(fr.Text, want) {
 			t.Errorf("French text lacks %q:\n%s", want, fr.Text)
@@ -129,10 +126,17 @@ func TestRenderDetails(t *testing.T) {
 		t.Errorf("French HTML:\n%s", fr.HTML)
 	}
 	en := notify.Render(n, "en")
-	for _, want := range []string{"Place in the queue: 2 → 1\n", "Deadline: Wed 3 Mar 2027 16:30 (Africa/Casablanca)\n", "Reason: grader ill\n"} {
+	for _, want := range []string{"Place in the queue: 2 → 1\n", "Deadline: Wed 3 Mar 2027 16:30 (Africa/Casablanca, UTC+00:00)\n", "Reason: grader ill\n"} {
 		if !strings.Contains(en.Text, want) {
 			t.Errorf("English text lacks %q:\n%s", want, en.Text)
 		}
+	}
+	// A deadline is shown with the offset in force at it, which need not be the
+	// booking's: Casablanca was on UTC+01:00 in June 2026.
+	summer := time.Date(2026, 6, 18, 8, 0, 0, 0, time.UTC)
+	n.Deadline = &summer
+	if r := notify.Render(n, "en"); !strings.Contains(r.Text, "Deadline: Thu 18 Jun 2026 09:00 (Africa/Casablanca, UTC+01:00)\n") {
+		t.Errorf("a deadline at another offset:\n%s", r.Text)
 	}
 	// The same rank before and after shows once; no rank, no deadline, no reason,
 	// no resources and no link show nothing.

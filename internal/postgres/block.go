@@ -105,3 +105,28 @@ func (db *DB) DeleteBlock(ctx context.Context, a booking.Actor, id uuid.UUID) er
 		return audit(ctx, tx, a, now, auditEvent{Action: "block.deleted", ObjectType: "block", ObjectID: id.String(), Before: before})
 	})
 }
+
+// resourceBlocks reads each resource's blocks (leave, maintenance, closures; recurring
+// ones expanded in their site's zone) over [from, to): the time calendar.UseOf takes
+// out of a resource's working time.
+func resourceBlocks(ctx context.Context, q querier, resources []uuid.UUID, from, to time.Time) (map[uuid.UUID]calendar.Set, error) {
+	rows, _ := q.Query(ctx, `SELECT resource_id, lower(during), upper(during), 'block' FROM resource_blocks
+		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND rrule IS NULL`, resources, from, to)
+	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
+	if err != nil {
+		return nil, err
+	}
+	rec, err := recurringBusy(ctx, q, resources, from, to)
+	if err != nil {
+		return nil, err
+	}
+	raw := map[uuid.UUID][]calendar.Interval{}
+	for _, c := range append(cs, rec...) {
+		raw[c.ResourceID] = append(raw[c.ResourceID], calendar.Interval{Start: c.Start, End: c.End})
+	}
+	out := make(map[uuid.UUID]calendar.Set, len(raw))
+	for id, ivs := range raw {
+		out[id] = calendar.Normalize(ivs...)
+	}
+	return out, nil
+}

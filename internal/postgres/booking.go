@@ -29,6 +29,7 @@ type groupRow struct {
 	Start, End                               time.Time
 	HoldSeq                                  *int64
 	ApprovalRequested                        bool
+	Overtime                                 bool
 	Version                                  int
 	ResourceIDs                              []uuid.UUID
 }
@@ -68,11 +69,11 @@ func (db *DB) loadGroup(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid
 func lockedGroup(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*groupRow, error) {
 	g := &groupRow{ID: id}
 	err := tx.QueryRow(ctx, `SELECT g.production_id, g.site_id, p.organisation_id, g.status, g.start_at, g.end_at,
-			g.hold_seq, g.approval_requested_at IS NOT NULL, g.version,
+			g.hold_seq, g.approval_requested_at IS NOT NULL, g.overtime, g.version,
 			array(SELECT resource_id FROM bookings WHERE group_id = g.id ORDER BY resource_id)
 		FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1 FOR NO KEY UPDATE OF g`, id).
 		Scan(&g.ProductionID, &g.SiteID, &g.OrganisationID, &g.Status, &g.Start, &g.End, &g.HoldSeq,
-			&g.ApprovalRequested, &g.Version, &g.ResourceIDs)
+			&g.ApprovalRequested, &g.Overtime, &g.Version, &g.ResourceIDs)
 	if err != nil {
 		return nil, notFound(err, "booking")
 	}
@@ -145,9 +146,9 @@ func (db *DB) siteRules(ctx context.Context, q querier, siteID uuid.UUID) (siteR
 	var hold, window, notice int
 	var offsets []int
 	err := q.QueryRow(ctx, `SELECT s.time_zone, s.country, p.confirm_needs_approval, p.hold_lifetime_seconds,
-			p.challenge_window_seconds, p.min_notice_seconds, p.reminder_offsets_seconds
+			p.challenge_window_seconds, p.min_notice_seconds, p.reminder_offsets_seconds, p.overtime
 		FROM sites s JOIN site_policies p ON p.site_id = s.id WHERE s.id = $1`, siteID).
-		Scan(&r.Zone, &r.Country, &p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets)
+		Scan(&r.Zone, &r.Country, &p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets, &p.Overtime)
 	if err != nil {
 		return r, notFound(err, "site")
 	}
@@ -202,6 +203,14 @@ func (db *DB) UpdateSitePolicy(ctx context.Context, a booking.Actor, p booking.S
 		between("min_notice", p.MinNotice, 0, 30*day)); err != nil {
 		return p, firstDomainError(err)
 	}
+	switch p.Overtime {
+	case "":
+		p.Overtime = booking.OvertimeApproval
+	case booking.OvertimeApproval, booking.OvertimeAllowed, booking.OvertimeManagers:
+	default:
+		return p, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "overtime must be approval, allowed or managers.",
+			Details: map[string]any{"field": "overtime"}}
+	}
 	offsets := []int{}
 	for _, o := range p.ReminderOffsets {
 		if err := between("reminder_offsets", o, time.Minute, 30*day); err != nil {
@@ -220,9 +229,9 @@ func (db *DB) UpdateSitePolicy(ctx context.Context, a booking.Actor, p booking.S
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE site_policies SET confirm_needs_approval = $2, hold_lifetime_seconds = $3,
-			challenge_window_seconds = $4, min_notice_seconds = $5, reminder_offsets_seconds = $6, updated_at = $7
+			challenge_window_seconds = $4, min_notice_seconds = $5, reminder_offsets_seconds = $6, updated_at = $7, overtime = $8
 			WHERE site_id = $1`, p.SiteID, p.ConfirmNeedsApproval, secs(p.HoldLifetime), secs(p.ChallengeWindow),
-			secs(p.MinNotice), offsets, now); err != nil {
+			secs(p.MinNotice), offsets, now, p.Overtime); err != nil {
 			return err
 		}
 		if out, err = db.policy(ctx, tx, p.SiteID); err != nil {
@@ -312,6 +321,13 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if err := checkNotice(a, pol, now, in.Start); err != nil {
 			return err
 		}
+		if in.Overtime && a.Role == booking.RoleProducer && pol.Overtime == booking.OvertimeManagers {
+			return &booking.Error{Code: booking.EFORBIDDEN, Message: "Only the site's managers book overtime here.", Details: map[string]any{"field": "overtime"}}
+		}
+		warnings, err := db.checkWorkingTime(ctx, tx, siteID, in.Start, in.End, in.Overtime)
+		if err != nil {
+			return err
+		}
 		if err := checkFree(ctx, tx, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed); err != nil {
 			return err
 		}
@@ -322,7 +338,7 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 			return err
 		}
 		g := &groupRow{ProductionID: in.ProductionID, SiteID: siteID, OrganisationID: org, Status: in.Status,
-			Start: in.Start, End: in.End, ResourceIDs: in.ResourceIDs, Version: 1}
+			Start: in.Start, End: in.End, ResourceIDs: in.ResourceIDs, Overtime: in.Overtime, Version: 1}
 		var expires *time.Time
 		if in.Status == booking.StatusHold {
 			var seq int64
@@ -330,7 +346,7 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 				return err
 			}
 			g.HoldSeq = &seq
-			e := now.Add(time.Duration(pol.HoldLifetime))
+			e := booking.HoldExpiry(now, pol.HoldLifetime, g.Start)
 			expires = &e
 		}
 		var creator *uuid.UUID
@@ -338,10 +354,10 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 			creator = &a.UserID
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq,
-				hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10, $10, $11, $12, $13, $14) RETURNING id`,
+				hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version, overtime)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10, $10, $11, $12, $13, $14, $15) RETURNING id`,
 			g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now,
-			site.Zone, wallClock(site.Loc, g.Start), wallClock(site.Loc, g.End), calendar.TZVersion()).Scan(&g.ID); err != nil {
+			site.Zone, wallClock(site.Loc, g.Start), wallClock(site.Loc, g.End), calendar.TZVersion(), g.Overtime).Scan(&g.ID); err != nil {
 			return err
 		}
 		if err := storeTrainees(ctx, tx, g.ID, in.Trainees); err != nil {
@@ -367,8 +383,8 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.created", nil, &ch); err != nil {
 			return err
 		}
-		out.Warnings, err = provisionalWarnings(ctx, tx, siteID, site, in.Start, in.End)
-		return err
+		out.Warnings = warnings
+		return nil
 	}()
 	return out, err
 }
@@ -493,6 +509,10 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if err := checkNotice(a, pol, now, start); err != nil {
 			return err
 		}
+		warnings, err := db.checkWorkingTime(ctx, tx, g.SiteID, start, end, g.Overtime)
+		if err != nil {
+			return err
+		}
 		if err := checkFree(ctx, tx, g.ResourceIDs, start, end, g.ID, g.Status == booking.StatusConfirmed); err != nil {
 			return err
 		}
@@ -516,8 +536,11 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 				return err
 			}
 		}
+		// A moved booking's working time is derived afresh: a review of the old one lapses.
 		if _, err := tx.Exec(ctx, `UPDATE booking_groups SET start_at = $2, end_at = $3, hold_seq = $4,
-			version = version + 1, updated_at = $5, time_zone = $6, local_start = $7, local_end = $8, tz_version = $9
+			version = version + 1, updated_at = $5, time_zone = $6, local_start = $7, local_end = $8, tz_version = $9,
+			working_time_review = NULL, working_time_review_at = NULL,
+			hold_expires_at = CASE WHEN hold_expires_at > $2 THEN $2 ELSE hold_expires_at END
 			WHERE id = $1`, g.ID, start, end, seq, now, site.Zone, wallClock(site.Loc, start), wallClock(site.Loc, end),
 			calendar.TZVersion()); err != nil {
 			return err
@@ -539,7 +562,7 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.rescheduled", &before, &ch); err != nil {
 			return err
 		}
-		out.Warnings, err = provisionalWarnings(ctx, tx, g.SiteID, site, start, end)
+		out.Warnings = warnings
 		return err
 	}()
 	return out, err
@@ -552,7 +575,10 @@ func (db *DB) confirm(ctx context.Context, tx pgx.Tx, a booking.Actor, g *groupR
 	if err != nil {
 		return err
 	}
-	needsApproval := a.Role == booking.RoleProducer && pol.ConfirmNeedsApproval
+	// A producer's confirmation waits for a manager where the site says so, and
+	// always for an overtime booking at a site whose overtime needs approval.
+	needsApproval := a.Role == booking.RoleProducer &&
+		(pol.ConfirmNeedsApproval || (g.Overtime && pol.Overtime == booking.OvertimeApproval))
 	ahead, err := aheadOf(ctx, tx, g)
 	if err != nil {
 		return err
@@ -562,9 +588,15 @@ func (db *DB) confirm(ctx context.Context, tx pgx.Tx, a booking.Actor, g *groupR
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM challenges WHERE challenger_id = $1 AND status = 'open')`, g.ID).Scan(&open); err != nil || open {
 			return err // already challenging: nothing more to do
 		}
+		// The window counts working time at the site and ends before g's slot starts;
+		// a slot too close to answer in is refused (booking.ChallengeDeadline).
+		deadline, err := db.challengeDeadline(ctx, tx, g, pol.ChallengeWindow, now)
+		if err != nil {
+			return err
+		}
 		var cid uuid.UUID
 		if err := tx.QueryRow(ctx, `INSERT INTO challenges (challenger_id, status, deadline, needs_approval, created_at)
-			VALUES ($1, 'open', $2, $3, $4) RETURNING id`, g.ID, now.Add(time.Duration(pol.ChallengeWindow)), needsApproval, now).Scan(&cid); err != nil {
+			VALUES ($1, 'open', $2, $3, $4) RETURNING id`, g.ID, deadline, needsApproval, now).Scan(&cid); err != nil {
 			return err
 		}
 		ch.events = append(ch.events, booking.Event{Kind: booking.EventChallengeOpened, BookingID: g.ID, ProductionID: g.ProductionID,

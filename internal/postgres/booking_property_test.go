@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -48,6 +49,7 @@ const (
 	propAudit           = "P6 every change is audited"
 	propNothingDue      = "P7 ProcessDue leaves nothing due"
 	propEntitledActions = "P8 an entitled action on a booking in the right status succeeds"
+	propDeadlines       = "P9 an open challenge's deadline falls after it opened and an hour before its challenger's slot"
 )
 
 func TestBookingPropertiesRandomOperations(t *testing.T) {
@@ -369,6 +371,13 @@ func (r *propRunner) opAct(act booking.Action) propOutcome {
 	if fresh && sees && booking.CheckTransition(g.Status, act, a.Role) == nil {
 		o.mustSucceed = fmt.Sprintf("%s may %s a %s booking", who, act, g.Status)
 	}
+	// The one refusal the rules allow: a challenge of the holds ahead when the slot
+	// starts too soon for them to answer.
+	var de *booking.Error
+	if act == booking.ActionConfirm && g.Rank > 1 && errors.As(err, &de) && de.Code == booking.ECONFLICT &&
+		de.Details["reason"] == booking.ReasonChallengeTooLate {
+		o.mustSucceed = ""
+	}
 	return o
 }
 
@@ -533,6 +542,15 @@ func (r *propRunner) check(op int) {
 		ORDER BY c.created_at LIMIT 1`).Scan(&a, &cstatus, &since)
 	r.noRowsOr(op, propChallenges, err, "%s (%s) still has the challenge it opened at T+%s open, but no hold is ahead of it any more",
 		r.label(a), cstatus, r.rel(since))
+
+	// P9: the holds ahead have some time to answer, and the challenge is settled before
+	// the challenger's slot begins.
+	var deadline, start time.Time
+	err = db.QueryRow(ctx, `SELECT g.id, c.created_at, c.deadline, g.start_at FROM challenges c JOIN booking_groups g ON g.id = c.challenger_id
+		WHERE c.status = 'open' AND (c.deadline <= c.created_at OR c.deadline > g.start_at - make_interval(secs => $1))
+		ORDER BY c.created_at LIMIT 1`, booking.ChallengeSettleLead.Seconds()).Scan(&a, &since, &deadline, &start)
+	r.noRowsOr(op, propDeadlines, err, "%s's challenge opened at T+%s has its deadline at T+%s, its slot starts at T+%s",
+		r.label(a), r.rel(since), r.rel(deadline), r.rel(start))
 }
 
 // checkNothingDue checks, after ProcessDue(now), that nothing it should have done is left.

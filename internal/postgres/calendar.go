@@ -180,14 +180,19 @@ func (db *DB) SetWeek(ctx context.Context, a booking.Actor, siteID uuid.UUID, w 
 		if err := mayManage(a, siteID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM site_week_spans WHERE site_id = $1`, siteID); err != nil {
-			return err
-		}
-		for _, s := range spans {
-			if _, err := tx.Exec(ctx, `INSERT INTO site_week_spans (site_id, weekday, from_min, to_min) VALUES ($1, $2, $3, $4)`,
-				siteID, s.Weekday, s.FromMin, s.ToMin); err != nil {
+		if err := db.recalendar(ctx, tx, a, []uuid.UUID{siteID}, recheckWindow{}, "The site's working week changed", func() error {
+			if _, err := tx.Exec(ctx, `DELETE FROM site_week_spans WHERE site_id = $1`, siteID); err != nil {
 				return err
 			}
+			for _, s := range spans {
+				if _, err := tx.Exec(ctx, `INSERT INTO site_week_spans (site_id, weekday, from_min, to_min) VALUES ($1, $2, $3, $4)`,
+					siteID, s.Weekday, s.FromMin, s.ToMin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if out, _, err = db.siteCalendar(ctx, tx, siteID); err != nil {
 			return err
@@ -233,8 +238,11 @@ func (db *DB) AddOverride(ctx context.Context, a booking.Actor, siteID uuid.UUID
 		if err := mayManage(a, siteID); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO calendar_overrides (site_id, name, from_date, to_date, spans) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			siteID, o.Name, from, to, raw).Scan(&o.ID); err != nil {
+		what := fmt.Sprintf("Period %q (%s to %s) added", o.Name, o.From, o.To)
+		if err := db.recalendar(ctx, tx, a, []uuid.UUID{siteID}, dayWindow(from, to), what, func() error {
+			return tx.QueryRow(ctx, `INSERT INTO calendar_overrides (site_id, name, from_date, to_date, spans) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+				siteID, o.Name, from, to, raw).Scan(&o.ID)
+		}); err != nil {
 			return err
 		}
 		o.Week = spansToWeek(spans)
@@ -247,13 +255,19 @@ func (db *DB) AddOverride(ctx context.Context, a booking.Actor, siteID uuid.UUID
 func (db *DB) DeleteOverride(ctx context.Context, a booking.Actor, id uuid.UUID) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var site uuid.UUID
-		if err := tx.QueryRow(ctx, `SELECT site_id FROM calendar_overrides WHERE id = $1`, id).Scan(&site); err != nil {
+		var name string
+		var from, to time.Time
+		if err := tx.QueryRow(ctx, `SELECT site_id, name, from_date, to_date FROM calendar_overrides WHERE id = $1`, id).Scan(&site, &name, &from, &to); err != nil {
 			return notFound(err, "override")
 		}
 		if err := mayManage(a, site); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM calendar_overrides WHERE id = $1`, id); err != nil {
+		what := fmt.Sprintf("Period %q (%s to %s) removed", name, from.Format(dateLayout), to.Format(dateLayout))
+		if err := db.recalendar(ctx, tx, a, []uuid.UUID{site}, dayWindow(from, to), what, func() error {
+			_, err := tx.Exec(ctx, `DELETE FROM calendar_overrides WHERE id = $1`, id)
+			return err
+		}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, db.now(), auditEvent{Action: "calendar.override_deleted", ObjectType: "calendar_override", ObjectID: id.String()})
@@ -309,10 +323,19 @@ func (db *DB) AddHoliday(ctx context.Context, a booking.Actor, h booking.Holiday
 		if err := mayManageHoliday(ctx, tx, a, h.Country, h.SiteID); err != nil {
 			return err
 		}
-		var err error
-		out, err = scanHoliday(tx.QueryRow(ctx, `INSERT INTO holidays (country, site_id, date, name, provisional)
-			VALUES (nullif($1, ''), $2, $3, $4, $5) RETURNING `+holidayColumns, h.Country, h.SiteID, d, h.Name, h.Provisional))
+		sites, err := sitesOfHoliday(ctx, tx, h)
 		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("Holiday %s (%s) added", h.Date, h.Name)
+		if h.Provisional {
+			what = fmt.Sprintf("Provisional holiday %s (%s) added", h.Date, h.Name)
+		}
+		if err := db.recalendar(ctx, tx, a, sites, dayWindow(d), what, func() error {
+			out, err = scanHoliday(tx.QueryRow(ctx, `INSERT INTO holidays (country, site_id, date, name, provisional)
+				VALUES (nullif($1, ''), $2, $3, $4, $5) RETURNING `+holidayColumns, h.Country, h.SiteID, d, h.Name, h.Provisional))
+			return err
+		}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, db.now(), auditEvent{Action: "holiday.added", ObjectType: "holiday", ObjectID: out.ID.String(), After: out})
@@ -343,7 +366,19 @@ func (db *DB) ConfirmHoliday(ctx context.Context, a booking.Actor, id uuid.UUID,
 		if err != nil {
 			return err
 		}
-		if out, err = scanHoliday(tx.QueryRow(ctx, `UPDATE holidays SET provisional = false, date = $2 WHERE id = $1 RETURNING `+holidayColumns, id, day)); err != nil {
+		was, _ := time.Parse(dateLayout, before.Date)
+		sites, err := sitesOfHoliday(ctx, tx, before)
+		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("%s confirmed on %s", before.Name, d)
+		if d != before.Date {
+			what = fmt.Sprintf("%s confirmed on %s, not %s", before.Name, d, before.Date)
+		}
+		if err := db.recalendar(ctx, tx, a, sites, dayWindow(was, day), what, func() error {
+			out, err = scanHoliday(tx.QueryRow(ctx, `UPDATE holidays SET provisional = false, date = $2 WHERE id = $1 RETURNING `+holidayColumns, id, day))
+			return err
+		}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, db.now(), auditEvent{Action: "holiday.confirmed", ObjectType: "holiday", ObjectID: id.String(), Before: before, After: out})
@@ -361,7 +396,15 @@ func (db *DB) DeleteHoliday(ctx context.Context, a booking.Actor, id uuid.UUID) 
 		if err := mayManageHoliday(ctx, tx, a, before.Country, before.SiteID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM holidays WHERE id = $1`, id); err != nil {
+		sites, err := sitesOfHoliday(ctx, tx, before)
+		if err != nil {
+			return err
+		}
+		day, _ := time.Parse(dateLayout, before.Date)
+		if err := db.recalendar(ctx, tx, a, sites, dayWindow(day), fmt.Sprintf("Holiday %s (%s) removed", before.Date, before.Name), func() error {
+			_, err := tx.Exec(ctx, `DELETE FROM holidays WHERE id = $1`, id)
+			return err
+		}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, db.now(), auditEvent{Action: "holiday.deleted", ObjectType: "holiday", ObjectID: id.String(), Before: before})

@@ -74,8 +74,9 @@ func TestQuoteBookingLocksRates(t *testing.T) {
 	gs1 := f.resourceNamed(t, "Grading Suite 1 — Zellige")
 	yasmine := f.resourceNamed(t, "Yasmine El Alami")
 	souffle := f.productionTitled(t, "Le Souffle du Baobab")
-	// 7 h 30 in Casablanca (UTC+00 in 2027): the suite's own card, 1 650.00 MAD/h, and
-	// the colourists' card, 700.00 MAD/h.
+	// 09:00–16:30 on a Wednesday in Casablanca (UTC+00 in 2027) holds 6 h 30 of working
+	// time (the lunch hour is not sold): the suite's own card, 1 650.00 MAD/h, and the
+	// colourists' card, 700.00 MAD/h.
 	b := f.book(t, "producer", souffle, []uuid.UUID{gs1, yasmine}, f.at(10, 9), f.at(10, 9).Add(7*time.Hour+30*time.Minute), booking.StatusHold, 0)
 	q, err := f.db.QuoteBooking(f.ctx, f.actors["producer"], b.ID)
 	if err != nil {
@@ -88,12 +89,12 @@ func TestQuoteBookingLocksRates(t *testing.T) {
 	for _, l := range q.Lines {
 		amounts[l.ResourceID] = l.AmountMinor
 	}
-	if amounts[gs1] != 1237500 || amounts[yasmine] != 525000 || q.TotalMinor != 1762500 || q.Total != "17625.00" {
+	if amounts[gs1] != 1072500 || amounts[yasmine] != 455000 || q.TotalMinor != 1527500 || q.Total != "15275.00" {
 		t.Fatalf("lines %v total %d", amounts, q.TotalMinor)
 	}
-	// At the demo rates (1 EUR = 10.85 MAD = 655.957 XOF): 1 624.4240 EUR → 1 624.42;
-	// 1 065 552.27 XOF → 1 065 552 (whole francs).
-	if c := conversions(q); c["EUR"] != 162442 || c["XOF"] != 1065552 {
+	// At the demo rates (1 EUR = 10.85 MAD = 655.957 XOF): 1 407.8341 EUR → 1 407.83;
+	// 923 478.63 XOF → 923 479 (whole francs).
+	if c := conversions(q); c["EUR"] != 140783 || c["XOF"] != 923479 {
 		t.Fatalf("conversions %v", c)
 	}
 
@@ -108,14 +109,14 @@ func TestQuoteBookingLocksRates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := conversions(again); c["EUR"] != 162442 || c["XOF"] != 1065552 || again.TotalMinor != 1762500 || !again.RatesAt.Equal(q.RatesAt) {
+	if c := conversions(again); c["EUR"] != 140783 || c["XOF"] != 923479 || again.TotalMinor != 1527500 || !again.RatesAt.Equal(q.RatesAt) {
 		t.Fatalf("a stored quote changed with the rates: %v", c)
 	}
 	newer, err := f.db.QuoteBooking(f.ctx, f.actors["manager"], b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := conversions(newer); c["EUR"] != 160227 || c["XOF"] != 1051022 {
+	if c := conversions(newer); c["EUR"] != 138864 || c["XOF"] != 910886 {
 		t.Fatalf("a new quote at the new rate: %v", c)
 	}
 	// The stored quote is locked even against the application's own role.
@@ -215,14 +216,19 @@ func TestTreatyReport(t *testing.T) {
 	layali := f.productionTitled(t, "Layali Derb Sultan")          // MA 70, FR 30
 	xaritu := f.productionTitled(t, "Xaritu Ndox")
 	day := func(d, h int) time.Time { return time.Date(2027, 4, d, h, 0, 0, 0, time.UTC) }
-	// 4 h on a suite (1 400.00/h) and a colourist (700.00/h), two trainees.
+	// Hours are sold working time. 4 h on a suite (1 400.00/h) and a colourist
+	// (700.00/h), two trainees.
 	f.book(t, "manager", souffle, append(res("Grading Suite 2 — Anfa"), res("Yasmine El Alami")...), day(5, 9), day(5, 13), booking.StatusConfirmed, 2)
-	// 10 h on a suite, an emerging filmmakers' co-production.
+	// 09:00–19:00 on a suite is 9 working hours (not the lunch hour), an emerging
+	// filmmakers' co-production.
 	f.book(t, "manager", pirogues, res("Grading Suite 3 — Oasis"), day(6, 9), day(6, 19), booking.StatusConfirmed, 0)
 	// 2 h on a mix stage (1 500.00/h), four trainees.
 	f.book(t, "manager", layali, res("Mix Stage A"), day(7, 10), day(7, 12), booking.StatusConfirmed, 4)
-	// 6 h across the end of the quarter: 4 h inside it count.
-	f.book(t, "manager", layali, res("Mix Stage B"), time.Date(2027, 6, 30, 20, 0, 0, 0, time.UTC), time.Date(2027, 7, 1, 2, 0, 0, 0, time.UTC), booking.StatusConfirmed, 0)
+	// 6 h of overtime across the end of the quarter: the 4 h inside it count, at 1.5×.
+	if _, err := f.db.Book(f.ctx, f.actors["manager"], booking.BookingInput{ProductionID: layali, ResourceIDs: res("Mix Stage B"),
+		Start: time.Date(2027, 6, 30, 20, 0, 0, 0, time.UTC), End: time.Date(2027, 7, 1, 2, 0, 0, 0, time.UTC), Status: booking.StatusConfirmed, Overtime: true}); err != nil {
+		t.Fatal(err)
+	}
 	// Neither a hold nor a booking after the period counts.
 	f.book(t, "producer", xaritu, res("Grading Suite 1 — Zellige"), day(8, 9), day(8, 17), booking.StatusHold, 0)
 	f.book(t, "manager", souffle, res("Grading Suite 1 — Zellige"), time.Date(2027, 7, 2, 9, 0, 0, 0, time.UTC), time.Date(2027, 7, 2, 17, 0, 0, 0, time.UTC), booking.StatusConfirmed, 0)
@@ -240,11 +246,11 @@ func TestTreatyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	tot := rep.Totals
-	if tot.Bookings != 4 || tot.Productions != 3 || tot.SessionHours != 20 || tot.ResourceHours != 24 || tot.ValueMinor != 3140000 ||
-		tot.EmergingSessionHours != 10 || tot.EmergingValueMinor != 1400000 || tot.TrainingSessionHours != 6 || tot.TraineeHours != 16 {
+	if tot.Bookings != 4 || tot.Productions != 3 || tot.SessionHours != 19 || tot.ResourceHours != 23 || tot.ValueMinor != 3300000 ||
+		tot.EmergingSessionHours != 9 || tot.EmergingValueMinor != 1260000 || tot.TrainingSessionHours != 6 || tot.TraineeHours != 16 {
 		t.Fatalf("totals %+v", tot)
 	}
-	if rep.EmergingHoursShare != 0.5 {
+	if rep.EmergingHoursShare != 9.0/19 {
 		t.Fatalf("emerging share %v", rep.EmergingHoursShare)
 	}
 	want := map[string]struct {
@@ -253,9 +259,9 @@ func TestTreatyReport(t *testing.T) {
 		trainee                               float64
 		value, emValue, eur, xof              int64
 	}{
-		"SN": {2, 7.4, 9.8, 5, 2.4, 4.8, 1204000, 700000, 110968, 727901},
-		"MA": {3, 8.8, 10.4, 3, 3, 8.8, 1386000, 420000, 127742, 837932},
-		"FR": {2, 3.8, 3.8, 2, 0.6, 2.4, 550000, 280000, 50691, 332513},
+		"SN": {2, 6.9, 9.3, 4.5, 2.4, 4.8, 1134000, 630000, 104516, 685581},
+		"MA": {3, 8.5, 10.1, 2.7, 3, 8.8, 1554000, 378000, 143226, 939500},
+		"FR": {2, 3.6, 3.6, 1.8, 0.6, 2.4, 612000, 252000, 56405, 369996},
 	}
 	if len(rep.Countries) != 3 {
 		t.Fatalf("countries %+v", rep.Countries)
@@ -281,8 +287,111 @@ func TestTreatyReport(t *testing.T) {
 	for _, a := range tot.Converted {
 		conv[a.Currency] = a.Minor
 	}
-	if conv["EUR"] != 289401 || conv["XOF"] != 1898346 || len(rep.Rates) != 2 || !rep.RatesAt.Equal(f.now) {
+	if conv["EUR"] != 304147 || conv["XOF"] != 1995077 || len(rep.Rates) != 2 || !rep.RatesAt.Equal(f.now) {
 		t.Fatalf("converted %v, rates %+v at %s", conv, rep.Rates, rep.RatesAt)
+	}
+}
+
+// TestTreatyReportSharesAddUpInEveryCurrency: a co-production's value split by its
+// countries' shares adds up to the total in the site's currency and in every currency
+// it is converted to. One hour at 1 000.04 MAD of a 50/30/20 co-production is 500.02,
+// 300.01 and 200.01 MAD; converted on its own, each rounds apart: 30 230 + 18 138 +
+// 12 092 = 60 460 XOF against 60 459 for the whole, and 46.08 + 27.65 + 18.43 = 92.16
+// EUR against 92.17. The report converts the total once and splits it by the
+// countries' values by the largest remainder instead.
+func TestTreatyReportSharesAddUpInEveryCurrency(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	suite := f.resourceNamed(t, "Grading Suite 3 — Oasis")
+	pirogues := f.productionTitled(t, "Les Pirogues de Guet Ndar") // SN 50, MA 30, FR 20
+	if _, err := f.db.CreateRateCard(f.ctx, f.actors["manager"], booking.RateCardInput{SiteID: site, ResourceID: &suite,
+		Unit: booking.UnitHour, AmountMinor: 100004}); err != nil {
+		t.Fatal(err)
+	}
+	// Tuesday 4 May 2027, 10:00 to 11:00 in Casablanca (UTC+00), within working hours.
+	start := time.Date(2027, 5, 4, 10, 0, 0, 0, time.UTC)
+	f.book(t, "manager", pirogues, []uuid.UUID{suite}, start, start.Add(time.Hour), booking.StatusConfirmed, 0)
+	rep, err := f.db.TreatyReport(f.ctx, f.actors["operator"], booking.TreatyQuery{SiteID: site,
+		From: time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Totals.ValueMinor != 100004 || len(rep.Countries) != 3 || len(rep.Totals.Converted) != 2 {
+		t.Fatalf("totals %+v, countries %+v", rep.Totals, rep.Countries)
+	}
+
+	// The off-by-one this guards against: each country's value converted on its own
+	// does not add up to the converted total.
+	rates, err := f.db.ListExchangeRates(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tot := range rep.Totals.Converted {
+		var apart int64
+		for _, c := range rep.Countries {
+			conv, ok, err := booking.ConvertAmount(rates, c.ValueMinor, rep.Currency, tot.Currency, rep.RatesAt)
+			if err != nil || !ok {
+				t.Fatalf("converting %s's %d %s to %s: %v %v", c.Country, c.ValueMinor, rep.Currency, tot.Currency, ok, err)
+			}
+			apart += conv.TotalMinor
+		}
+		if apart == tot.Minor {
+			t.Fatalf("%s: the countries converted apart add up to the total (%d): the case no longer shows the rounding", tot.Currency, apart)
+		}
+	}
+
+	// Every currency reported: the site's own, and each converted one.
+	figure := func(f booking.TreatyFigures, currency string) (int64, bool) {
+		if currency == rep.Currency {
+			return f.ValueMinor, true
+		}
+		for _, a := range f.Converted {
+			if a.Currency == currency {
+				return a.Minor, true
+			}
+		}
+		return 0, false
+	}
+	currencies := []string{rep.Currency}
+	for _, a := range rep.Totals.Converted {
+		currencies = append(currencies, a.Currency)
+	}
+	want := map[string]map[string]int64{
+		"MAD": {"FR": 20001, "MA": 30001, "SN": 50002, "": 100004},
+		"XOF": {"FR": 12092, "MA": 18138, "SN": 30229, "": 60459},
+		"EUR": {"FR": 1843, "MA": 2765, "SN": 4609, "": 9217},
+	}
+	for _, cur := range currencies {
+		total, _ := figure(rep.Totals, cur)
+		if total != want[cur][""] {
+			t.Errorf("total in %s: %d, want %d", cur, total, want[cur][""])
+		}
+		var sum int64
+		for _, c := range rep.Countries {
+			v, ok := figure(c.TreatyFigures, cur)
+			if !ok {
+				t.Errorf("%s has no figure in %s", c.Country, cur)
+			}
+			if w, ok := want[cur][c.Country]; !ok || v != w {
+				t.Errorf("%s in %s: %d, want %d", c.Country, cur, v, w)
+			}
+			sum += v
+		}
+		if sum != total {
+			t.Errorf("in %s the countries add up to %d, the total is %d", cur, sum, total)
+		}
+	}
+	// The emerging filmmakers' value too (the whole co-production is theirs).
+	var emerging int64
+	for _, c := range rep.Countries {
+		emerging += c.EmergingValueMinor
+	}
+	if emerging != rep.Totals.EmergingValueMinor || emerging != 100004 {
+		t.Errorf("emerging value: countries %d, total %d", emerging, rep.Totals.EmergingValueMinor)
 	}
 }
 

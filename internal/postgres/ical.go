@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"sort"
 	"strings"
 	"time"
 
@@ -227,7 +226,6 @@ func (db *DB) FeedCalendar(ctx context.Context, token string) (booking.FeedCalen
 		  AND ($5::uuid IS NULL OR p.organisation_id = $5)
 		  AND ($6::uuid[] IS NULL OR g.site_id = ANY($6))
 		ORDER BY g.start_at, g.id LIMIT 2000`, out.From, out.To, resource, production, org, sites)
-	zones := map[string]bool{}
 	var e booking.FeedEvent
 	var id, orgID uuid.UUID
 	var status string
@@ -243,16 +241,11 @@ func (db *DB) FeedCalendar(ctx context.Context, token string) (booking.FeedCalen
 			ev = booking.FeedEvent{UID: ev.UID, Start: ev.Start, End: ev.End, TimeZone: ev.TimeZone, Busy: true,
 				Site: ev.Site, Resources: []string{onlyResource}, Sequence: ev.Sequence, Updated: ev.Updated}
 		}
-		zones[ev.TimeZone] = true
 		out.Events = append(out.Events, ev)
 		return nil
 	})
 	if err != nil {
 		return out, formatError(err)
 	}
-	for z := range zones {
-		out.Zones = append(out.Zones, z)
-	}
-	sort.Strings(out.Zones)
 	return out, nil
 }

@@ -64,28 +64,6 @@ func ParseLocal(zone, s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// provisionalWarnings names the provisional holidays of the site (its own and its
-// country's) whose site-local day [start, end) touches: the booking is allowed, but the
-// day may yet be a holiday.
-func provisionalWarnings(ctx context.Context, q querier, siteID uuid.UUID, site siteRules, start, end time.Time) ([]string, error) {
-	if !end.After(start) {
-		return nil, nil
-	}
-	first := wallClock(site.Loc, start)
-	last := wallClock(site.Loc, end.Add(-time.Nanosecond))
-	rows, _ := q.Query(ctx, `SELECT date, name FROM holidays
-		WHERE provisional AND (site_id = $1 OR country = $2) AND date BETWEEN $3::date AND $4::date
-		ORDER BY date, name`, siteID, site.Country, first.Format(dateLayout), last.Format(dateLayout))
-	var out []string
-	var date time.Time
-	var name string
-	_, err := pgx.ForEachRow(rows, []any{&date, &name}, func() error {
-		out = append(out, "provisional holiday "+date.Format(dateLayout)+" ("+name+"): the date may yet be a holiday")
-		return nil
-	})
-	return out, err
-}
-
 // RederiveLocalTimes re-derives the local wall-clock of future bookings whose times
 // were derived with another tz release than the embedded one, and returns the bookings
 // whose wall-clock moved; each is audited and raised as an event.

@@ -67,6 +67,9 @@ const (
 	RetryExhausted     = "exhausted"
 )
 
+// RetryReasons are all the reasons, for the metrics to export each from the start.
+var RetryReasons = []string{RetryLockOrder, RetryDeadlock, RetrySerialization, RetryExhausted}
+
 func (db *DB) retried(reason string) {
 	if db.OnRetry != nil {
 		db.OnRetry(reason)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -182,14 +183,14 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 		return booking.Plan{}, err
 	}
 	out := booking.Plan{ProductionID: req.ProductionID, SiteID: req.SiteID, Status: "proposed", Template: req.Template,
-		TimeZone: sc.TimeZone, EarliestStart: req.EarliestStart, Feasible: solved.Feasible, Unmet: solved.Unmet,
+		TimeZone: sc.TimeZone, EarliestStart: req.EarliestStart, Placed: solved.Feasible, Unmet: solved.Unmet,
 		Currency: currency, Schedules: solved.Schedules}
 	if !req.Deadline.IsZero() {
 		d := req.Deadline
 		out.Deadline = &d
 	}
-	// The quote prices each stage's resources for its working hours at the site's rate
-	// cards, the one pricing every booking's quote uses too.
+	// The quote prices each stage's resources over the interval its hold will have, by
+	// the one pricing every booking's quote uses: a plan costs what its holds will.
 	var items []booking.QuoteItem
 	var itemStage []int
 	for i, as := range solved.Assignments {
@@ -200,7 +201,7 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 		for _, rid := range as.ResourceIDs {
 			r := byID[rid]
 			ps.Resources = append(ps.Resources, booking.PlanResource{ID: r.ID, Name: r.Name, Kind: r.Kind})
-			items = append(items, booking.QuoteItem{ResourceID: r.ID, Start: as.Start, End: as.End, Hours: hours(spec.Hours)})
+			items = append(items, booking.QuoteItem{ResourceID: r.ID, Start: as.Start, End: as.End})
 			itemStage = append(itemStage, i)
 		}
 		out.Stages = append(out.Stages, ps)
@@ -210,10 +211,11 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 		if err != nil {
 			return booking.Plan{}, err
 		}
+		if len(q.Lines) != len(items) { // no item is overtime: one line each
+			return booking.Plan{}, fmt.Errorf("plan quote: %d lines for %d items", len(q.Lines), len(items))
+		}
 		for j, line := range q.Lines {
-			if j < len(itemStage) {
-				out.Stages[itemStage[j]].CostMinor += line.AmountMinor
-			}
+			out.Stages[itemStage[j]].CostMinor += line.AmountMinor
 		}
 		out.QuoteMinor = q.TotalMinor
 		out.Quote = &q
@@ -221,13 +223,31 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 	if solved.Feasible {
 		out.Finish = solved.Finish.UTC()
 		out.FinishLocal = localString(cal.Location, solved.Finish)
+		out.Feasible = true
 		if !req.Deadline.IsZero() {
-			slack := req.Deadline.Sub(solved.Finish).Hours()
-			out.SlackHours = &slack
-			out.MissesByHours = solved.Lateness.Hours()
+			out.Feasible = !solved.Finish.After(req.Deadline)
+			setSlack(&out, cal, solved.Finish, req.Deadline)
 		}
 	}
 	return out, nil
+}
+
+// setSlack gives a placed plan's margin to its deadline in clock hours, the site's
+// working hours (counted as the planner counts them, provisional holidays closed) and
+// calendar days, and when it misses the deadline, by how much in each.
+func setSlack(p *booking.Plan, cal *calendar.Calendar, finish, deadline time.Time) {
+	opts := calendar.Options{AvoidProvisional: true}
+	clock := deadline.Sub(finish)
+	working := cal.WorkingHoursBetween(finish, deadline, opts)
+	if clock < 0 {
+		working = -cal.WorkingHoursBetween(deadline, finish, opts)
+	}
+	round := func(v float64) float64 { return math.Round(v*100) / 100 }
+	slack, slackWorking, slackDays := clock.Hours(), working.Hours(), round(clock.Hours()/24)
+	p.SlackHours, p.SlackWorkingHours, p.SlackDays = &slack, &slackWorking, &slackDays
+	if clock < 0 {
+		p.MissesByHours, p.MissesByWorkingHours, p.MissesByDays = -slack, -slackWorking, -slackDays
+	}
 }
 
 // storePlan saves a proposal (superseding replaces, when given) and audits it.
@@ -251,7 +271,7 @@ func (db *DB) storePlan(ctx context.Context, a booking.Actor, req planRequest, p
 			}
 		}
 		return audit(ctx, tx, a, now, auditEvent{Action: "plan.proposed", ObjectType: "plan", ObjectID: p.ID.String(),
-			After: map[string]any{"production_id": p.ProductionID, "feasible": p.Feasible, "finish": p.Finish, "quote_minor": p.QuoteMinor}})
+			After: map[string]any{"production_id": p.ProductionID, "placed": p.Placed, "feasible": p.Feasible, "finish": p.Finish, "quote_minor": p.QuoteMinor}})
 	})
 }
 
@@ -271,6 +291,9 @@ func (db *DB) loadPlan(ctx context.Context, q querier, a booking.Actor, id uuid.
 		return p, req, formatError(err)
 	}
 	p.ID, p.Status, p.AcceptedAt = id, status, accepted
+	if p.Feasible {
+		p.Placed = true // stored before placed was told apart: feasible meant placed
+	}
 	return p, req, nil
 }
 
@@ -292,7 +315,7 @@ func (db *DB) AcceptPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (bo
 		return p, nil, &booking.Error{Code: booking.ECONFLICT, Message: "This plan is " + p.Status + "; only a proposed plan can be accepted.",
 			Details: map[string]any{"status": p.Status}}
 	}
-	if !p.Feasible {
+	if !p.Placed {
 		return p, nil, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "This plan could not place every stage.", Details: map[string]any{"unmet": p.Unmet}}
 	}
 	var holds []booking.Booking

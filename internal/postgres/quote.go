@@ -9,18 +9,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
-	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/money"
 )
 
 var _ booking.Quotes = (*DB)(nil)
 
 const rateCardColumns = `id, site_id, coalesce(kind, ''), resource_id, unit, amount_minor, currency,
-	coalesce(to_char(effective_from, 'YYYY-MM-DD'), ''), coalesce(to_char(effective_to, 'YYYY-MM-DD'), ''), created_at`
+	coalesce(to_char(effective_from, 'YYYY-MM-DD'), ''), coalesce(to_char(effective_to, 'YYYY-MM-DD'), ''), overtime_multiplier_bp, created_at`
 
 func scanRateCard(row pgx.Row) (booking.RateCard, error) {
 	var c booking.RateCard
-	err := row.Scan(&c.ID, &c.SiteID, &c.Kind, &c.ResourceID, &c.Unit, &c.AmountMinor, &c.Currency, &c.EffectiveFrom, &c.EffectiveTo, &c.CreatedAt)
+	err := row.Scan(&c.ID, &c.SiteID, &c.Kind, &c.ResourceID, &c.Unit, &c.AmountMinor, &c.Currency, &c.EffectiveFrom, &c.EffectiveTo, &c.OvertimeMultiplierBP, &c.CreatedAt)
 	c.Amount = money.Format(c.AmountMinor, c.Currency)
 	return c, err
 }
@@ -72,10 +71,15 @@ func (db *DB) CreateRateCard(ctx context.Context, a booking.Actor, in booking.Ra
 		if in.EffectiveTo != "" {
 			to = &in.EffectiveTo
 		}
+		multiplier := in.OvertimeMultiplierBP
+		if multiplier == 0 {
+			multiplier = booking.DefaultOvertimeMultiplierBP
+		}
 		var id uuid.UUID
-		if err := tx.QueryRow(ctx, `INSERT INTO rate_cards (site_id, kind, resource_id, unit, amount_minor, currency, effective_from, effective_to, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::date, $9, $10) RETURNING id`,
-			site.ID, kind, in.ResourceID, in.Unit, in.AmountMinor, site.Currency, from, to, actorID(a), db.now()).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO rate_cards (site_id, kind, resource_id, unit, amount_minor, currency, effective_from, effective_to,
+				overtime_multiplier_bp, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::date, $9, $10, $11) RETURNING id`,
+			site.ID, kind, in.ResourceID, in.Unit, in.AmountMinor, site.Currency, from, to, multiplier, actorID(a), db.now()).Scan(&id); err != nil {
 			return err
 		}
 		if out, err = scanRateCard(tx.QueryRow(ctx, `SELECT `+rateCardColumns+` FROM rate_cards WHERE id = $1`, id)); err != nil {
@@ -161,25 +165,41 @@ func (db *DB) CreateExchangeRate(ctx context.Context, a booking.Actor, in bookin
 	return out, err
 }
 
-// loadPricing reads what pricing at a site needs: the site, the resources, its rate
-// cards and the exchange rates.
-func loadPricing(ctx context.Context, q querier, siteID uuid.UUID, resourceIDs []uuid.UUID, at time.Time) (*booking.Pricing, error) {
+// loadPricing reads what pricing items at a site needs: the site and its calendar, the
+// resources and their blocks around the items, its rate cards and the exchange rates.
+func (db *DB) loadPricing(ctx context.Context, q querier, siteID uuid.UUID, items []booking.QuoteItem, at time.Time) (*booking.Pricing, error) {
 	site, err := scanSite(q.QueryRow(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = $1`, siteID))
 	if err != nil {
 		return nil, notFound(err, "site")
 	}
-	loc, err := calendar.LoadLocation(site.TimeZone)
+	_, cal, err := db.siteCalendar(ctx, q, siteID)
 	if err != nil {
 		return nil, err
 	}
-	p := &booking.Pricing{Site: site, Location: loc, Resources: map[uuid.UUID]booking.Resource{}, At: at}
-	rows, _ := q.Query(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id = ANY($1)`, resourceIDs)
+	p := &booking.Pricing{Site: site, Location: cal.Location, Calendar: cal, Resources: map[uuid.UUID]booking.Resource{}, At: at}
+	ids := make([]uuid.UUID, len(items))
+	var from, to time.Time
+	for i, it := range items {
+		ids[i] = it.ResourceID
+		if i == 0 || it.Start.Before(from) {
+			from = it.Start
+		}
+		if i == 0 || it.End.After(to) {
+			to = it.End
+		}
+	}
+	rows, _ := q.Query(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id = ANY($1)`, ids)
 	res, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Resource, error) { return scanResource(r) })
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range res {
 		p.Resources[r.ID] = r
+	}
+	if to.After(from) {
+		if p.Blocks, err = resourceBlocks(ctx, q, ids, from, to); err != nil {
+			return nil, err
+		}
 	}
 	if p.Cards, err = rateCards(ctx, q, &siteID); err != nil {
 		return nil, err
@@ -191,14 +211,10 @@ func loadPricing(ctx context.Context, q querier, siteID uuid.UUID, resourceIDs [
 }
 
 // PriceItems prices items at a site, at the exchange rates in force at, without storing
-// anything: the plans API's quote of a proposal (a stage's resources, interval and
-// working hours) calls it.
+// anything: the plans API's quote of a proposal (a stage's resources and interval) calls
+// it, so a plan is priced exactly as the holds its acceptance places.
 func (db *DB) PriceItems(ctx context.Context, siteID uuid.UUID, items []booking.QuoteItem, at time.Time) (booking.Quote, error) {
-	ids := make([]uuid.UUID, len(items))
-	for i, it := range items {
-		ids[i] = it.ResourceID
-	}
-	p, err := loadPricing(ctx, db.Pool, siteID, ids, at)
+	p, err := db.loadPricing(ctx, db.Pool, siteID, items, at)
 	if err != nil {
 		return booking.Quote{}, formatError(err)
 	}
@@ -237,12 +253,10 @@ func (db *DB) QuoteBooking(ctx context.Context, a booking.Actor, bookingID uuid.
 	}
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var items []booking.QuoteItem
-		var ids []uuid.UUID
 		for _, r := range b.Resources {
-			items = append(items, booking.QuoteItem{ResourceID: r.ResourceID, Start: b.Start, End: b.End})
-			ids = append(ids, r.ResourceID)
+			items = append(items, booking.QuoteItem{ResourceID: r.ResourceID, Start: b.Start, End: b.End, Overtime: b.Overtime})
 		}
-		p, err := loadPricing(ctx, tx, b.SiteID, ids, db.now())
+		p, err := db.loadPricing(ctx, tx, b.SiteID, items, db.now())
 		if err != nil {
 			return err
 		}
@@ -273,11 +287,7 @@ func (db *DB) QuoteItems(ctx context.Context, a booking.Actor, r booking.QuoteRe
 		return out, &booking.Error{Code: booking.EINVALID, Message: "production_id is required.", Details: map[string]any{"field": "production_id"}}
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ids := make([]uuid.UUID, len(r.Items))
-		for i, it := range r.Items {
-			ids[i] = it.ResourceID
-		}
-		p, err := loadPricing(ctx, tx, r.SiteID, ids, db.now())
+		p, err := db.loadPricing(ctx, tx, r.SiteID, r.Items, db.now())
 		if err != nil {
 			return err
 		}

@@ -50,9 +50,10 @@ func (db *DB) TreatyReport(ctx context.Context, a booking.Actor, q booking.Treat
 		Start, End       time.Time
 		Trainees         int
 		Resources        []uuid.UUID
+		Overtime         bool
 	}
 	rows, _ := db.Pool.Query(ctx, `SELECT g.id, g.production_id, greatest(g.start_at, $2), least(g.end_at, $3), g.trainees,
-			array(SELECT resource_id FROM bookings WHERE group_id = g.id ORDER BY resource_id)
+			array(SELECT resource_id FROM bookings WHERE group_id = g.id ORDER BY resource_id), g.overtime
 		FROM booking_groups g
 		WHERE g.site_id = $1 AND g.status IN ('confirmed', 'completed') AND g.start_at < $3 AND g.end_at > $2
 		ORDER BY g.start_at, g.id`, site.ID, q.From, q.To)
@@ -61,10 +62,12 @@ func (db *DB) TreatyReport(ctx context.Context, a booking.Actor, q booking.Treat
 		return rep, formatError(err)
 	}
 	prodIDs := []uuid.UUID{}
-	resIDs := []uuid.UUID{}
+	var priced []booking.QuoteItem
 	for _, g := range groups {
 		prodIDs = append(prodIDs, g.ProductionID)
-		resIDs = append(resIDs, g.Resources...)
+		for _, r := range g.Resources {
+			priced = append(priced, booking.QuoteItem{ResourceID: r, Start: g.Start, End: g.End, Overtime: g.Overtime})
+		}
 	}
 	rows, _ = db.Pool.Query(ctx, productionSelect+` AND p.id = ANY($2)`, nil, prodIDs)
 	prods, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Production, error) { return scanProduction(r) })
@@ -75,26 +78,32 @@ func (db *DB) TreatyReport(ctx context.Context, a booking.Actor, q booking.Treat
 	for _, p := range prods {
 		byID[p.ID] = p
 	}
-	pricing, err := loadPricing(ctx, db.Pool, site.ID, resIDs, ratesAt)
+	pricing, err := db.loadPricing(ctx, db.Pool, site.ID, priced, ratesAt)
 	if err != nil {
 		return rep, formatError(err)
 	}
 	items := make([]booking.TreatyBooking, 0, len(groups))
 	for _, g := range groups {
-		tb := booking.TreatyBooking{BookingID: g.ID, Production: byID[g.ProductionID], Start: g.Start, End: g.End,
-			Resources: len(g.Resources), Trainees: g.Trainees}
+		tb := booking.TreatyBooking{BookingID: g.ID, Production: byID[g.ProductionID], Trainees: g.Trainees,
+			Session: booking.SoldTime(pricing.Calendar.UseOf(calendar.Interval{Start: g.Start, End: g.End}, nil), g.Overtime)}
 		for _, r := range g.Resources {
-			line, err := pricing.PriceItem(booking.QuoteItem{ResourceID: r, Start: g.Start, End: g.End})
+			it := booking.QuoteItem{ResourceID: r, Start: g.Start, End: g.End, Overtime: g.Overtime}
+			tb.ResourceTime += booking.SoldTime(pricing.Use(it), g.Overtime)
+			lines, err := pricing.PriceItem(it)
 			if err != nil {
 				return rep, err
 			}
-			if tb.ValueMinor, err = money.Add(tb.ValueMinor, line.AmountMinor); err != nil {
-				return rep, err
+			for _, line := range lines {
+				if tb.ValueMinor, err = money.Add(tb.ValueMinor, line.AmountMinor); err != nil {
+					return rep, err
+				}
 			}
 		}
 		items = append(items, tb)
 	}
-	rep.Totals, rep.Countries = booking.SumTreaty(items, site.Currency)
+	if rep.Totals, rep.Countries, err = booking.SumTreaty(items, site.Currency); err != nil {
+		return rep, err
+	}
 	for _, cur := range booking.QuoteCurrencies {
 		conv, ok, err := booking.ConvertAmount(pricing.Rates, rep.Totals.ValueMinor, site.Currency, cur, ratesAt)
 		if err != nil {
@@ -105,14 +114,10 @@ func (db *DB) TreatyReport(ctx context.Context, a booking.Actor, q booking.Treat
 				site.Currency, cur, ratesAt.UTC().Format(time.RFC3339), cur))
 			continue
 		}
-		rep.Rates = append(rep.Rates, conv)
-		rep.Totals.Converted = append(rep.Totals.Converted, booking.NewAmount(cur, conv.TotalMinor))
-		for i := range rep.Countries {
-			c, _, err := booking.ConvertAmount(pricing.Rates, rep.Countries[i].ValueMinor, site.Currency, cur, ratesAt)
-			if err != nil {
-				return rep, err
-			}
-			rep.Countries[i].Converted = append(rep.Countries[i].Converted, booking.NewAmount(cur, c.TotalMinor))
+		// The total is converted once and split by country, so the countries add up
+		// to it in every currency.
+		if err := rep.AddConversion(conv); err != nil {
+			return rep, err
 		}
 	}
 	if rep.Totals.SessionHours > 0 {

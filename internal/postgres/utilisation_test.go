@@ -23,6 +23,8 @@ type utilFixture struct {
 	xaritu   uuid.UUID // SN 100, emerging
 	layali   uuid.UUID // MA 70 / FR 30
 	pirogues uuid.UUID // SN 50 / MA 30 / FR 20, emerging
+	grade    uuid.UUID // Baobab's confirmed grade on suite 1, 2 March 10:00-16:00
+	mix      uuid.UUID // Layali's confirmed mix on mix A, 12 March 14:00 to 16 March 13:00
 }
 
 func (f *fixture) idOf(t *testing.T, query string, args ...any) uuid.UUID {
@@ -46,11 +48,11 @@ func newUtilFixture(t *testing.T) *utilFixture {
 	f.layali = f.idOf(t, prod, "Layali Derb Sultan")
 	f.pirogues = f.idOf(t, prod, "Les Pirogues de Guet Ndar")
 
-	f.book(t, f.baobab, f.suite1, f.at(2, 10), f.at(2, 16), booking.StatusConfirmed)   // 5h in Ramadan hours, 1h after
-	f.book(t, f.xaritu, f.suite1, f.at(3, 9), f.at(3, 12), booking.StatusHold)         // first hold: 3h
-	f.book(t, f.pirogues, f.suite1, f.at(3, 10), f.at(3, 11), booking.StatusHold)      // second hold: not counted
-	f.book(t, f.layali, f.mixA, f.at(12, 14), f.at(16, 13), booking.StatusConfirmed)   // runs past the range
-	gone := f.book(t, f.pirogues, f.mixA, f.at(4, 9), f.at(4, 12), booking.StatusHold) // released: not counted
+	f.grade = f.book(t, f.baobab, f.suite1, f.at(2, 10), f.at(2, 16), booking.StatusConfirmed).ID // 5h in Ramadan hours, 1h after
+	f.book(t, f.xaritu, f.suite1, f.at(3, 9), f.at(3, 12), booking.StatusHold)                    // first hold: 3h
+	f.book(t, f.pirogues, f.suite1, f.at(3, 10), f.at(3, 11), booking.StatusHold)                 // second hold: not counted
+	f.mix = f.book(t, f.layali, f.mixA, f.at(12, 14), f.at(16, 13), booking.StatusConfirmed).ID   // runs past the range
+	gone := f.book(t, f.pirogues, f.mixA, f.at(4, 9), f.at(4, 12), booking.StatusHold)            // released: not counted
 	if _, err := f.db.Act(f.ctx, f.actors["admin"], gone.ID, booking.ActionRelease, booking.ActOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +67,15 @@ func (f *utilFixture) book(t *testing.T, prod, res uuid.UUID, start, end time.Ti
 		t.Fatalf("booking %v-%v: %v", start, end, err)
 	}
 	return b
+}
+
+// markOvertime makes bookings as if booked as overtime (booking_groups.overtime): their
+// time outside working hours then counts, as overtime.
+func (f *fixture) markOvertime(t *testing.T, ids ...uuid.UUID) {
+	t.Helper()
+	if _, err := f.db.Pool.Exec(f.ctx, `UPDATE booking_groups SET overtime = true WHERE id = ANY($1)`, ids); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *utilFixture) report(t *testing.T, from, to time.Time, dims ...booking.Dimension) booking.UtilisationReport {
@@ -97,9 +108,29 @@ func checkRow(t *testing.T, what string, got booking.UtilisationRow, want wantRo
 // Saturday morning.
 const casablancaResources, hoursPerResource = 23, 73.0
 
+// TestUtilisationTotalsAndGroups reads the fixture grouped every way, twice: as
+// booked, when only working time counts and nothing is overtime (the mix running
+// through a weekend uses its working hours, not its nights), and with the two confirmed
+// bookings made as overtime, when their time outside working hours counts apart.
 func TestUtilisationTotalsAndGroups(t *testing.T) {
 	t.Parallel()
-	f := newUtilFixture(t)
+	for _, overtime := range []bool{false, true} {
+		t.Run(map[bool]string{false: "as booked", true: "booked as overtime"}[overtime], func(t *testing.T) {
+			t.Parallel()
+			f := newUtilFixture(t)
+			// ot is a figure of overtime: counted only for bookings made as overtime.
+			ot := func(float64) float64 { return 0 }
+			if overtime {
+				f.markOvertime(t, f.grade, f.mix)
+				ot = func(h float64) float64 { return h }
+			}
+			checkUtilisationGroups(t, f, ot)
+		})
+	}
+}
+
+func checkUtilisationGroups(t *testing.T, f *utilFixture, ot func(float64) float64) {
+	t.Helper()
 	from, to := f.at(1, 0), f.at(15, 0)
 
 	total := f.report(t, from, to)
@@ -107,8 +138,9 @@ func TestUtilisationTotalsAndGroups(t *testing.T) {
 		t.Fatalf("no grouping: %d rows, zone %q, from %q", len(total.Rows), total.TimeZone, total.FromLocal)
 	}
 	// Layali's mix runs 12 March 14:00 to 16 March 13:00: inside the range, 5h on the
-	// 12th and 4h on Saturday the 13th are working time, the other 49h overtime.
-	want := wantRow{working: casablancaResources * hoursPerResource, confirmed: 5 + 9, held: 3, overtime: 1 + 49}
+	// 12th and 4h on Saturday the 13th are working time, the other 49h closed (overtime
+	// when booked as such); Baobab's grade has 1h after Ramadan hours.
+	want := wantRow{working: casablancaResources * hoursPerResource, confirmed: 5 + 9, held: 3, overtime: ot(1 + 49)}
 	checkRow(t, "total", total.Total, want)
 	checkRow(t, "single row", total.Rows[0], want)
 	if total.Total.Resources != casablancaResources {
@@ -129,12 +161,12 @@ func TestUtilisationTotalsAndGroups(t *testing.T) {
 		t.Fatalf("no cell %s %s", res, day)
 		return booking.UtilisationRow{}
 	}
-	checkRow(t, "suite 1 on 2 March", cell(f.suite1, "2027-03-02"), wantRow{working: 6, confirmed: 5, overtime: 1})
+	checkRow(t, "suite 1 on 2 March", cell(f.suite1, "2027-03-02"), wantRow{working: 6, confirmed: 5, overtime: ot(1)})
 	checkRow(t, "suite 1 on 3 March", cell(f.suite1, "2027-03-03"), wantRow{working: 6, held: 3})
 	checkRow(t, "suite 1 on Saturday 6 March (Ramadan: closed)", cell(f.suite1, "2027-03-06"), wantRow{})
-	checkRow(t, "mix A on 12 March", cell(f.mixA, "2027-03-12"), wantRow{working: 9, confirmed: 5, overtime: 5})
-	checkRow(t, "mix A on 13 March", cell(f.mixA, "2027-03-13"), wantRow{working: 4, confirmed: 4, overtime: 20})
-	checkRow(t, "mix A on Sunday 14 March", cell(f.mixA, "2027-03-14"), wantRow{overtime: 24})
+	checkRow(t, "mix A on 12 March", cell(f.mixA, "2027-03-12"), wantRow{working: 9, confirmed: 5, overtime: ot(5)})
+	checkRow(t, "mix A on 13 March", cell(f.mixA, "2027-03-13"), wantRow{working: 4, confirmed: 4, overtime: ot(20)})
+	checkRow(t, "mix A on Sunday 14 March", cell(f.mixA, "2027-03-14"), wantRow{overtime: ot(24)})
 	if c := cell(f.suite1, "2027-03-02"); c.ResourceName != "Grading Suite 1 — Zellige" || c.Kind != "grading_suite" || c.Resources != 1 {
 		t.Errorf("cell names %q %q, %d resources", c.ResourceName, c.Kind, c.Resources)
 	}
@@ -153,8 +185,8 @@ func TestUtilisationTotalsAndGroups(t *testing.T) {
 		t.Fatalf("no row %s %s in %+v", kind, week, kw.Rows)
 		return booking.UtilisationRow{}
 	}
-	checkRow(t, "grading suites, week of 1 March", find("grading_suite", "2027-03-01"), wantRow{working: 3 * 30, confirmed: 5, held: 3, overtime: 1})
-	checkRow(t, "mix stages, week of 8 March", find("mix_stage", "2027-03-08"), wantRow{working: 2 * 43, confirmed: 9, overtime: 49})
+	checkRow(t, "grading suites, week of 1 March", find("grading_suite", "2027-03-01"), wantRow{working: 3 * 30, confirmed: 5, held: 3, overtime: ot(1)})
+	checkRow(t, "mix stages, week of 8 March", find("mix_stage", "2027-03-08"), wantRow{working: 2 * 43, confirmed: 9, overtime: ot(49)})
 	if r := find("grading_suite", "2027-03-08"); r.Resources != 3 {
 		t.Errorf("grading suites: %d resources", r.Resources)
 	}
@@ -169,23 +201,23 @@ func TestUtilisationTotalsAndGroups(t *testing.T) {
 		t.Fatalf("countries %+v", byCountry.Rows)
 	}
 	site := casablancaResources * hoursPerResource
-	checkRow(t, "MA", got["MA"], wantRow{working: site, confirmed: 5*0.4 + 9*0.7, overtime: 1*0.4 + 49*0.7})
-	checkRow(t, "SN", got["SN"], wantRow{working: site, confirmed: 5 * 0.6, held: 3, overtime: 0.6})
-	checkRow(t, "FR", got["FR"], wantRow{working: site, confirmed: 9 * 0.3, overtime: 49 * 0.3})
+	checkRow(t, "MA", got["MA"], wantRow{working: site, confirmed: 5*0.4 + 9*0.7, overtime: ot(1*0.4 + 49*0.7)})
+	checkRow(t, "SN", got["SN"], wantRow{working: site, confirmed: 5 * 0.6, held: 3, overtime: ot(0.6)})
+	checkRow(t, "FR", got["FR"], wantRow{working: site, confirmed: 9 * 0.3, overtime: ot(49 * 0.3)})
 
 	// Emerging filmmakers: only Xaritu's first hold.
 	em := f.report(t, from, to, booking.DimEmerging)
 	if len(em.Rows) != 2 || *em.Rows[0].Emerging || !*em.Rows[1].Emerging {
 		t.Fatalf("emerging rows %+v", em.Rows)
 	}
-	checkRow(t, "not emerging", em.Rows[0], wantRow{working: site, confirmed: 14, overtime: 50})
+	checkRow(t, "not emerging", em.Rows[0], wantRow{working: site, confirmed: 14, overtime: ot(50)})
 	checkRow(t, "emerging", em.Rows[1], wantRow{working: site, held: 3})
 
 	// Country within kind: the capacity is the kind's.
 	kc := f.report(t, from, to, booking.DimKind, booking.DimCountry)
 	for _, r := range kc.Rows {
 		if r.Kind == "grading_suite" && r.Country == "SN" {
-			checkRow(t, "grading suites, SN", r, wantRow{working: 3 * hoursPerResource, confirmed: 3, held: 3, overtime: 0.6})
+			checkRow(t, "grading suites, SN", r, wantRow{working: 3 * hoursPerResource, confirmed: 3, held: 3, overtime: ot(0.6)})
 		}
 	}
 }
@@ -194,7 +226,8 @@ func TestUtilisationClipsToTheRange(t *testing.T) {
 	t.Parallel()
 	f := newUtilFixture(t)
 	// From 2 March 12:00 to 12 March 16:00: the suite's booking counts from noon (3h
-	// of work, its hour of overtime), the mix until 16:00 (2h).
+	// of work; its hour after Ramadan hours is closed time, overtime only when booked
+	// as overtime), the mix until 16:00 (2h).
 	rep := f.report(t, f.at(2, 12), f.at(12, 16), booking.DimResource)
 	// 2 March from noon, 3-5 and 8-9 March in Ramadan hours, 10-11 March whole, 12 March
 	// until 16:00.
@@ -202,9 +235,20 @@ func TestUtilisationClipsToTheRange(t *testing.T) {
 	for _, r := range rep.Rows {
 		switch *r.ResourceID {
 		case f.suite1:
-			checkRow(t, "suite 1", r, wantRow{working: clipped, confirmed: 3, held: 3, overtime: 1})
+			checkRow(t, "suite 1", r, wantRow{working: clipped, confirmed: 3, held: 3})
 		case f.mixA:
 			checkRow(t, "mix A", r, wantRow{working: clipped, confirmed: 2})
+		}
+	}
+	// Booked as overtime, the suite's hour after 15:00 counts, and the mix's evening
+	// from 16:00 is outside the range.
+	f.markOvertime(t, f.grade, f.mix)
+	for _, r := range f.report(t, f.at(2, 12), f.at(12, 16), booking.DimResource).Rows {
+		switch *r.ResourceID {
+		case f.suite1:
+			checkRow(t, "suite 1, overtime", r, wantRow{working: clipped, confirmed: 3, held: 3, overtime: 1})
+		case f.mixA:
+			checkRow(t, "mix A, overtime", r, wantRow{working: clipped, confirmed: 2})
 		}
 	}
 	// The days of a range that starts and ends inside a day are still whole dates.
@@ -228,29 +272,42 @@ func TestUtilisationDaysAreSiteLocal(t *testing.T) {
 	}
 	room := f.idOf(t, `INSERT INTO resources (site_id, name, category, kind) VALUES ($1, 'Tokyo Suite', 'room', 'grading_suite') RETURNING id`, site)
 	prod := f.idOf(t, `SELECT id FROM productions WHERE title = 'Sable et Sel'`)
+	var ids []uuid.UUID
 	for _, iv := range [][2]time.Time{
 		{time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 2, 3, 0, 0, 0, time.UTC)},  // Tue 09:00-12:00 JST
 		{time.Date(2027, 3, 2, 23, 0, 0, 0, time.UTC), time.Date(2027, 3, 3, 1, 0, 0, 0, time.UTC)}, // Wed 08:00-10:00 JST
 	} {
-		if _, err := f.db.Book(f.ctx, f.actors["admin"], booking.BookingInput{ProductionID: prod, ResourceIDs: []uuid.UUID{room},
-			Start: iv[0], End: iv[1], Status: booking.StatusConfirmed}); err != nil {
+		b, err := f.db.Book(f.ctx, f.actors["admin"], booking.BookingInput{ProductionID: prod, ResourceIDs: []uuid.UUID{room},
+			Start: iv[0], End: iv[1], Status: booking.StatusConfirmed})
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, b.ID)
 	}
 	from := time.Date(2027, 3, 1, 15, 0, 0, 0, time.UTC) // 2 March 00:00 JST
-	rep, err := f.db.Utilisation(f.ctx, f.actors["manager"], booking.UtilisationQuery{SiteID: site, From: from, To: from.Add(48 * time.Hour),
-		GroupBy: []booking.Dimension{booking.DimDay}})
-	if err != nil {
-		t.Fatal(err)
+	report := func() booking.UtilisationReport {
+		rep, err := f.db.Utilisation(f.ctx, f.actors["manager"], booking.UtilisationQuery{SiteID: site, From: from, To: from.Add(48 * time.Hour),
+			GroupBy: []booking.Dimension{booking.DimDay}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.FromLocal != "2027-03-02T00:00:00+09:00" || len(rep.Rows) != 2 {
+			t.Fatalf("from_local %q, rows %+v", rep.FromLocal, rep.Rows)
+		}
+		if rep.Rows[0].Day != "2027-03-02" || rep.Rows[1].Day != "2027-03-03" {
+			t.Errorf("days %q %q", rep.Rows[0].Day, rep.Rows[1].Day)
+		}
+		return rep
 	}
-	if rep.FromLocal != "2027-03-02T00:00:00+09:00" || len(rep.Rows) != 2 {
-		t.Fatalf("from_local %q, rows %+v", rep.FromLocal, rep.Rows)
-	}
+	// The Wednesday booking's hour before 09:00 JST is closed time: not counted ...
+	rep := report()
 	checkRow(t, "2 March JST", rep.Rows[0], wantRow{working: 9, confirmed: 3})
-	checkRow(t, "3 March JST", rep.Rows[1], wantRow{working: 9, confirmed: 1, overtime: 1})
-	if rep.Rows[0].Day != "2027-03-02" || rep.Rows[1].Day != "2027-03-03" {
-		t.Errorf("days %q %q", rep.Rows[0].Day, rep.Rows[1].Day)
-	}
+	checkRow(t, "3 March JST", rep.Rows[1], wantRow{working: 9, confirmed: 1})
+	// ... unless the booking was made as overtime.
+	f.markOvertime(t, ids...)
+	rep = report()
+	checkRow(t, "2 March JST, overtime", rep.Rows[0], wantRow{working: 9, confirmed: 3})
+	checkRow(t, "3 March JST, overtime", rep.Rows[1], wantRow{working: 9, confirmed: 1, overtime: 1})
 }
 
 func TestUtilisationRefusals(t *testing.T) {

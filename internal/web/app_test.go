@@ -147,13 +147,32 @@ func (a *app) siteDay(t *testing.T, site string, days int) calendar.Date {
 	return calendar.DateOf(time.Now().In(loc)).AddDays(days)
 }
 
-// workday is the first Monday-to-Friday site-local date at least days from today.
-func (a *app) workday(t *testing.T, site string, days int) calendar.Date {
-	d := a.siteDay(t, site, days)
-	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-		d = d.AddDays(1)
+// workday is the first site-local date at least days from today that begins n working
+// days in a row: Monday to Friday, no holiday (provisional or not), the site at work
+// from 09:00 (in its ordinary hours or an override's, such as Ramadan's 09:00 to 15:00),
+// so that the tests' bookings from 09:00 on hold working time whatever day they run.
+func (a *app) workday(t *testing.T, site string, days, n int) calendar.Date {
+	t.Helper()
+	cal := dbtest.SiteCalendar(t, a.db, a.sites[site].ID)
+	works := func(d calendar.Date) bool {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			return false
+		}
+		nine := d.At(calendar.Clock{Hour: 9}, cal.Location)
+		return cal.WorkingTime(calendar.Interval{Start: nine, End: nine.Add(time.Hour)}, calendar.Options{AvoidProvisional: true}).Duration() == time.Hour
 	}
-	return d
+	first := a.siteDay(t, site, days)
+	for d, run := first, 0; d.Before(first.AddDays(366)); d = d.AddDays(1) {
+		if !works(d) {
+			run = 0
+			continue
+		}
+		if run++; run == n {
+			return d.AddDays(1 - n)
+		}
+	}
+	t.Fatalf("no %d working days in a row at %s within a year of %s", n, site, first)
+	return first
 }
 
 // at is a site-local wall-clock time on a date, as an instant.

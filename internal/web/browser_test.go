@@ -139,7 +139,8 @@ func TestBrowser(t *testing.T) {
 	// Other companies' work in the same weeks, so the timeline and the dashboard have
 	// something around the producer's hold: two holds queued on the mix stage, a
 	// confirmed grade, an edit and a suite under maintenance.
-	day := a.workday(t, "casablanca", 2)
+	// They fall on three working days in a row, from two days on.
+	day := a.workday(t, "casablanca", 2, 3)
 	at := func(d int, h int) time.Time { return a.at(t, "casablanca", day.AddDays(d), h) }
 	layali, sable := a.production(t, "Layali Derb Sultan"), a.production(t, "Sable et Sel")
 	a.book(t, "admin", layali, a.resource(t, "Grading Suite 2 — Anfa"), at(0, 9), at(0, 19), booking.StatusConfirmed)

@@ -142,17 +142,21 @@ func (u *UI) quotePage(w http.ResponseWriter, r *http.Request) {
 	for _, l := range q.Lines {
 		lv := quoteLineView{Resource: l.ResourceName, Kind: kindLabel(lang, l.Kind), When: formatSpan(lang, l.StartLocal, l.EndLocal, q.TimeZone),
 			Amount: quoteMoney(lang, l.AmountMinor, q.Currency)}
+		// Working time and overtime are separate lines, each saying which it bills.
+		hours, days := "quote.hours", "quote.days"
+		if l.Overtime {
+			hours, days = "quote.ot_hours", "quote.ot_days"
+		}
 		switch l.Unit {
 		case booking.UnitDay:
-			lv.Quantity = fmt.Sprintf(translate(lang, "quote.days"), l.Days)
+			lv.Quantity = fmt.Sprintf(translate(lang, days), l.Days)
 			lv.Rate = quoteMoney(lang, l.RateMinor, q.Currency) + " / " + translate(lang, "quote.per_day")
 		default:
-			qty := l.Quantity
-			if lang == "fr" {
-				qty = strings.Replace(qty, ".", ",", 1)
-			}
-			lv.Quantity = fmt.Sprintf(translate(lang, "quote.hours"), qty)
+			lv.Quantity = fmt.Sprintf(translate(lang, hours), decimalIn(lang, l.Quantity))
 			lv.Rate = quoteMoney(lang, l.RateMinor, q.Currency) + " / " + translate(lang, "quote.per_hour")
+		}
+		if l.Overtime {
+			lv.Rate += " " + fmt.Sprintf(translate(lang, "quote.times"), decimalIn(lang, strconv.FormatFloat(float64(l.MultiplierBP)/10000, 'f', -1, 64)))
 		}
 		v.Lines = append(v.Lines, lv)
 	}
@@ -353,8 +357,11 @@ var coproductionMessages = map[string]map[string]string{
 		"quote.rate":         "Rate",
 		"quote.amount":       "Amount",
 		"quote.total":        "Total",
-		"quote.hours":        "%s h",
-		"quote.days":         "%d d",
+		"quote.hours":        "%s working h",
+		"quote.days":         "%d working d",
+		"quote.ot_hours":     "%s overtime h",
+		"quote.ot_days":      "%d overtime d",
+		"quote.times":        "× %s overtime",
 		"quote.per_hour":     "hour",
 		"quote.per_day":      "day",
 		"quote.converted":    "In %s at %s %s per %s",
@@ -397,8 +404,11 @@ var coproductionMessages = map[string]map[string]string{
 		"quote.rate":         "Tarif",
 		"quote.amount":       "Montant",
 		"quote.total":        "Total",
-		"quote.hours":        "%s h",
-		"quote.days":         "%d j",
+		"quote.hours":        "%s h ouvrées",
+		"quote.days":         "%d j ouvrés",
+		"quote.ot_hours":     "%s h supplémentaires",
+		"quote.ot_days":      "%d j en heures supplémentaires",
+		"quote.times":        "× %s heures sup.",
 		"quote.per_hour":     "heure",
 		"quote.per_day":      "jour",
 		"quote.converted":    "En %s à %s %s pour 1 %s",
@@ -436,4 +446,12 @@ func init() {
 			}
 		}
 	}
+}
+
+// decimalIn writes a decimal number with the language's separator.
+func decimalIn(lang, s string) string {
+	if lang == "fr" {
+		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }

@@ -21,6 +21,8 @@ import (
 type queueData struct {
 	Approvals  []bookingView
 	Challenges []bookingView
+	// Reviews are bookings whose working time a calendar change altered.
+	Reviews []bookingView
 }
 
 func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
@@ -49,58 +51,37 @@ func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
 			d.Challenges = append(d.Challenges, u.viewBooking(lang, a, l, b))
 		}
 	}
+	reviews, err := u.listAll(ctx, a, booking.BookingFilter{Status: []booking.Status{booking.StatusHold, booking.StatusConfirmed}, NeedsReview: true}, 2000)
+	if err != nil {
+		u.pageError(w, r, translate(lang, "queue.title"), err)
+		return
+	}
+	for _, b := range reviews {
+		if a.Role == booking.RoleManager && !a.ManagesSite(b.SiteID) {
+			continue
+		}
+		d.Reviews = append(d.Reviews, u.viewBooking(lang, a, l, b))
+	}
 	u.render(w, r, "queue.html", http.StatusOK, page{Title: translate(lang, "queue.title"), Data: d})
 }
 
-// siteCalendar turns a site's calendar as people edit it into one the calendar
-// package can answer questions with.
-func siteCalendar(sc booking.SiteCalendar) (*calendar.Calendar, error) {
-	loc, err := calendar.LoadLocation(sc.TimeZone)
+// markReviewed clears a booking's working-time review from the queue.
+func (u *UI) markReviewed(w http.ResponseWriter, r *http.Request) {
+	lang := language(r)
+	if err := parseForm(w, r); err != nil {
+		u.done(w, r, "/manage/queue", "error", translate(lang, "login.bad_form"))
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
-		return nil, err
+		u.failed(w, r, "/manage/queue", booking.Errorf(booking.ENOTFOUND, "No such booking."))
+		return
 	}
-	week := func(w booking.Week) calendar.Week {
-		var out calendar.Week
-		for name, spans := range w {
-			for i, n := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
-				if strings.EqualFold(n, name) {
-					for _, s := range spans {
-						from, ok1 := parseClock(s.From)
-						to, ok2 := parseClock(s.To)
-						if ok1 && ok2 {
-							out[i] = append(out[i], calendar.Span{From: from, To: to})
-						}
-					}
-				}
-			}
-		}
-		return out
+	if _, err := u.Bookings.MarkWorkingTimeReviewed(r.Context(), actor(r), id); err != nil {
+		u.failed(w, r, "/manage/queue", err)
+		return
 	}
-	cal := &calendar.Calendar{Location: loc, Week: week(sc.Week)}
-	for _, o := range sc.Overrides {
-		from, err1 := calendar.ParseDate(o.From)
-		to, err2 := calendar.ParseDate(o.To)
-		if err1 == nil && err2 == nil {
-			cal.Overrides = append(cal.Overrides, calendar.Override{From: from, To: to, Week: week(o.Week), Name: o.Name})
-		}
-	}
-	for _, h := range sc.Holidays {
-		if d, err := calendar.ParseDate(h.Date); err == nil {
-			cal.Holidays = append(cal.Holidays, calendar.Holiday{Date: d, Name: h.Name, Provisional: h.Provisional})
-		}
-	}
-	return cal, nil
-}
-
-func parseClock(s string) (calendar.Clock, bool) {
-	var c calendar.Clock
-	if len(s) != 5 || s[2] != ':' {
-		return c, false
-	}
-	h, err1 := strconv.Atoi(s[:2])
-	m, err2 := strconv.Atoi(s[3:])
-	c = calendar.Clock{Hour: h, Minute: m}
-	return c, err1 == nil && err2 == nil && c.IsValid()
+	u.done(w, r, "/manage/queue", "ok", translate(lang, "queue.reviewed"))
 }
 
 // displayHours is the stretch of each day the timeline shows: from the earliest start
@@ -110,10 +91,10 @@ func displayHours(sc booking.SiteCalendar) (int, int) {
 	consider := func(w booking.Week) {
 		for _, spans := range w {
 			for _, s := range spans {
-				if c, ok := parseClock(s.From); ok && c.Hour < h0 {
+				if c, ok := booking.ParseClock(s.From); ok && c.Hour < h0 {
 					h0 = c.Hour
 				}
-				if c, ok := parseClock(s.To); ok {
+				if c, ok := booking.ParseClock(s.To); ok {
 					end := c.Hour
 					if c.Minute > 0 {
 						end++
@@ -184,7 +165,7 @@ func (u *UI) timeline(w http.ResponseWriter, r *http.Request) {
 		u.pageError(w, r, title, err)
 		return
 	}
-	cal, err := siteCalendar(sc)
+	cal, err := sc.Calendar()
 	if err != nil {
 		u.pageError(w, r, title, err)
 		return

@@ -207,9 +207,11 @@ func (u *UI) heatmap(lang string, site booking.Site, rep booking.UtilisationRepo
 			formatHours(row.ConfirmedHours), formatHours(row.HeldHours), formatHours(row.WorkingHours), row.Utilisation*100)
 		if row.WorkingHours == 0 {
 			tip = fmt.Sprintf(translate(lang, "ops.cell_closed"), row.ResourceName, formatShortDate(lang, d))
-			if row.OvertimeHours > 0 {
-				tip += " " + fmt.Sprintf(translate(lang, "ops.overtime"), formatHours(row.OvertimeHours))
-			}
+		}
+		// Overtime is only what was booked as overtime, outside working hours: on a
+		// closed day, or in a working day's evening.
+		if row.OvertimeHours > 0 {
+			tip += " " + fmt.Sprintf(translate(lang, "ops.overtime"), formatHours(row.OvertimeHours))
 		}
 		cells = append(cells, heatCell{Row: rowOf[*row.ResourceID], Col: colOf[row.Day], Ratio: row.Utilisation, Held: row.HeldRatio,
 			NoWorking: row.WorkingHours == 0, Title: tip})

@@ -19,7 +19,7 @@ func seedBookings(t *testing.T, a *app) (confirmed, first, second booking.Bookin
 	t.Helper()
 	suite := a.resource(t, "Grading Suite 2 — Anfa")
 	mix := a.resource(t, "Mix Stage A")
-	day := a.workday(t, "casablanca", 7)
+	day := a.workday(t, "casablanca", 7, 1)
 	confirmed = a.book(t, "admin", a.production(t, "Layali Derb Sultan"), suite, a.at(t, "casablanca", day, 9), a.at(t, "casablanca", day, 13), booking.StatusConfirmed)
 	first = a.book(t, "producer_other", a.production(t, "Sable et Sel"), mix, a.at(t, "casablanca", day, 10), a.at(t, "casablanca", day, 16), booking.StatusHold)
 	second = a.book(t, "producer", a.production(t, "Le Souffle du Baobab"), mix, a.at(t, "casablanca", day, 14), a.at(t, "casablanca", day, 18), booking.StatusHold)
@@ -179,7 +179,7 @@ func TestHoldFormAndAvailabilitySearch(t *testing.T) {
 	c := a.client(t, "en")
 	csrf := c.login(t, "producer")
 	site := a.sites["casablanca"]
-	day := a.workday(t, "casablanca", 3)
+	day := a.workday(t, "casablanca", 3, 1)
 	q := url.Values{"search": {"1"}, "a_site": {site.ID.String()}, "a_kind1": {"grading_suite"}, "a_caps1": {"hdr"},
 		"a_kind2": {"colourist"}, "a_caps2": {"lang:fr"}, "a_hours": {"4"}, "a_from": {day.String()}, "a_to": {day.AddDays(7).String()}}
 	st, body, _ := c.get(t, "/bookings/new?"+q.Encode())

@@ -285,7 +285,7 @@ type planView struct {
 	Deadline     string
 	Finish       string
 	Quote        string
-	Feasible     bool
+	Placed       bool // every stage placed: the plan can be accepted
 	HasDeadline  bool
 	Slack        string
 	Late         bool
@@ -347,8 +347,8 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 	v := planView{ID: p.ID.String(), ProductionID: p.ProductionID.String(), Zone: zoneLabel(p.TimeZone, ref.In(loc)), Status: p.Status,
 		StatusLabel: translate(lang, words[0]), StatusHelp: translate(lang, words[1]),
 		Template: formatLabel(lang, p.Template), Earliest: formatInstant(lang, p.EarliestStart, p.TimeZone),
-		Quote: planMoney(lang, p.QuoteMinor, p.Currency), Feasible: p.Feasible, Unmet: p.Unmet, Replaces: p.ReplacesID != nil,
-		CanAccept: p.Status == "proposed" && p.Feasible}
+		Quote: planMoney(lang, p.QuoteMinor, p.Currency), Placed: p.Placed, Unmet: p.Unmet, Replaces: p.ReplacesID != nil,
+		CanAccept: p.Status == "proposed" && p.Placed}
 	if pr, ok := l.prodByID[p.ProductionID]; ok {
 		v.Production = pr.Title
 	} else {
@@ -374,7 +374,7 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 		v.HasDeadline = true
 		v.Deadline = deadlineText(lang, *p.Deadline, loc, p.TimeZone)
 	}
-	if p.Feasible {
+	if p.Placed {
 		v.Finish = formatInstant(lang, p.Finish, p.TimeZone)
 		v.Slack, v.Late = slackText(lang, p)
 	} else {
@@ -452,7 +452,7 @@ func (u *UI) planTimeline(r *http.Request, lang string, p booking.Plan, loc *tim
 	holidays := map[calendar.Date]booking.Holiday{}
 	if u.Calendars != nil {
 		if sc, err := u.Calendars.SiteCalendar(r.Context(), p.SiteID); err == nil {
-			cal, _ = siteCalendar(sc)
+			cal, _ = sc.Calendar()
 			for _, h := range sc.Holidays {
 				if d, err := calendar.ParseDate(h.Date); err == nil {
 					if prev, ok := holidays[d]; !ok || prev.Provisional {
@@ -486,24 +486,30 @@ func (u *UI) planTimeline(r *http.Request, lang string, p booking.Plan, loc *tim
 	return planSVG("plan-timeline", translate(lang, "plan.timeline"), desc, days, bars, marks, loc, p.Status, translate(lang, "plan.changed"))
 }
 
-// slackText says how a feasible plan stands against its deadline: the margin, or by
-// how much it misses; late reports a miss. Empty without a deadline.
+// slackText says how a placed plan stands against its deadline: the margin, or by how
+// much it misses, in calendar time and in the site's working hours; late reports a
+// miss. Empty without a deadline.
 func slackText(lang string, p booking.Plan) (text string, late bool) {
-	switch {
-	case !p.Feasible || p.Deadline == nil:
-		return "", false
-	case p.MissesByHours > 0 || (p.SlackHours != nil && *p.SlackHours < 0):
-		miss := p.MissesByHours
-		if miss <= 0 {
-			miss = -*p.SlackHours
+	// withWorking adds the margin in working hours to a sentence: "… (9 h of working time)."
+	withWorking := func(sentence string) string {
+		if p.SlackWorkingHours == nil {
+			return sentence
 		}
-		return fmt.Sprintf(translate(lang, "plan.misses"), durationWords(lang, miss)), true
-	case p.SlackHours == nil:
+		h := *p.SlackWorkingHours
+		if h < 0 {
+			h = -h
+		}
+		return strings.TrimSuffix(sentence, ".") + " (" + fmt.Sprintf(translate(lang, "plan.working_hours"), decimalIn(lang, formatHours(h))) + ")."
+	}
+	switch {
+	case !p.Placed || p.Deadline == nil || p.SlackHours == nil:
 		return "", false
+	case *p.SlackHours < 0:
+		return withWorking(fmt.Sprintf(translate(lang, "plan.misses"), durationWords(lang, -*p.SlackHours))), true
 	case *p.SlackHours*60 < 1:
 		return translate(lang, "plan.just_in_time"), false
 	}
-	return fmt.Sprintf(translate(lang, "plan.slack"), durationWords(lang, *p.SlackHours)), false
+	return withWorking(fmt.Sprintf(translate(lang, "plan.slack"), durationWords(lang, *p.SlackHours))), false
 }
 
 // daysBetween counts the days from a to b.

@@ -123,7 +123,7 @@ func TestBrowserPlan(t *testing.T) {
 	if q := producer.text("#quote-total"); !regexp.MustCompile(`^[0-9\x{202f}]+\.[0-9]{2}\x{a0}MAD$`).MatchString(q) {
 		t.Errorf("quote %q", q)
 	}
-	if s := producer.text("#slack-text"); !strings.HasPrefix(s, "Finishes ") || !strings.HasSuffix(s, " before the deadline.") {
+	if s := producer.text("#slack-text"); !strings.HasPrefix(s, "Finishes ") || !strings.Contains(s, " before the deadline (") || !strings.HasSuffix(s, " of working time).") {
 		t.Errorf("slack %q", s)
 	}
 	if c := producer.text("#plan-stages caption"); c != "Times in Africa/Casablanca, UTC+00:00" {

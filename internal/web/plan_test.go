@@ -144,7 +144,7 @@ func TestPlanProposeShowAndAccept(t *testing.T) {
 	if !p.EarliestStart.Equal(time.Date(2027, 3, 1, 9, 0, 0, 0, loc)) || p.Deadline == nil || !p.Deadline.Equal(time.Date(2027, 4, 27, 0, 0, 0, 0, loc)) {
 		t.Fatalf("the dates were not read as Casablanca's: %s, %v", p.EarliestStart, p.Deadline)
 	}
-	if !p.Feasible || len(p.Stages) != 6 || p.Status != "proposed" || p.Currency != "MAD" {
+	if !p.Placed || len(p.Stages) != 6 || p.Status != "proposed" || p.Currency != "MAD" {
 		t.Fatalf("plan: %+v", p)
 	}
 	for _, s := range p.Stages {
@@ -180,7 +180,7 @@ func TestPlanProposeShowAndAccept(t *testing.T) {
 	for _, want := range []string{
 		`<svg xmlns="http://www.w3.org/2000/svg" id="plan-timeline"`, "Mon 1", "Mar 2027",
 		"Conform", "Colour grade", "Sound editing", "Mix", "DCP mastering", "QC screening", "Grading Suite 1 — Zellige",
-		"Times in Africa/Casablanca, UTC+00:00", "Mon 1 Mar 2027, 09:00", "before the deadline.", "end of Mon 26 Apr 2027",
+		"Times in Africa/Casablanca, UTC+00:00", "Mon 1 Mar 2027, 09:00", "before the deadline (", " of working time).", "end of Mon 26 Apr 2027",
 		`action="/plans/` + id.String() + `/accept"`, "Accept and place holds",
 	} {
 		if !strings.Contains(body, want) {
@@ -254,7 +254,7 @@ func TestPlanAcceptAfterCapacityMovedShowsTheNewPlan(t *testing.T) {
 	id := c.propose(t, url.Values{"csrf_token": {csrf}, "production": {a.production(t, "Xaritu Ndox").String()},
 		"site": {a.sites["casablanca"].ID.String()}, "template": {"short"}, "earliest": {"2027-03-15"}})
 	p, err := a.db.FindPlan(ctx, a.actors["producer"], id)
-	if err != nil || !p.Feasible {
+	if err != nil || !p.Placed {
 		t.Fatalf("plan: %v %+v", err, p)
 	}
 	// Meanwhile the studio confirms another film on the first stage's room and time.

@@ -151,12 +151,16 @@ func TestSlackIsWordedClearly(t *testing.T) {
 		want string
 		late bool
 	}{
-		{booking.Plan{Feasible: true, Deadline: &deadline, SlackHours: hours(948)}, "en", "Finishes 39 days 12 hours before the deadline.", false},
-		{booking.Plan{Feasible: true, Deadline: &deadline, SlackHours: hours(-30), MissesByHours: 30}, "en", "Misses the deadline by 1 day 6 hours.", true},
-		{booking.Plan{Feasible: true, Deadline: &deadline, SlackHours: hours(-2.5), MissesByHours: 2.5}, "fr", "Dépasse la date de livraison de 3 heures.", true},
-		{booking.Plan{Feasible: true, Deadline: &deadline, SlackHours: hours(0)}, "en", "Finishes right at the deadline.", false},
-		{booking.Plan{Feasible: true, SlackHours: nil}, "en", "", false},
-		{booking.Plan{Feasible: false, Deadline: &deadline}, "en", "", false},
+		{booking.Plan{Placed: true, Feasible: true, Deadline: &deadline, SlackHours: hours(948)}, "en", "Finishes 39 days 12 hours before the deadline.", false},
+		{booking.Plan{Placed: true, Feasible: true, Deadline: &deadline, SlackHours: hours(948), SlackWorkingHours: hours(265.5)}, "en",
+			"Finishes 39 days 12 hours before the deadline (265.5 h of working time).", false},
+		{booking.Plan{Placed: true, Deadline: &deadline, SlackHours: hours(-30), MissesByHours: 30, SlackWorkingHours: hours(-9), MissesByWorkingHours: 9}, "en",
+			"Misses the deadline by 1 day 6 hours (9 h of working time).", true},
+		{booking.Plan{Placed: true, Deadline: &deadline, SlackHours: hours(-2.5), MissesByHours: 2.5, SlackWorkingHours: hours(-1.5), MissesByWorkingHours: 1.5}, "fr",
+			"Dépasse la date de livraison de 3 heures (1,5 h de temps ouvré).", true},
+		{booking.Plan{Placed: true, Feasible: true, Deadline: &deadline, SlackHours: hours(0)}, "en", "Finishes right at the deadline.", false},
+		{booking.Plan{Placed: true, Feasible: true, SlackHours: nil}, "en", "", false},
+		{booking.Plan{Placed: false, Deadline: &deadline}, "en", "", false},
 	} {
 		if got, late := slackText(c.lang, c.p); got != c.want || late != c.late {
 			t.Errorf("slackText(%s, %+v) = %q, %v; want %q, %v", c.lang, c.p, got, late, c.want, c.late)

@@ -85,6 +85,7 @@ type bookingView struct {
 	Reason          string
 	Note            string
 	Warnings        []string
+	Review          string // how a calendar change altered its working time
 	Placed          string
 	StartInput      string
 	EndInput        string
@@ -98,7 +99,7 @@ type bookingView struct {
 
 func (u *UI) viewBooking(lang string, a booking.Actor, l *lookups, b booking.Booking) bookingView {
 	v := bookingView{ID: b.ID.String(), Status: string(b.Status), StatusLabel: translate(lang, "status."+string(b.Status)),
-		Rank: b.Rank, ApprovalPending: b.ApprovalPending, Reason: b.StatusReason, Note: b.Note, Warnings: b.Warnings,
+		Rank: b.Rank, ApprovalPending: b.ApprovalPending, Reason: b.StatusReason, Note: b.Note, Warnings: b.Warnings, Review: b.WorkingTimeReview,
 		When: bookingWhen(lang, b), StartInput: inputValue(b.StartLocal), EndInput: inputValue(b.EndLocal), TimeZone: b.TimeZone}
 	if p, ok := l.prodByID[b.ProductionID]; ok {
 		v.Production = p.Title
