@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/posthub/posthub/internal/booking"
-	"github.com/posthub/posthub/internal/dbtest"
 	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/dbtest"
 )
 
 // The week of Monday 15 March 2027 in Casablanca is an ordinary one: Monday to Friday
