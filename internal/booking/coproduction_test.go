@@ -297,9 +297,16 @@ func TestRingFenceRule(t *testing.T) {
 		// All 10 days on b, booked round the clock: only working time counts.
 		b: {{Start: utc("2027-03-01T00:00:00Z"), End: utc("2027-03-11T00:00:00Z")}},
 	}
-	c := NonProgrammeCapacity(f, period, working, 2, used)
+	c := NonProgrammeCapacity(f, period, map[uuid.UUID]calendar.Set{a: working, b: working}, used)
 	if c.Working != 160*time.Hour || c.Reserved != 32*time.Hour || c.Limit != 128*time.Hour || c.Used != 120*time.Hour || c.Remaining != 8*time.Hour {
 		t.Fatalf("capacity %+v", c)
+	}
+	// A resource on leave for two of the days offers 16 h less, and its bookings count
+	// only in its available time.
+	leave := calendar.Set{{Start: utc("2027-03-09T00:00:00Z"), End: utc("2027-03-11T00:00:00Z")}}
+	onLeave := NonProgrammeCapacity(f, period, map[uuid.UUID]calendar.Set{a: working, b: working.Subtract(leave)}, used)
+	if onLeave.Working != 144*time.Hour || onLeave.Reserved != 28*time.Hour+48*time.Minute || onLeave.Used != 104*time.Hour || onLeave.Resources != 2 {
+		t.Fatalf("capacity with leave %+v", onLeave)
 	}
 	if c.WorkingHours != 160 || c.RemainingHours != 8 {
 		t.Fatalf("hours %+v", c)

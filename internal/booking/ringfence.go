@@ -171,16 +171,20 @@ func (c RingFenceCapacity) Allows(requested time.Duration) bool {
 	return c.Used+requested <= c.Limit
 }
 
-// NonProgrammeCapacity computes a fence's standing in one period, purely: working is
-// the site's working time within the period (one resource's), resources how many
-// resources of the kind count, and nonProgramme the intervals that productions outside
-// the programme occupy on each resource (holds and confirmed bookings; overlaps on one
-// resource count once; only working time counts). The planner uses the same rule:
-// Remaining is what productions outside the programme may still book in the period.
-func NonProgrammeCapacity(f RingFence, period FencePeriod, working calendar.Set, resources int, nonProgramme map[uuid.UUID][]calendar.Interval) RingFenceCapacity {
-	working = working.Clip(period.Interval)
-	c := RingFenceCapacity{Period: period.Label, Start: period.Start, End: period.End, Resources: resources}
-	secs := int64(working.Duration()/time.Second) * int64(resources)
+// NonProgrammeCapacity computes a fence's standing in one period, purely: available is
+// each resource of the kind's working time in the period (the site's working time less
+// the resource's leave and maintenance: calendar.UseOf's Working), and nonProgramme the
+// intervals that productions outside the programme occupy on each resource (holds and
+// confirmed bookings; overlaps on one resource count once; only available time
+// counts). The capacity is the sum of the resources' available time, so a colourist on
+// leave adds nothing to it. The planner uses the same rule: Remaining is what
+// productions outside the programme may still book in the period.
+func NonProgrammeCapacity(f RingFence, period FencePeriod, available map[uuid.UUID]calendar.Set, nonProgramme map[uuid.UUID][]calendar.Interval) RingFenceCapacity {
+	c := RingFenceCapacity{Period: period.Label, Start: period.Start, End: period.End, Resources: len(available)}
+	var secs int64
+	for _, a := range available {
+		secs += int64(a.Clip(period.Interval).Duration() / time.Second)
+	}
 	bp := f.ShareBP
 	if bp == 0 {
 		bp = ShareBasisPoints(f.SharePct)
@@ -189,8 +193,8 @@ func NonProgrammeCapacity(f RingFence, period FencePeriod, working calendar.Set,
 	c.Working = time.Duration(secs) * time.Second
 	c.Reserved = time.Duration(reserved) * time.Second
 	c.Limit = c.Working - c.Reserved
-	for _, ivs := range nonProgramme {
-		c.Used += calendar.Normalize(ivs...).Intersect(working).Duration()
+	for id, ivs := range nonProgramme {
+		c.Used += calendar.Normalize(ivs...).Intersect(available[id].Clip(period.Interval)).Duration()
 	}
 	if c.Used < c.Limit {
 		c.Remaining = c.Limit - c.Used

@@ -70,19 +70,32 @@ func anyProduction(ctx context.Context, q querier, id uuid.UUID) (booking.Produc
 }
 
 // fenceStanding works out a fence's standing in one period from the bookings: the
-// kind's active resources, the site's working time (provisional holidays count as
-// working days, as in the utilisation figures), and the holds and bookings of
-// productions outside the programme, except the booking exclude (being moved).
+// kind's active resources and each one's working time in the period by the one
+// definition (calendar.UseOf: the site's working time, provisional holidays counting as
+// working days until confirmed, less the resource's leave and maintenance), and the
+// holds and bookings of productions outside the programme, except the booking exclude
+// (being moved). It also returns the site's working time in the period.
 func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f booking.RingFence, p booking.FencePeriod, exclude uuid.UUID) (booking.RingFenceCapacity, calendar.Set, error) {
-	working := cal.WorkingTime(p.Interval, calendar.Options{})
-	var resources int
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM resources WHERE site_id = $1 AND kind = $2 AND active`, f.SiteID, f.Kind).Scan(&resources); err != nil {
+	rows, _ := q.Query(ctx, `SELECT id FROM resources WHERE site_id = $1 AND kind = $2 AND active ORDER BY id`, f.SiteID, f.Kind)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
 		return booking.RingFenceCapacity{}, nil, err
+	}
+	blocks, err := resourceBlocks(ctx, q, ids, p.Start, p.End)
+	if err != nil {
+		return booking.RingFenceCapacity{}, nil, err
+	}
+	// The calendar is expanded once; each resource's share is it less its blocks,
+	// which is what calendar.UseOf(period, blocks).Working is.
+	working := cal.UseOf(p.Interval, nil).Working
+	available := make(map[uuid.UUID]calendar.Set, len(ids))
+	for _, id := range ids {
+		available[id] = working.Subtract(blocks[id])
 	}
 	// The time each resource of the kind is taken by productions outside the programme
 	// (booking.RingFence.Eligible, in SQL), merged per resource by range_agg: a few
 	// rows, not one per booking, however busy the period.
-	rows, _ := q.Query(ctx, `SELECT b.resource_id, range_agg(b.during)
+	rows, _ = q.Query(ctx, `SELECT b.resource_id, range_agg(b.during)
 		FROM bookings b JOIN resources r ON r.id = b.resource_id JOIN productions p ON p.id = b.production_id
 		WHERE r.site_id = $1 AND r.kind = $2 AND b.status IN ('hold', 'confirmed', 'completed')
 		  AND b.during && tstzrange($3, $4) AND b.group_id <> $5
@@ -104,7 +117,7 @@ func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f boo
 	}); err != nil {
 		return booking.RingFenceCapacity{}, nil, err
 	}
-	return booking.NonProgrammeCapacity(f, p, working, resources, used), working, nil
+	return booking.NonProgrammeCapacity(f, p, available, used), working, nil
 }
 
 // fencesBooked reads the site's fences on the kinds of the booked resources, each with

@@ -287,3 +287,30 @@ func TestCalendarChangesRecheckBookings(t *testing.T) {
 		t.Fatalf("still to review: %q", r)
 	}
 }
+
+// TestRingFenceCapacityLessLeave: a fence's capacity is its kind's resources' working
+// time less their leave: a colourist's Tuesday of leave takes that day's 9 hours out
+// of the month's capacity, and the programme's share with it.
+func TestRingFenceCapacityLessLeave(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	fence, err := f.db.CreateRingFence(f.ctx, f.actors["manager"], booking.RingFenceInput{SiteID: site, Kind: "colourist",
+		Programme: "emerging-filmmakers", SharePct: 50, Period: booking.PeriodMonth, ReleaseDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.fenceStanding(t, site, fence.ID, casa("2027-06-15", 12, 0))
+	colourist := f.resources[0]
+	if _, err := f.db.AddBlock(f.ctx, f.actors["manager"], booking.Block{ResourceID: colourist, Kind: "leave", Reason: "leave",
+		Start: casa("2027-06-08", 0, 0), End: casa("2027-06-09", 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	after := f.fenceStanding(t, site, fence.ID, casa("2027-06-15", 12, 0))
+	if before.Working-after.Working != 9*time.Hour || after.Reserved*2 != after.Working || after.Resources != before.Resources {
+		t.Fatalf("June's capacity: %v before the leave, %v after (reserved %v)", before.Working, after.Working, after.Reserved)
+	}
+}
