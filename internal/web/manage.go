@@ -230,6 +230,7 @@ func (u *UI) timeline(w http.ResponseWriter, r *http.Request) {
 	for _, b := range bookings {
 		v := u.viewBooking(lang, a, l, b)
 		d.Bookings = append(d.Bookings, v)
+		closed := cal.UseOf(calendar.Interval{Start: b.Start, End: b.End}, nil).Closed
 		for _, br := range b.Resources {
 			row, ok := rowOf[br.ResourceID]
 			if !ok {
@@ -245,7 +246,7 @@ func (u *UI) timeline(w http.ResponseWriter, r *http.Request) {
 			}
 			tip += " — " + v.When
 			items = append(items, timelineItem{Row: row, Start: b.Start, End: b.End, Kind: string(b.Status), Rank: br.Rank,
-				Pending: b.ApprovalPending, Label: label, Title: tip, Href: "#b-" + v.ID})
+				Pending: b.ApprovalPending, Label: label, Title: tip, Href: "#b-" + v.ID, Closed: closed, Overtime: b.Overtime})
 		}
 	}
 	for _, res := range resources {

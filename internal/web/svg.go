@@ -28,6 +28,11 @@ const (
 	colGrid      = "#dcd6cc"
 	colInk       = "#1d232b"
 	colMuted     = "#5b6470"
+	// A booking's time outside working hours: veiled when reserved but not sold,
+	// hatched orange when sold as overtime.
+	colLocked       = "rgba(255,255,255,0.6)"
+	colOvertime     = "#f3c9a8"
+	colOvertimeLine = "#c0621d"
 )
 
 // svgDoc builds an SVG document as text.
@@ -101,11 +106,16 @@ type timelineItem struct {
 	Label      string
 	Title      string
 	Href       string
+	// Closed is the booking's time outside working hours (calendar.UseOf): reserved
+	// but not sold, or sold as overtime when Overtime.
+	Closed   calendar.Set
+	Overtime bool
 }
 
 // timelineSVG draws resources (rows) against days (columns), each day showing the
 // local hours h0 to h1: bookings coloured by status, holds hatched with their rank,
-// blocks, closed days and holidays greyed, and now as a line.
+// the part of a booking outside working hours veiled (reserved, not sold) or marked as
+// overtime, blocks, closed days and holidays greyed, and now as a line.
 func timelineSVG(id, title, desc string, days []timelineDay, rows []timelineRow, items []timelineItem, loc *time.Location, h0, h1 int, now time.Time) template.HTML {
 	const labelW, headH, rowH = 190.0, 34.0, 30.0
 	// About 1100 pixels in all: a week gets wide days, four weeks narrow ones.
@@ -118,6 +128,7 @@ func timelineSVG(id, title, desc string, days []timelineDay, rows []timelineRow,
 	d.hatch(id+"-hold", colHoldBg, colHoldLine)
 	d.hatch(id+"-block", "#c9ccd0", colBlock)
 	d.hatch(id+"-prov", "#f4f1ec", colHoliday)
+	d.hatch(id+"-overtime", colOvertime, colOvertimeLine)
 	d.b.WriteString("</defs>")
 	// Columns: closed days and holidays greyed behind everything.
 	for i, day := range days {
@@ -199,6 +210,18 @@ func timelineSVG(id, title, desc string, days []timelineDay, rows []timelineRow,
 			}
 			d.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3" fill="%s" stroke="%s" stroke-width="1.5"%s><title>%s</title></rect>`,
 				x0, top, wd, height, fill, stroke, dash, esc(it.Title))
+			// Time outside working hours: veiled when only reserved, marked when sold
+			// as overtime, so working, locked and overtime time read apart.
+			for _, c := range it.Closed.Clip(calendar.Interval{Start: s, End: e}) {
+				cx0 := labelW + dayW*float64(i) + dayW*c.Start.Sub(ws).Seconds()/span
+				cx1 := labelW + dayW*float64(i) + dayW*c.End.Sub(ws).Seconds()/span
+				class, cfill := "locked", colLocked
+				if it.Overtime {
+					class, cfill = "overtime", "url(#"+id+"-overtime)"
+				}
+				d.f(`<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" pointer-events="none"/>`,
+					class, cx0, top+1, math.Max(cx1-cx0, 1), height-2, cfill)
+			}
 			switch {
 			case it.Kind == "hold" && wd >= 14:
 				d.f(`<rect x="%.1f" y="%.1f" width="14" height="13" rx="2" fill="#ffffff" stroke="%s"/>`, x0+1, top+1, colHoldLine)

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
 )
 
 // lookups names the things bookings refer to by id.
@@ -21,16 +22,26 @@ type lookups struct {
 	resByID   map[uuid.UUID]booking.Resource
 	prods     []booking.Production
 	prodByID  map[uuid.UUID]booking.Production
+	// calendars are the sites' working calendars, for the working time of bookings.
+	calendars map[uuid.UUID]*calendar.Calendar
 }
 
 func (u *UI) lookups(ctx context.Context, a booking.Actor) (*lookups, error) {
-	l := &lookups{siteByID: map[uuid.UUID]booking.Site{}, resByID: map[uuid.UUID]booking.Resource{}, prodByID: map[uuid.UUID]booking.Production{}}
+	l := &lookups{siteByID: map[uuid.UUID]booking.Site{}, resByID: map[uuid.UUID]booking.Resource{}, prodByID: map[uuid.UUID]booking.Production{},
+		calendars: map[uuid.UUID]*calendar.Calendar{}}
 	var err error
 	if l.sites, err = u.Catalogue.ListSites(ctx); err != nil {
 		return nil, err
 	}
 	for _, s := range l.sites {
 		l.siteByID[s.ID] = s
+		sc, err := u.Calendars.SiteCalendar(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if l.calendars[s.ID], err = sc.Calendar(); err != nil {
+			return nil, err
+		}
 	}
 	if l.resources, err = u.Catalogue.ListResources(ctx, booking.ResourceFilter{}); err != nil {
 		return nil, err
@@ -86,6 +97,7 @@ type bookingView struct {
 	Note            string
 	Warnings        []string
 	Review          string // how a calendar change altered its working time
+	Time            string // its working time, and its time outside working hours
 	Placed          string
 	StartInput      string
 	EndInput        string
@@ -108,6 +120,9 @@ func (u *UI) viewBooking(lang string, a booking.Actor, l *lookups, b booking.Boo
 	}
 	if s, ok := l.siteByID[b.SiteID]; ok {
 		v.Site = s.Name
+	}
+	if cal := l.calendars[b.SiteID]; cal != nil {
+		v.Time = timeUseText(lang, cal.UseOf(calendar.Interval{Start: b.Start, End: b.End}, nil), b.Overtime)
 	}
 	for _, br := range b.Resources {
 		name := translate(lang, "bookings.unknown_resource")
@@ -188,3 +203,18 @@ func kindLabel(lang, kind string) string {
 
 // weekdayOrder lists the week from Monday, as people in Morocco and Senegal read it.
 var weekdayOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// timeUseText says what a booking's interval holds: its working time, and the time
+// outside working hours it reserves without selling, or sells as overtime.
+func timeUseText(lang string, u calendar.Use, overtime bool) string {
+	h := func(d time.Duration) string { return decimalIn(lang, formatHours(d.Hours())) }
+	text := fmt.Sprintf(translate(lang, "bookings.working_time"), h(u.Working.Duration()))
+	switch closed := u.Closed.Duration(); {
+	case closed == 0:
+	case overtime:
+		text += " · " + fmt.Sprintf(translate(lang, "bookings.overtime_time"), h(closed))
+	default:
+		text += " · " + fmt.Sprintf(translate(lang, "bookings.locked_time"), h(closed))
+	}
+	return text
+}
