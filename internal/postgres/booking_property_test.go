@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/dbtest"
 )
 
 // The property test drives the booking service with long random sequences of
@@ -50,6 +52,7 @@ const (
 	propNothingDue      = "P7 ProcessDue leaves nothing due"
 	propEntitledActions = "P8 an entitled action on a booking in the right status succeeds"
 	propDeadlines       = "P9 an open challenge's deadline falls after it opened and an hour before its challenger's slot"
+	propSellsWorkTime   = "P10 every active booking holds working time at its site, or is booked as overtime"
 )
 
 func TestBookingPropertiesRandomOperations(t *testing.T) {
@@ -88,6 +91,7 @@ type propGroup struct {
 	Version           int
 	Rank              int  // worst rank over its resources; 0 unless on hold
 	Challenged        bool // an open challenge targets it
+	Overtime          bool
 }
 
 // propRow is one resource's booking row.
@@ -106,6 +110,7 @@ type propRunner struct {
 	rng     *rand.Rand
 	base    time.Time
 	site    uuid.UUID
+	cal     *calendar.Calendar // the site's
 	res     []uuid.UUID
 	resName map[uuid.UUID]string
 	owner   map[uuid.UUID]string // production → the producer whose organisation owns it
@@ -135,6 +140,7 @@ func newPropRunner(t *testing.T, seed uint64) *propRunner {
 	if err := f.db.Pool.QueryRow(f.ctx, `SELECT site_id FROM resources WHERE id = $1`, r.res[0]).Scan(&r.site); err != nil {
 		t.Fatal(err)
 	}
+	r.cal = dbtest.SiteCalendar(t, f.db, r.site)
 	// Short lifetimes and windows, so the clock reaches them within a run.
 	pol, err := f.db.SitePolicy(f.ctx, r.site)
 	if err != nil {
@@ -163,6 +169,11 @@ func (r *propRunner) run(ops int) {
 	if len(r.failed) > 0 {
 		r.t.Logf("seed %d: the operations (clock T+0 = %s):\n%s", r.seed, r.base.Format(time.RFC3339), strings.Join(r.trace, "\n"))
 	}
+	var groups, challenges int
+	if err := r.f.db.Pool.QueryRow(r.f.ctx, `SELECT (SELECT count(*) FROM booking_groups), (SELECT count(*) FROM challenges)`).Scan(&groups, &challenges); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Logf("seed %d: %d bookings made, %d challenges opened", r.seed, groups, challenges)
 }
 
 // violate reports the first violation of each property in a run.
@@ -270,14 +281,22 @@ func (r *propRunner) pickResources() []uuid.UUID {
 	return out
 }
 
-// pickInterval is whole hours within the next half day, so most bookings overlap;
-// now and then it starts in the past.
+// pickInterval is whole hours within the next half day, so most bookings overlap; now
+// and then it starts in the past. Four in five are moved to a working hour of one of
+// the site's next three working stretches from there, so that most bookings sell
+// working time; the rest may fall in closed time and be refused.
 func (r *propRunner) pickInterval() (time.Time, time.Time) {
 	startH := 1 + r.rng.IntN(12)
-	if r.rng.IntN(20) == 0 {
+	if r.rng.IntN(10) == 0 {
 		startH = -r.rng.IntN(3)
 	}
 	start := r.f.now.Add(time.Duration(startH) * time.Hour)
+	if r.rng.IntN(5) != 0 {
+		if ws := r.cal.WorkingTime(calendar.Interval{Start: start, End: start.Add(7 * 24 * time.Hour)}, calendar.Options{}); len(ws) > 0 {
+			iv := ws[r.rng.IntN(min(3, len(ws)))]
+			start = iv.Start.Add(time.Duration(r.rng.IntN(max(1, int(iv.Duration().Hours())))) * time.Hour)
+		}
+	}
 	return start, start.Add(time.Duration(1+r.rng.IntN(5)) * time.Hour)
 }
 
@@ -480,7 +499,8 @@ func (r *propRunner) auditCount() int64 {
 func (r *propRunner) load() {
 	rows, _ := r.f.db.Pool.Query(r.f.ctx, `SELECT id, production_id, status, start_at, end_at, hold_seq,
 		approval_requested_at IS NOT NULL, version, coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
-		EXISTS (SELECT 1 FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open')
+		EXISTS (SELECT 1 FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open'),
+		g.overtime
 		FROM booking_groups g`)
 	gs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[propGroup])
 	if err != nil {
@@ -551,6 +571,15 @@ func (r *propRunner) check(op int) {
 		ORDER BY c.created_at LIMIT 1`, booking.ChallengeSettleLead.Seconds()).Scan(&a, &since, &deadline, &start)
 	r.noRowsOr(op, propDeadlines, err, "%s's challenge opened at T+%s has its deadline at T+%s, its slot starts at T+%s",
 		r.label(a), r.rel(since), r.rel(deadline), r.rel(start))
+
+	// P10: creations and reschedules sell working time, or overtime.
+	for _, g := range r.groups {
+		if (g.Status == booking.StatusHold || g.Status == booking.StatusConfirmed) && !g.Overtime &&
+			len(r.cal.UseOf(calendar.Interval{Start: g.Start, End: g.End}, nil).Working) == 0 {
+			r.violate(op, propSellsWorkTime, "%s (%s) %s holds no working time", r.label(g.ID), g.Status, r.span(g.Start, g.End))
+			break
+		}
+	}
 }
 
 // checkNothingDue checks, after ProcessDue(now), that nothing it should have done is left.
