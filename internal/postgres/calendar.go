@@ -20,6 +20,7 @@ var _ booking.Calendars = (*DB)(nil)
 type querier interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 	QueryRow(context.Context, string, ...any) pgx.Row
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
 }
 
 var weekdayNames = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
@@ -98,58 +99,67 @@ func toDate(t time.Time) calendar.Date {
 	return calendar.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
 }
 
-// siteCalendar reads everything about a site's calendar: its zone, its week, its
-// overrides and the holidays of its country and its own.
+// siteCalendar reads everything about a site's calendar, in one round trip (every
+// booking change reads it): its zone, its week, its overrides and the holidays of its
+// country and its own.
 func (db *DB) siteCalendar(ctx context.Context, q querier, siteID uuid.UUID) (booking.SiteCalendar, *calendar.Calendar, error) {
-	out := booking.SiteCalendar{SiteID: siteID, TZVersion: calendar.TZVersion(), Week: booking.Week{}}
-	var country string
-	if err := q.QueryRow(ctx, `SELECT time_zone, country FROM sites WHERE id = $1`, siteID).Scan(&out.TimeZone, &country); err != nil {
-		return out, nil, notFound(err, "site")
+	out := booking.SiteCalendar{SiteID: siteID, TZVersion: calendar.TZVersion(), Week: booking.Week{},
+		Overrides: []booking.CalendarOverride{}, Holidays: []booking.Holiday{}}
+	var spans []span
+	var overrides []calendar.Override
+	var holidays []calendar.Holiday
+	found := false
+	b := &pgx.Batch{}
+	b.Queue(`SELECT time_zone FROM sites WHERE id = $1`, siteID).Query(func(rows pgx.Rows) error {
+		var err error
+		out.TimeZone, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[string])
+		found = err == nil
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		return err
+	})
+	b.Queue(`SELECT weekday, from_min, to_min FROM site_week_spans WHERE site_id = $1 ORDER BY weekday, from_min`, siteID).Query(func(rows pgx.Rows) error {
+		var err error
+		spans, err = pgx.CollectRows(rows, pgx.RowToStructByPos[span])
+		return err
+	})
+	b.Queue(`SELECT id, name, from_date, to_date, spans FROM calendar_overrides WHERE site_id = $1 ORDER BY from_date, created_at`, siteID).Query(func(rows pgx.Rows) error {
+		var id uuid.UUID
+		var name string
+		var from, to time.Time
+		var raw []span
+		_, err := pgx.ForEachRow(rows, []any{&id, &name, &from, &to, &raw}, func() error {
+			out.Overrides = append(out.Overrides, booking.CalendarOverride{ID: id, Name: name, From: from.Format(dateLayout), To: to.Format(dateLayout), Week: spansToWeek(raw)})
+			overrides = append(overrides, calendar.Override{From: toDate(from), To: toDate(to), Week: toCalendarWeek(raw), Name: name})
+			return nil
+		})
+		return err
+	})
+	b.Queue(`SELECT id, coalesce(country, ''), site_id, date, name, provisional FROM holidays
+		WHERE country = (SELECT country FROM sites WHERE id = $1) OR site_id = $1 ORDER BY date, name`, siteID).Query(func(rows pgx.Rows) error {
+		var h booking.Holiday
+		var date time.Time
+		_, err := pgx.ForEachRow(rows, []any{&h.ID, &h.Country, &h.SiteID, &date, &h.Name, &h.Provisional}, func() error {
+			h.Date = date.Format(dateLayout)
+			out.Holidays = append(out.Holidays, h)
+			holidays = append(holidays, calendar.Holiday{Date: toDate(date), Name: h.Name, Provisional: h.Provisional})
+			return nil
+		})
+		return err
+	})
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return out, nil, err
+	}
+	if !found {
+		return out, nil, notFound(pgx.ErrNoRows, "site")
 	}
 	loc, err := calendar.LoadLocation(out.TimeZone)
 	if err != nil {
 		return out, nil, fmt.Errorf("site %s: %w", siteID, err)
 	}
-	rows, _ := q.Query(ctx, `SELECT weekday, from_min, to_min FROM site_week_spans WHERE site_id = $1 ORDER BY weekday, from_min`, siteID)
-	spans, err := pgx.CollectRows(rows, pgx.RowToStructByPos[span])
-	if err != nil {
-		return out, nil, err
-	}
 	out.Week = spansToWeek(spans)
-	cal := &calendar.Calendar{Location: loc, Week: toCalendarWeek(spans)}
-
-	rows, _ = q.Query(ctx, `SELECT id, name, from_date, to_date, spans FROM calendar_overrides WHERE site_id = $1 ORDER BY from_date, created_at`, siteID)
-	var id uuid.UUID
-	var name string
-	var from, to time.Time
-	var raw []span
-	if _, err := pgx.ForEachRow(rows, []any{&id, &name, &from, &to, &raw}, func() error {
-		out.Overrides = append(out.Overrides, booking.CalendarOverride{ID: id, Name: name, From: from.Format(dateLayout), To: to.Format(dateLayout), Week: spansToWeek(raw)})
-		cal.Overrides = append(cal.Overrides, calendar.Override{From: toDate(from), To: toDate(to), Week: toCalendarWeek(raw), Name: name})
-		return nil
-	}); err != nil {
-		return out, nil, err
-	}
-
-	rows, _ = q.Query(ctx, `SELECT id, coalesce(country, ''), site_id, date, name, provisional FROM holidays
-		WHERE country = $1 OR site_id = $2 ORDER BY date, name`, country, siteID)
-	var h booking.Holiday
-	var date time.Time
-	if _, err := pgx.ForEachRow(rows, []any{&h.ID, &h.Country, &h.SiteID, &date, &h.Name, &h.Provisional}, func() error {
-		h.Date = date.Format(dateLayout)
-		out.Holidays = append(out.Holidays, h)
-		cal.Holidays = append(cal.Holidays, calendar.Holiday{Date: toDate(date), Name: h.Name, Provisional: h.Provisional})
-		return nil
-	}); err != nil {
-		return out, nil, err
-	}
-	if out.Overrides == nil {
-		out.Overrides = []booking.CalendarOverride{}
-	}
-	if out.Holidays == nil {
-		out.Holidays = []booking.Holiday{}
-	}
-	return out, cal, nil
+	return out, &calendar.Calendar{Location: loc, Week: toCalendarWeek(spans), Overrides: overrides, Holidays: holidays}, nil
 }
 
 // SiteCalendar returns ENOTFOUND for an unknown site.
