@@ -119,6 +119,8 @@ type Auth interface {
 
 	// CreateToken issues a token for userID and returns it in plain text, the only time
 	// it is seen. Users create their own; admins anyone's. A zero ttl means no expiry.
+	// Returns ECONFLICT (details.reason ReasonTokenLimit) when the user already has the
+	// storage's maximum of active tokens, unless the actor is System (the CLI).
 	CreateToken(ctx context.Context, a Actor, userID uuid.UUID, name string, ttl time.Duration) (TokenInfo, string, error)
 	// ListTokens lists the actor's own tokens.
 	ListTokens(ctx context.Context, a Actor) ([]TokenInfo, error)
@@ -150,3 +152,18 @@ type Idempotency interface {
 	// CompleteIdempotent stores the answer (or frees the key after a 5xx).
 	CompleteIdempotent(ctx context.Context, userID uuid.UUID, key string, resp StoredResponse) error
 }
+
+// IdempotencyRetention is how long an idempotent answer is kept: a retry with the key
+// after that runs as a new request, and the cleanup job deletes the older answers.
+const IdempotencyRetention = 24 * time.Hour
+
+// The details.reason of conflicts about credentials, stable for clients to match.
+const (
+	// ReasonTokenLimit: the user already has the maximum of active API tokens; revoke
+	// one first.
+	ReasonTokenLimit = "token_limit"
+	// ReasonSecretNotReplayed: a retry, by its Idempotency-Key, of a creation whose
+	// answer carried a secret. The secret was shown once and is never stored to be
+	// replayed; details.id names the object the first request created.
+	ReasonSecretNotReplayed = "secret_not_replayed"
+)

@@ -104,25 +104,47 @@ type ExchangeRate struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// ExchangeRateInput is what a manager gives to enter a rate. A zero EffectiveAt means now.
+// ExchangeRateInput is what a manager gives to enter a rate. Rates are never changed:
+// a correction is a new rate for the pair, in force from its own EffectiveAt.
 type ExchangeRateInput struct {
 	Base, Quote string
 	Rate        string
-	EffectiveAt time.Time
+	// EffectiveAt is when the rate comes into force; nil (absent) means now.
+	EffectiveAt *time.Time
 }
 
-// Validate checks the input's own rules.
+// A rate comes into force from EarliestRateAt to LatestRateAt, inclusive: the bounds
+// of every instant the API takes. A zero time (0001-01-01) or a typo's year 20270 is
+// refused, never taken for now.
+var (
+	EarliestRateAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestRateAt   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Validate checks the input's own rules: base and quote are distinct ISO 4217 codes in
+// capitals (EINVALID), the rate a decimal of at most 12 places (EINVALID) between
+// money.MinRate and money.MaxRate (EUNPROCESSABLE), and EffectiveAt, if given, from
+// EarliestRateAt to LatestRateAt (EUNPROCESSABLE); each error names its field.
 func (in ExchangeRateInput) Validate() error {
 	switch {
 	case !money.ValidCurrency(in.Base):
-		return invalidField("base", "must be an ISO 4217 code such as EUR")
+		return invalidField("base", "must be an ISO 4217 currency code in capitals, such as EUR")
 	case !money.ValidCurrency(in.Quote):
-		return invalidField("quote", "must be an ISO 4217 code such as XOF")
+		return invalidField("quote", "must be an ISO 4217 currency code in capitals, such as XOF")
 	case in.Base == in.Quote:
 		return invalidField("quote", "must differ from base")
 	}
-	if _, err := money.ParseRate(in.Rate); err != nil {
+	r, err := money.ParseRate(in.Rate)
+	if err != nil {
 		return invalidField("rate", "must be a positive decimal such as 655.957 (at most 12 decimals), written as a string or a number")
+	}
+	if !money.RateInBounds(r) {
+		return &Error{Code: EUNPROCESSABLE, Message: "rate must be between " + money.MinRate + " and " + money.MaxRate + "; enter a rarer pair through EUR.",
+			Details: map[string]any{"field": "rate", "min": money.MinRate, "max": money.MaxRate}}
+	}
+	if at := in.EffectiveAt; at != nil && (at.Before(EarliestRateAt) || at.After(LatestRateAt)) {
+		return &Error{Code: EUNPROCESSABLE, Message: "effective_at must be from " + EarliestRateAt.Format(time.RFC3339) + " to " + LatestRateAt.Format(time.RFC3339) + ".",
+			Details: map[string]any{"field": "effective_at"}}
 	}
 	return nil
 }
@@ -218,7 +240,10 @@ type Quotes interface {
 	DeleteRateCard(ctx context.Context, a Actor, id uuid.UUID) error
 	// ListExchangeRates lists the entered rates, newest first.
 	ListExchangeRates(ctx context.Context) ([]ExchangeRate, error)
-	// CreateExchangeRate enters a rate (managers and admins).
+	// CreateExchangeRate enters a rate, never changing one: admins any pair, a manager
+	// a pair naming the currency of a site they manage whose other currency is theirs
+	// too or billed by no site (EFORBIDDEN otherwise). EINVALID or EUNPROCESSABLE for
+	// input Validate refuses.
 	CreateExchangeRate(ctx context.Context, a Actor, in ExchangeRateInput) (ExchangeRate, error)
 	// QuoteBooking prices a booking as it stands and stores the quote, rates locked.
 	// ENOTFOUND for a booking the actor may not see, ECONFLICT for one no longer active.

@@ -58,6 +58,9 @@ var lifecycle = map[Status]map[Action][]Role{
 		ActionReschedule: {RoleAdmin, RoleManager, RoleProducer},
 	},
 	StatusConfirmed: {
+		// Confirm and decline settle a producer's requested move (Booking.RequestedStart).
+		ActionConfirm:    {RoleAdmin, RoleManager},
+		ActionDecline:    {RoleAdmin, RoleManager},
 		ActionCancel:     {RoleAdmin, RoleManager, RoleProducer},
 		ActionReschedule: {RoleAdmin, RoleManager, RoleProducer},
 	},
@@ -154,6 +157,11 @@ type Booking struct {
 	// booking holds, until a manager marks it reviewed or the booking changes.
 	WorkingTimeReview   string     `json:"working_time_review,omitempty"`
 	WorkingTimeReviewAt *time.Time `json:"working_time_review_at,omitempty"`
+	// RequestedStart and RequestedEnd are a producer's move of this confirmed booking
+	// awaiting a manager's approval (ApprovalPending): the booking keeps its slot until
+	// a manager confirms (the move is made) or declines (it is dropped).
+	RequestedStart *time.Time `json:"requested_start,omitempty"`
+	RequestedEnd   *time.Time `json:"requested_end,omitempty"`
 	// TimeZone is the site's zone; StartLocal and EndLocal the site-local wall-clock
 	// with its offset, derived with the tz database release TZVersion.
 	TimeZone   string `json:"time_zone"`
@@ -338,6 +346,9 @@ const (
 	// period of other hours, a new week) changed the working time a future booking
 	// holds. Its stored quotes stand; a new quote shows the new figure.
 	EventWorkingTimeChanged EventKind = "working_time_changed"
+	// EventMoveDeclined: a manager declined a producer's requested move; the booking
+	// keeps its slot.
+	EventMoveDeclined EventKind = "move_declined"
 )
 
 // EventKinds lists every event kind (TestEventKindsListsEveryKind keeps it whole), for
@@ -345,7 +356,7 @@ const (
 // notices have a subject for each.
 var EventKinds = []EventKind{EventHoldPlaced, EventRankChanged, EventChallengeOpened, EventChallengeReceived,
 	EventChallengeWon, EventChallengeLost, EventApprovalRequested, EventConfirmed, EventReleased, EventDeclined,
-	EventCancelled, EventExpired, EventRescheduled, EventCompleted, EventLocalTimeChanged, EventWorkingTimeChanged}
+	EventCancelled, EventExpired, EventRescheduled, EventCompleted, EventLocalTimeChanged, EventWorkingTimeChanged, EventMoveDeclined}
 
 // Event is something that happened to a booking, raised inside the transaction that
 // made it happen, so whatever it causes (a notification job) commits with it.

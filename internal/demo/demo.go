@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/auth"
+	"github.com/posthub/posthub/internal/money"
 )
 
 // Users maps the demo users' keys to their user IDs.
@@ -173,6 +174,9 @@ func Seed(ctx context.Context, tx pgx.Tx) (Users, error) {
 
 	siteIDs := map[string]uuid.UUID{}
 	for _, s := range sites {
+		if !money.ValidCurrency(s.currency) {
+			return nil, fmt.Errorf("demo: site %s: %q is not an ISO 4217 currency", s.slug, s.currency)
+		}
 		var id uuid.UUID
 		if err := tx.QueryRow(ctx, `INSERT INTO sites (slug, name, country, time_zone, currency)
 			VALUES ($1, $2, $3, $4, $5) RETURNING id`, s.slug, s.name, s.country, s.zone, s.currency).Scan(&id); err != nil {

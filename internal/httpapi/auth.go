@@ -116,7 +116,8 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseTime reads an optional RFC 3339 instant; an offset is required, so a time is
-// never read in a zone the client did not name.
+// never read in a zone the client did not name, and it must be within [MinInstant,
+// MaxInstant] (CheckInstant). Every instant the API takes is read here.
 func parseTime(name, v string) (*time.Time, error) {
 	if v == "" {
 		return nil, nil
@@ -125,6 +126,9 @@ func parseTime(name, v string) (*time.Time, error) {
 	if err != nil {
 		return nil, &booking.Error{Code: booking.EINVALID, Message: name + " must be an RFC 3339 time with an offset.",
 			Details: map[string]any{"parameter": name}}
+	}
+	if err := CheckInstant(name, t); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }

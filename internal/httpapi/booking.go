@@ -57,7 +57,8 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if req.StartLocal != "" || req.EndLocal != "" {
 		in.StartLocal, in.EndLocal = req.StartLocal, req.EndLocal
-		if req.Start != "" || req.End != "" {
+		err = checkTimeTexts("start_local", req.StartLocal, "end_local", req.EndLocal)
+		if err == nil && (req.Start != "" || req.End != "") {
 			err = &booking.Error{Code: booking.EINVALID, Message: "Give start and end, or start_local and end_local, not both.", Details: map[string]any{"field": "start_local"}}
 		}
 	} else if in.Start, err = requiredTime("start", req.Start); err == nil {
@@ -87,15 +88,20 @@ func writeBooking(w http.ResponseWriter, status int, b booking.Booking) {
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// ifMatch reads If-Match as a booking version; "*" and absence impose nothing.
+// ifMatch reads If-Match as a booking version; "*" and absence impose nothing. If-Match
+// compares strongly (RFC 9110 §13.1.1): only the ETag as the API gave it, "3", matches
+// version 3. A weak one (W/"3") never matches, nor does anything else, so either
+// answers 412 as a stale ETag does, and the change is not made.
 func ifMatch(r *http.Request) (*int, error) {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" || h == "*" {
 		return nil, nil
 	}
-	h = strings.TrimPrefix(h, "W/")
-	v, err := strconv.Atoi(strings.Trim(h, `"`))
-	if err != nil {
+	if strings.HasPrefix(h, "W/") {
+		return nil, booking.Errorf(booking.EPRECONDITION, `If-Match compares strongly: a weak ETag (W/…) never matches; send the ETag as given, such as "3".`)
+	}
+	v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`))
+	if err != nil || etag(v) != h {
 		return nil, booking.Errorf(booking.EPRECONDITION, "If-Match must be an ETag this API gave.")
 	}
 	return &v, nil
@@ -200,7 +206,13 @@ func (s *Server) rescheduleBooking(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	writeBooking(w, http.StatusOK, b)
+	// A producer's move of a confirmed booking that needs approval is accepted, not
+	// made: the booking keeps its slot, requested_start/end say the one asked for.
+	status := http.StatusOK
+	if b.RequestedStart != nil {
+		status = http.StatusAccepted
+	}
+	writeBooking(w, status, b)
 }
 
 type actRequest struct {
@@ -294,7 +306,7 @@ func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) {
 		b.End, err = requiredTime("end", req.End)
 	}
 	if err == nil {
-		b.Until, err = parseTime("until", req.Until)
+		b.Until, err = bodyTime("until", req.Until)
 	}
 	if err == nil {
 		b, err = s.Blocks.AddBlock(r.Context(), a, b)

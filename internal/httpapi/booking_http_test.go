@@ -395,7 +395,9 @@ func TestBookingLifecycleTable(t *testing.T) {
 		{hold, cancel, [4]int{conflict, conflict, forbidden, conflict}, ""},
 		{hold, reschedule, [4]int{ok, ok, forbidden, ok}, hold},
 
-		{confirmed, confirm, [4]int{conflict, conflict, forbidden, conflict}, ""},
+		// Managers confirm or decline a producer's requested move: with none requested
+		// there is nothing to settle; producers may not settle their own.
+		{confirmed, confirm, [4]int{conflict, conflict, forbidden, forbidden}, ""},
 		{confirmed, release, [4]int{conflict, conflict, forbidden, conflict}, ""},
 		{confirmed, decline, [4]int{conflict, conflict, forbidden, forbidden}, ""},
 		{confirmed, cancel, [4]int{ok, ok, forbidden, ok}, cancelled},

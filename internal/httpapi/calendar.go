@@ -53,7 +53,11 @@ func (s *Server) addOverride(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	o, err := s.Calendars.AddOverride(r.Context(), a, id, booking.CalendarOverride{Name: req.Name, From: req.From, To: req.To, Week: req.Week})
+	var o booking.CalendarOverride
+	err := checkTimeTexts("from", req.From, "to", req.To)
+	if err == nil {
+		o, err = s.Calendars.AddOverride(r.Context(), a, id, booking.CalendarOverride{Name: req.Name, From: req.From, To: req.To, Week: req.Week})
+	}
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
@@ -84,7 +88,11 @@ func (s *Server) addHoliday(w http.ResponseWriter, r *http.Request) {
 	if !s.body(w, r, &req) {
 		return
 	}
-	h, err := s.Calendars.AddHoliday(r.Context(), a, booking.Holiday{Country: req.Country, SiteID: req.SiteID, Date: req.Date, Name: req.Name, Provisional: req.Provisional})
+	var h booking.Holiday
+	err := checkTimeText("date", req.Date)
+	if err == nil {
+		h, err = s.Calendars.AddHoliday(r.Context(), a, booking.Holiday{Country: req.Country, SiteID: req.SiteID, Date: req.Date, Name: req.Name, Provisional: req.Provisional})
+	}
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
@@ -107,6 +115,10 @@ func (s *Server) confirmHoliday(w http.ResponseWriter, r *http.Request) {
 		if !s.body(w, r, &req) {
 			return
 		}
+	}
+	if err := checkTimeText("date", req.Date); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
 	}
 	h, err := s.Calendars.ConfirmHoliday(r.Context(), a, id, req.Date)
 	respond(w, r, s, h, err)
@@ -146,10 +158,12 @@ func parseDemand(v string) (booking.Demand, error) {
 	return d, nil
 }
 
+// parseHours reads a number of working hours: finite, at least a minute's worth
+// (1/60) and at most 2000; NaN, infinities and vanishing fractions are refused.
 func parseHours(v string) (time.Duration, error) {
 	h, err := strconv.ParseFloat(v, 64)
-	if err != nil || h <= 0 || h > 2000 {
-		return 0, &booking.Error{Code: booking.EINVALID, Message: "hours must be a number above 0 and at most 2000.", Details: map[string]any{"parameter": "hours"}}
+	if err != nil || !(h >= 1.0/60 && h <= 2000) {
+		return 0, &booking.Error{Code: booking.EINVALID, Message: "hours must be a number from 1/60 (a minute) to 2000.", Details: map[string]any{"parameter": "hours"}}
 	}
 	return time.Duration(h * float64(time.Hour)), nil
 }

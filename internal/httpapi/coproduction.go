@@ -78,6 +78,10 @@ func (s *Server) createRateCard(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, &booking.Error{Code: booking.EINVALID, Message: "amount_minor is required.", Details: map[string]any{"field": "amount_minor"}})
 		return
 	}
+	if err := checkTimeTexts("effective_from", req.EffectiveFrom, "effective_to", req.EffectiveTo); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
 	c, err := s.Coproduction.CreateRateCard(r.Context(), a, booking.RateCardInput{SiteID: req.SiteID, Kind: req.Kind, ResourceID: req.ResourceID,
 		Unit: req.Unit, AmountMinor: *req.AmountMinor, EffectiveFrom: req.EffectiveFrom, EffectiveTo: req.EffectiveTo,
 		OvertimeMultiplierBP: req.OvertimeMultiplierBP})
@@ -137,14 +141,16 @@ func (s *Server) createExchangeRate(w http.ResponseWriter, r *http.Request) {
 	if !s.body(w, r, &req) {
 		return
 	}
-	in := booking.ExchangeRateInput{Base: strings.ToUpper(req.Base), Quote: strings.ToUpper(req.Quote), Rate: string(req.Rate)}
-	at, err := parseTime("effective_at", req.EffectiveAt)
+	// Currency codes are taken as written: "eur" is refused, not guessed at.
+	in := booking.ExchangeRateInput{Base: req.Base, Quote: req.Quote, Rate: string(req.Rate)}
+	at, err := bodyTime("effective_at", req.EffectiveAt)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}
 	if at != nil {
-		in.EffectiveAt = at.UTC()
+		utc := at.UTC()
+		in.EffectiveAt = &utc
 	}
 	rate, err := s.Coproduction.CreateExchangeRate(r.Context(), a, in)
 	if err != nil {

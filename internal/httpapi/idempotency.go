@@ -3,8 +3,11 @@ package httpapi
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"net/http"
+
+	"github.com/google/uuid"
 
 	"github.com/posthub/posthub/internal/booking"
 )
@@ -13,9 +16,18 @@ import (
 var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 
 // idempotent makes a POST honour Idempotency-Key: the first answer to a key is stored
-// and given again to a retry with the same body; the same key with another body is
-// refused with 422. Without the header the request runs as usual.
-func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
+// for booking.IdempotencyRetention and given again to a retry with the same body; the
+// same key with another body is refused with 422. Without the header the request runs
+// as usual.
+//
+// A route whose answer carries a secret (secret, Policy.SecretAnswer) never has the
+// secret stored: of a successful answer only the new object's id is kept, and a retry
+// answers 409 (details.reason secret_not_replayed, details.id) rather than the first
+// answer. A retry cannot get the secret back, whatever became of the object since (a
+// revoked token stays revoked); a client that lost the first answer revokes the object
+// and creates another. 409, not the object without its secret, so that a client that
+// reads the answer as a new secret fails loudly instead of keeping an empty one.
+func (s *Server) idempotent(secret bool, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		a, ok := ActorFrom(r.Context())
@@ -41,6 +53,13 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, s.Logger, err)
 			return
 		}
+		if stored != nil && secret && stored.Status >= 200 && stored.Status < 300 {
+			w.Header().Set("Idempotent-Replayed", "true")
+			writeError(w, r, s.Logger, &booking.Error{Code: booking.ECONFLICT,
+				Message: "This Idempotency-Key already created the object named in details.id; its secret was shown once, in the first answer, and is not kept. If that answer was lost, revoke the object and create another.",
+				Details: map[string]any{"reason": booking.ReasonSecretNotReplayed, "id": createdID(stored.Body)}})
+			return
+		}
 		if stored != nil {
 			for k, v := range stored.Headers {
 				w.Header().Set(k, v)
@@ -53,6 +72,9 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		rec := &recorder{header: http.Header{}, Code: http.StatusOK}
 		next(rec, r)
 		res := booking.StoredResponse{Status: rec.Code, Headers: map[string]string{}, Body: rec.Body.Bytes()}
+		if secret && rec.Code >= 200 && rec.Code < 300 {
+			res.Body, _ = json.Marshal(map[string]uuid.UUID{"id": createdID(rec.Body.Bytes())})
+		}
 		for _, k := range replayedHeaders {
 			if v := rec.Header().Get(k); v != "" {
 				res.Headers[k] = v
@@ -67,6 +89,16 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	}
+}
+
+// createdID is the id of the object a creation's JSON answer describes (nil if it has
+// none): all the idempotency store keeps of an answer that carries a secret.
+func createdID(body []byte) uuid.UUID {
+	var v struct {
+		ID uuid.UUID `json:"id"`
+	}
+	_ = json.Unmarshal(body, &v)
+	return v.ID
 }
 
 // recorder buffers an answer so it can be stored before it is sent.

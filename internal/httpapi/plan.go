@@ -31,11 +31,11 @@ func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
 		Stages: req.Stages, Preferences: req.Preferences, Seed: req.Seed}
 	var err error
 	var t *time.Time
-	if t, err = parseTime("earliest_start", req.EarliestStart); err == nil && t != nil {
+	if t, err = bodyTime("earliest_start", req.EarliestStart); err == nil && t != nil {
 		in.EarliestStart = t.UTC()
 	}
 	if err == nil {
-		if t, err = parseTime("deadline", req.Deadline); err == nil && t != nil {
+		if t, err = bodyTime("deadline", req.Deadline); err == nil && t != nil {
 			in.Deadline = t.UTC()
 		}
 	}

@@ -14,6 +14,13 @@ type Policy struct {
 	// OriginCheckOnly marks routes whose unsafe requests from a session carry no CSRF
 	// token (River's own UI); the cross-origin check still applies to them.
 	OriginCheckOnly bool
+	// SecretAnswer marks a creation whose answer carries a secret shown once (an API
+	// token, a feed's URL, a webhook's signing secret). Its Idempotency-Key store keeps
+	// only the new object's id, and a retry with the key answers 409 naming that object
+	// (details.reason secret_not_replayed), never the secret: a stored secret could be
+	// read from the database and replayed after the object was revoked. This table is
+	// the one place that says which routes these are.
+	SecretAnswer bool
 }
 
 // Allows reports whether a role may call the route.
@@ -32,6 +39,12 @@ func (p Policy) Allows(r booking.Role) bool {
 func roles(rs ...booking.Role) Policy { return Policy{Roles: rs} }
 
 func page(rs ...booking.Role) Policy { return Policy{Roles: rs, Page: true} }
+
+// secretAnswer marks p's route as answering a secret shown once (Policy.SecretAnswer).
+func secretAnswer(p Policy) Policy {
+	p.SecretAnswer = true
+	return p
+}
 
 const (
 	admin    = booking.RoleAdmin
@@ -67,7 +80,7 @@ var Policies = map[string]Policy{
 	"POST /api/v1/productions":     roles(admin, manager, producer),
 	"GET /api/v1/productions/{id}": everyone,
 	"GET /api/v1/tokens":           everyone,
-	"POST /api/v1/tokens":          everyone,
+	"POST /api/v1/tokens":          secretAnswer(everyone),
 	"DELETE /api/v1/tokens/{id}":   everyone,
 	"GET /api/v1/users":            roles(admin),
 	"POST /api/v1/users":           roles(admin),
@@ -103,7 +116,7 @@ var Policies = map[string]Policy{
 	"GET /api/v1/notifications":                        everyone,
 	"POST /api/v1/notifications/read":                  everyone,
 	"GET /api/v1/webhooks":                             roles(admin, producer),
-	"POST /api/v1/webhooks":                            roles(admin, producer),
+	"POST /api/v1/webhooks":                            secretAnswer(roles(admin, producer)),
 	"DELETE /api/v1/webhooks/{id}":                     roles(admin, producer),
 
 	// River's own UI.
@@ -132,7 +145,7 @@ var Policies = map[string]Policy{
 	"POST /api/v1/ring-fences":        roles(admin, manager),
 	"DELETE /api/v1/ring-fences/{id}": roles(admin, manager),
 	"GET /api/v1/ical-feeds":          everyone,
-	"POST /api/v1/ical-feeds":         everyone,
+	"POST /api/v1/ical-feeds":         secretAnswer(everyone),
 	"DELETE /api/v1/ical-feeds/{id}":  everyone,
 	"GET /ical/{token}.ics":           public,
 	"GET /quotes/{id}":                page(booking.Roles...),

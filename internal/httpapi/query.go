@@ -13,7 +13,9 @@ import (
 )
 
 // query reads a request's URL parameters for list and search endpoints. It keeps the
-// first error, so a handler reads every parameter and checks once.
+// first error, so a handler reads every parameter and checks once. Every parameter
+// has already passed cleanInput (input.go): valid UTF-8, no control characters, within
+// its length; every time goes through parseTime's range.
 type query struct {
 	v   url.Values
 	err error

@@ -27,9 +27,18 @@ import (
 const SessionCookie = "posthub_session"
 
 // Limits are the rate limits; the zero value takes the defaults.
+//
+// They are counted in each process's memory: with N processes serving the API behind
+// a load balancer, a caller may make up to N times these requests (fewer if the
+// balancer keeps a client on one process). A limiter shared through PostgreSQL would
+// cost a write per request; it is not built.
 type Limits struct {
-	// PerCredential is the requests a token or session may make per minute.
+	// PerCredential is the requests a token or session may make per minute (600).
 	PerCredential int
+	// PerUser is the requests all of a user's tokens and sessions together may make
+	// per minute (1200), so minting more tokens buys no more requests, while one
+	// runaway script cannot spend the budget of the user's other credentials alone.
+	PerUser int
 	// LoginPerIP and LoginPerEmail are login attempts per minute.
 	LoginPerIP, LoginPerEmail int
 }
@@ -78,6 +87,7 @@ type Server struct {
 	Policies map[string]Policy
 
 	perCredential *httprate.RateLimiter
+	perUser       *httprate.RateLimiter
 	loginIP       *httprate.RateLimiter
 	loginEmail    *httprate.RateLimiter
 }
@@ -112,6 +122,10 @@ func orDefault(v, def int) int {
 // born without one.
 func (s *Server) Handler() http.Handler {
 	s.perCredential = httprate.NewRateLimiter(orDefault(s.Limits.PerCredential, 600), time.Minute)
+	// The X-RateLimit-* headers describe the credential's budget; the user's sets only
+	// Retry-After, when it is the one that refuses.
+	s.perUser = httprate.NewRateLimiter(orDefault(s.Limits.PerUser, 1200), time.Minute,
+		httprate.WithResponseHeaders(httprate.ResponseHeaders{RetryAfter: "Retry-After"}))
 	s.loginIP = httprate.NewRateLimiter(orDefault(s.Limits.LoginPerIP, 20), time.Minute)
 	s.loginEmail = httprate.NewRateLimiter(orDefault(s.Limits.LoginPerEmail, 5), time.Minute)
 
@@ -230,9 +244,10 @@ func (rt *Router) Handle(method, pattern string, h http.HandlerFunc) {
 		panic("httpapi: route " + method + " " + pattern + " has no policy in the policy table")
 	}
 	if method == http.MethodPost && strings.HasPrefix(pattern, "/api/") {
-		h = rt.s.idempotent(h)
+		h = rt.s.idempotent(p.SecretAnswer, h)
 	}
-	rt.mux.Method(method, pattern, rt.s.authorize(p, h))
+	// Every value the request carries is checked before anything reads it (input.go).
+	rt.mux.Method(method, pattern, rt.s.cleanInput(rt.s.authorize(p, h)))
 	// The route's HTTP series, at zero until its first request. Requests are labelled
 	// with chi's route pattern, which is this pattern
 	// (TestRequestsCountOnTheSeriesTheirRouteStartsWith).
@@ -245,7 +260,8 @@ func (rt *Router) Server() *Server { return rt.s }
 
 // authorize enforces a route's policy: 401 without valid credentials (a page redirects
 // to the login form instead), 403 for a role the policy does not list, 429 past the
-// credential's rate limit, and a CSRF token on every unsafe request made with a cookie.
+// credential's or its user's rate limit, and a CSRF token on every unsafe request made
+// with a cookie.
 func (s *Server) authorize(p Policy, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.Public {
@@ -268,7 +284,7 @@ func (s *Server) authorize(p Policy, next http.HandlerFunc) http.Handler {
 			writeError(w, r, s.Logger, err)
 			return
 		}
-		if s.perCredential.OnLimit(w, r, a.Credential) {
+		if s.perCredential.OnLimit(w, r, a.Credential) || s.perUser.OnLimit(w, r, a.UserID.String()) {
 			writeError(w, r, s.Logger, booking.Errorf(booking.ERATELIMITED, "Too many requests; retry later."))
 			return
 		}

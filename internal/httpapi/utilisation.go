@@ -60,7 +60,8 @@ func instantOrSiteDate(name, v string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, &booking.Error{Code: booking.EINVALID, Message: name + " is required.", Details: map[string]any{"parameter": name}}
 	}
 	if d, err := calendar.ParseDate(v); err == nil {
-		return d.At(calendar.Clock{}, loc).UTC(), nil
+		t := d.At(calendar.Clock{}, loc).UTC()
+		return t, CheckInstant(name, t)
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
@@ -68,5 +69,5 @@ func instantOrSiteDate(name, v string, loc *time.Location) (time.Time, error) {
 			Message: name + " must be a date (2027-03-01, the site's midnight) or an RFC 3339 time with an offset.",
 			Details: map[string]any{"parameter": name}}
 	}
-	return t.UTC(), nil
+	return t.UTC(), CheckInstant(name, t)
 }

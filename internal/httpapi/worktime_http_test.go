@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/posthub/posthub/internal/booking"
 )
@@ -57,5 +58,55 @@ func TestWorkingTimeOverAPI(t *testing.T) {
 	card["overtime_multiplier_bp"] = nil
 	if rc := decode[booking.RateCard](t, b.do(t, "POST", "/api/v1/rate-cards", b.tokens["manager"], card), 201); rc.OvertimeMultiplierBP != booking.DefaultOvertimeMultiplierBP {
 		t.Fatalf("card without a multiplier %+v", rc)
+	}
+}
+
+// TestProducerMoveOfConfirmedBookingNeedsApproval: at a site whose confirmations need
+// a manager, a producer's PATCH of an approved booking is a request (202): the booking
+// keeps its slot until a manager confirms (the move is made) or declines (it stays);
+// the producer cannot settle it. Where no approval is needed the move is made at once.
+func TestProducerMoveOfConfirmedBookingNeedsApproval(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	site, suite, _ := siteAndResources(t, b)
+	prods := decode[listOf[booking.Production]](t, b.do(t, "GET", "/api/v1/productions", b.tokens["producer"], nil), 200).Items
+	bk := decode[booking.Booking](t, b.do(t, "POST", "/api/v1/bookings", b.tokens["manager"], map[string]any{"production_id": prods[0].ID,
+		"resource_id": suite, "start": "2027-06-14T09:00:00Z", "end": "2027-06-14T10:00:00Z", "status": "confirmed"}), 201)
+	policy := decode[booking.SitePolicy](t, b.do(t, "GET", "/api/v1/sites/"+site.String()+"/policy", b.tokens["manager"], nil), 200)
+	put := func(approval bool) {
+		t.Helper()
+		decode[booking.SitePolicy](t, b.do(t, "PUT", "/api/v1/sites/"+site.String()+"/policy", b.tokens["manager"], map[string]any{
+			"confirm_needs_approval": approval, "hold_lifetime": policy.HoldLifetime, "challenge_window": policy.ChallengeWindow,
+			"min_notice": policy.MinNotice, "reminder_offsets": policy.ReminderOffsets, "overtime": policy.Overtime}), 200)
+	}
+	put(true)
+	// Into a year: a request, not a move.
+	req := decode[booking.Booking](t, b.do(t, "PATCH", "/api/v1/bookings/"+bk.ID.String(), b.tokens["producer"],
+		map[string]any{"start": "2027-06-15T09:00:00Z", "end": "2028-06-14T09:00:00Z"}), 202)
+	if !req.Start.Equal(bk.Start) || !req.End.Equal(bk.End) || req.Status != booking.StatusConfirmed || !req.ApprovalPending ||
+		req.RequestedStart == nil || !req.RequestedStart.Equal(time.Date(2027, 6, 15, 9, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a producer's move into a year: %+v", req)
+	}
+	problem(t, b.do(t, "POST", "/api/v1/bookings/"+bk.ID.String()+"/confirm", b.tokens["producer"], nil), 403, booking.EFORBIDDEN)
+	// The manager declines: the booking keeps its slot, the request goes.
+	kept := decode[booking.Booking](t, b.do(t, "POST", "/api/v1/bookings/"+bk.ID.String()+"/decline", b.tokens["manager"], map[string]any{"reason": "too long"}), 200)
+	if !kept.Start.Equal(bk.Start) || kept.RequestedStart != nil || kept.ApprovalPending || kept.Status != booking.StatusConfirmed {
+		t.Fatalf("declined move: %+v", kept)
+	}
+	problem(t, b.do(t, "POST", "/api/v1/bookings/"+bk.ID.String()+"/confirm", b.tokens["manager"], nil), 409, booking.ECONFLICT)
+	// A second request, approved: the move is made.
+	decode[booking.Booking](t, b.do(t, "PATCH", "/api/v1/bookings/"+bk.ID.String(), b.tokens["producer"],
+		map[string]any{"start": "2027-06-15T09:00:00Z", "end": "2027-06-15T11:00:00Z"}), 202)
+	moved := decode[booking.Booking](t, b.do(t, "POST", "/api/v1/bookings/"+bk.ID.String()+"/confirm", b.tokens["manager"], nil), 200)
+	if !moved.Start.Equal(time.Date(2027, 6, 15, 9, 0, 0, 0, time.UTC)) || !moved.End.Equal(time.Date(2027, 6, 15, 11, 0, 0, 0, time.UTC)) ||
+		moved.RequestedStart != nil || moved.ApprovalPending {
+		t.Fatalf("approved move: %+v", moved)
+	}
+	// Without approval at the site, the producer's move is made at once.
+	put(false)
+	now := decode[booking.Booking](t, b.do(t, "PATCH", "/api/v1/bookings/"+bk.ID.String(), b.tokens["producer"],
+		map[string]any{"start": "2027-06-16T09:00:00Z", "end": "2027-06-16T11:00:00Z"}), 200)
+	if !now.Start.Equal(time.Date(2027, 6, 16, 9, 0, 0, 0, time.UTC)) || now.RequestedStart != nil {
+		t.Fatalf("move without approval: %+v", now)
 	}
 }

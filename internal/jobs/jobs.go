@@ -121,7 +121,9 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 }
 
 // TokenCleanupArgs asks for API tokens that expired or were revoked long ago to be
-// deleted; recent ones are kept so the audit trail can still name them.
+// deleted (recent ones are kept so the audit trail can still name them), and for the
+// idempotent answers older than booking.IdempotencyRetention. (The kind keeps its first
+// name so jobs already queued still find their worker.)
 type TokenCleanupArgs struct{}
 
 // Kind names the job in River's tables.
@@ -135,16 +137,29 @@ func (TokenCleanupArgs) InsertOpts() river.InsertOpts {
 // TokenRetention is how long a dead token is kept after it expired or was revoked.
 const TokenRetention = 90 * 24 * time.Hour
 
-// TokenCleanupWorker deletes dead tokens past TokenRetention.
+// TokenCleanupWorker deletes dead tokens past TokenRetention and expired idempotent
+// answers.
 type TokenCleanupWorker struct {
 	river.WorkerDefaults[TokenCleanupArgs]
 	Pool *pgxpool.Pool
+	// Now is the clock, the one the storage stamps rows with; nil is time.Now. Tests
+	// replace it.
+	Now func() time.Time
 }
 
-// Work deletes the tokens.
+// Work deletes the tokens and the answers.
 func (w *TokenCleanupWorker) Work(ctx context.Context, job *river.Job[TokenCleanupArgs]) error {
-	_, err := w.Pool.Exec(ctx, `DELETE FROM api_tokens
-		WHERE coalesce(revoked_at, expires_at) < now() - make_interval(secs => $1)`,
-		TokenRetention.Seconds())
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	if _, err := w.Pool.Exec(ctx, `DELETE FROM api_tokens WHERE coalesce(revoked_at, expires_at) < $1`,
+		now.Add(-TokenRetention)); err != nil {
+		return err
+	}
+	// An answer may hold what its request created; none is kept past its retention
+	// (idempotency_keys_created_idx makes this a range scan).
+	_, err := w.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at <= $1`,
+		now.Add(-booking.IdempotencyRetention))
 	return err
 }

@@ -12,23 +12,59 @@ import (
 	"strings"
 )
 
-// zeroDecimal lists the ISO 4217 currencies without a minor unit.
-var zeroDecimal = map[string]bool{
-	"XOF": true, "XAF": true, "XPF": true, "JPY": true, "KRW": true, "CLP": true, "GNF": true,
-	"KMF": true, "PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true, "DJF": true, "BIF": true, "ISK": true,
+// currencies is posthub's one table of ISO 4217 currencies: each code, in capitals,
+// with its minor unit, the number of decimal places of its smallest unit (ISO 4217
+// List One as of 2026). It holds the currencies in circulation; not the funds (CLF,
+// USN, …), precious metals (XAU, …), the SDR or the testing codes, nor codes since
+// withdrawn (HRK, SLL, ZWL, ANG, BGN, …). Only a code in it is a currency here:
+// exchange rates and sites name one, and money is formatted by it.
+var currencies = map[string]int{
+	"AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "AOA": 2, "ARS": 2, "AUD": 2, "AWG": 2, "AZN": 2,
+	"BAM": 2, "BBD": 2, "BDT": 2, "BHD": 3, "BIF": 0, "BMD": 2, "BND": 2, "BOB": 2, "BRL": 2,
+	"BSD": 2, "BTN": 2, "BWP": 2, "BYN": 2, "BZD": 2,
+	"CAD": 2, "CDF": 2, "CHF": 2, "CLP": 0, "CNY": 2, "COP": 2, "CRC": 2, "CUP": 2, "CVE": 2,
+	"CZK": 2,
+	"DJF": 0, "DKK": 2, "DOP": 2, "DZD": 2,
+	"EGP": 2, "ERN": 2, "ETB": 2, "EUR": 2,
+	"FJD": 2, "FKP": 2,
+	"GBP": 2, "GEL": 2, "GHS": 2, "GIP": 2, "GMD": 2, "GNF": 0, "GTQ": 2, "GYD": 2,
+	"HKD": 2, "HNL": 2, "HTG": 2, "HUF": 2,
+	"IDR": 2, "ILS": 2, "INR": 2, "IQD": 3, "IRR": 2, "ISK": 0,
+	"JMD": 2, "JOD": 3, "JPY": 0,
+	"KES": 2, "KGS": 2, "KHR": 2, "KMF": 0, "KPW": 2, "KRW": 0, "KWD": 3, "KYD": 2, "KZT": 2,
+	"LAK": 2, "LBP": 2, "LKR": 2, "LRD": 2, "LSL": 2, "LYD": 3,
+	"MAD": 2, "MDL": 2, "MGA": 2, "MKD": 2, "MMK": 2, "MNT": 2, "MOP": 2, "MRU": 2, "MUR": 2,
+	"MVR": 2, "MWK": 2, "MXN": 2, "MYR": 2, "MZN": 2,
+	"NAD": 2, "NGN": 2, "NIO": 2, "NOK": 2, "NPR": 2, "NZD": 2,
+	"OMR": 3,
+	"PAB": 2, "PEN": 2, "PGK": 2, "PHP": 2, "PKR": 2, "PLN": 2, "PYG": 0,
+	"QAR": 2,
+	"RON": 2, "RSD": 2, "RUB": 2, "RWF": 0,
+	"SAR": 2, "SBD": 2, "SCR": 2, "SDG": 2, "SEK": 2, "SGD": 2, "SHP": 2, "SLE": 2, "SOS": 2,
+	"SRD": 2, "SSP": 2, "STN": 2, "SVC": 2, "SYP": 2, "SZL": 2,
+	"THB": 2, "TJS": 2, "TMT": 2, "TND": 3, "TOP": 2, "TRY": 2, "TTD": 2, "TWD": 2, "TZS": 2,
+	"UAH": 2, "UGX": 0, "USD": 2, "UYU": 2, "UZS": 2,
+	"VED": 2, "VES": 2, "VND": 0, "VUV": 0,
+	"WST": 2,
+	"XAF": 0, "XCD": 2, "XCG": 2, "XOF": 0, "XPF": 0,
+	"YER": 2,
+	"ZAR": 2, "ZMW": 2, "ZWG": 2,
 }
 
-// threeDecimal lists the ISO 4217 currencies with three decimals.
-var threeDecimal = map[string]bool{"BHD": true, "IQD": true, "JOD": true, "KWD": true, "LYD": true, "OMR": true, "TND": true}
+// ValidCurrency reports whether c is an ISO 4217 currency of the table, written
+// exactly: "EUR", never "eur" or "Eur"; "XYZ" is no currency.
+func ValidCurrency(c string) bool {
+	_, ok := currencies[c]
+	return ok
+}
 
-// Decimals is how many decimal places a currency's minor unit has: 2 for MAD and EUR
-// (100 centimes or cents to the unit), 0 for XOF (the franc has no minor unit).
+// Decimals is how many decimal places a currency's minor unit has, by the ISO 4217
+// table: 2 for MAD and EUR (100 centimes or cents to the unit), 0 for XOF and JPY (no
+// minor unit), 3 for KWD, BHD and TND (1 000 fils or millimes). Every currency stored
+// was checked with ValidCurrency on its way in; anything else counts as 2.
 func Decimals(currency string) int {
-	switch {
-	case zeroDecimal[currency]:
-		return 0
-	case threeDecimal[currency]:
-		return 3
+	if d, ok := currencies[currency]; ok {
+		return d
 	}
 	return 2
 }
@@ -40,19 +76,6 @@ func MinorPerUnit(currency string) int64 {
 		n *= 10
 	}
 	return n
-}
-
-// ValidCurrency reports whether c looks like an ISO 4217 code.
-func ValidCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for _, r := range c {
-		if r < 'A' || r > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // RoundRat rounds r to the nearest integer, halves away from zero.
@@ -127,6 +150,24 @@ func ParseRate(s string) (*big.Rat, error) {
 		return nil, fmt.Errorf("money: %q is not a positive rate", s)
 	}
 	return r, nil
+}
+
+// MinRate and MaxRate bound an exchange rate entered (units of quote per unit of
+// base), inclusive: no two currencies in circulation are a million times apart (655.957
+// XOF or about 30 000 VND to the euro, 0.3 KWD to the dollar), and within the bounds a
+// conversion of any realistic amount fits an int64 of minor units, where a rate of
+// 10^18 would overflow every quote converted through it. A pair beyond them is entered
+// through EUR, as two rates.
+const (
+	MinRate = "0.000001"
+	MaxRate = "1000000"
+)
+
+var minRate, maxRate = big.NewRat(1, 1_000_000), big.NewRat(1_000_000, 1)
+
+// RateInBounds reports whether r is within [MinRate, MaxRate].
+func RateInBounds(r *big.Rat) bool {
+	return r.Cmp(minRate) >= 0 && r.Cmp(maxRate) <= 0
 }
 
 // FormatRate writes a rate as a decimal with up to 12 places, trailing zeros trimmed

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,62 @@ func TestDecimals(t *testing.T) {
 	}
 	if MinorPerUnit("XOF") != 1 || MinorPerUnit("MAD") != 100 {
 		t.Fatal("minor per unit")
+	}
+}
+
+// TestCurrencyTable: one ISO 4217 table decides which codes are currencies and their
+// minor units; codes are exact capitals.
+func TestCurrencyTable(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"eur", "Eur", "mad", "XYZ", "ABC", "EU", "EURO", "", " EUR", "XAU", "XTS", "HRK"} {
+		if ValidCurrency(bad) {
+			t.Errorf("ValidCurrency(%q) = true", bad)
+		}
+	}
+	for cur, want := range map[string]int{
+		"MAD": 2, "XOF": 0, "XAF": 0, "EUR": 2, "USD": 2, "GBP": 2, "NGN": 2, "GHS": 2, "KES": 2, "ZAR": 2,
+		"EGP": 2, "DZD": 2, "CHF": 2, "CAD": 2, "JPY": 0, "GNF": 0, "RWF": 0, "KMF": 0, "CVE": 2, "MRU": 2,
+		"KWD": 3, "BHD": 3, "TND": 3, "LYD": 3, "OMR": 3, "JOD": 3, "IQD": 3,
+	} {
+		if !ValidCurrency(cur) || Decimals(cur) != want {
+			t.Errorf("%s: valid %v, %d decimals; want valid, %d", cur, ValidCurrency(cur), Decimals(cur), want)
+		}
+	}
+	for cur, d := range currencies {
+		if len(cur) != 3 || strings.ToUpper(cur) != cur || (d != 0 && d != 2 && d != 3) {
+			t.Errorf("table entry %q: %d", cur, d)
+		}
+	}
+	for _, c := range []struct {
+		amount int64
+		cur    string
+		want   string
+	}{{123456, "JPY", "123456"}, {-7, "JPY", "-7"}, {123456, "KWD", "123.456"}, {5, "KWD", "0.005"}, {-1500, "BHD", "-1.500"}, {250000, "XAF", "250000"}} {
+		if got := Format(c.amount, c.cur); got != c.want {
+			t.Errorf("Format(%d, %s) = %s, want %s", c.amount, c.cur, got, c.want)
+		}
+	}
+	// 1.234 KWD (1 234 fils) at 3 EUR/KWD is 3.702 EUR: 370 cents; 1.00 EUR at 162.5
+	// JPY/EUR is 162.5 yen: 163, the yen having no minor unit.
+	if got, err := Convert(1234, "KWD", "EUR", big.NewRat(3, 1)); err != nil || got != 370 {
+		t.Errorf("Convert(1.234 KWD → EUR at 3) = %d, %v; want 370", got, err)
+	}
+	if got, err := Convert(100, "EUR", "JPY", big.NewRat(16250, 100)); err != nil || got != 163 {
+		t.Errorf("Convert(1.00 EUR → JPY at 162.5) = %d, %v; want 163", got, err)
+	}
+}
+
+func TestRateBounds(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{"0.000001": true, "1000000": true, "655.957": true, "0.000000999999": false,
+		"1000000.000000000001": false, "999999999999999999": false} {
+		r, err := ParseRate(s)
+		if err != nil {
+			t.Fatalf("ParseRate(%s): %v", s, err)
+		}
+		if RateInBounds(r) != want {
+			t.Errorf("RateInBounds(%s) = %v", s, !want)
+		}
 	}
 }
 

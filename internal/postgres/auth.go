@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -239,7 +240,16 @@ func scanToken(row pgx.Row) (booking.TokenInfo, error) {
 // MaxTokenTTL bounds a token's lifetime when one is given.
 const MaxTokenTTL = 2 * 365 * 24 * time.Hour
 
+// MaxActiveTokens is how many active (unrevoked, unexpired) API tokens a user may hold.
+// Rate limits count per user as well as per credential, so more tokens would not buy
+// more requests; the cap bounds how many live secrets one person leaves about.
+const MaxActiveTokens = 10
+
 // CreateToken issues a token and returns it in plain text, the only time it is seen.
+// A user with MaxActiveTokens active tokens gets ECONFLICT (details.reason
+// booking.ReasonTokenLimit), whoever asks through the API, admins included; the System
+// actor (`posthub token create`, the demo seed), run by whoever holds the database's
+// credentials, is exempt, so an operator can still issue a token to a user at the cap.
 func (db *DB) CreateToken(ctx context.Context, a booking.Actor, userID uuid.UUID, name string, ttl time.Duration) (booking.TokenInfo, string, error) {
 	var info booking.TokenInfo
 	if userID != a.UserID && a.Role != booking.RoleAdmin {
@@ -259,6 +269,26 @@ func (db *DB) CreateToken(ctx context.Context, a booking.Actor, userID uuid.UUID
 		expires = &e
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if !a.System {
+			// The user's row lock makes concurrent creations count one after another. The
+			// count is a statement of its own, after the lock: a subquery of the locking
+			// statement would count from that statement's snapshot, taken before the wait.
+			var locked uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID).Scan(&locked); err != nil {
+				return notFound(err, "user")
+			}
+			var active int
+			err := tx.QueryRow(ctx, `SELECT count(*) FROM users u JOIN api_tokens t ON t.user_id = u.id
+				WHERE u.id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`, userID, now).Scan(&active)
+			if err != nil {
+				return err
+			}
+			if active >= MaxActiveTokens {
+				return &booking.Error{Code: booking.ECONFLICT,
+					Message: fmt.Sprintf("A user may hold at most %d active API tokens; revoke one (DELETE /api/v1/tokens/{id}) before creating another.", MaxActiveTokens),
+					Details: map[string]any{"reason": booking.ReasonTokenLimit, "limit": MaxActiveTokens}}
+			}
+		}
 		var err error
 		info, err = scanToken(tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, prefix, hash, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+tokenColumns, userID, name, t.Prefix, t.Hash, now, expires))

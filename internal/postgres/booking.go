@@ -220,6 +220,11 @@ func (db *DB) UpdateSitePolicy(ctx context.Context, a booking.Actor, p booking.S
 		if !slices.Contains(offsets, secs(o)) {
 			offsets = append(offsets, secs(o))
 		}
+		// Each offset is a job queued per confirmed booking: five reminders at most.
+		if len(offsets) > 5 {
+			return p, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "reminder_offsets may name at most 5 different offsets.",
+				Details: map[string]any{"field": "reminder_offsets", "max": 5}}
+		}
 	}
 	now := db.now()
 	var out booking.SitePolicy
@@ -402,6 +407,42 @@ func checkNotice(a booking.Actor, pol booking.SitePolicy, now, start time.Time) 
 	return nil
 }
 
+// needsApproval says whether a producer's confirmation, or move of a confirmed
+// booking, waits for a manager: where the site says so, and always for an overtime
+// booking at a site whose overtime needs approval.
+func needsApproval(a booking.Actor, pol booking.SitePolicy, g *groupRow) bool {
+	return a.Role == booking.RoleProducer && (pol.ConfirmNeedsApproval || (g.Overtime && pol.Overtime == booking.OvertimeApproval))
+}
+
+// settleMove is a manager's answer to a producer's requested move of a confirmed
+// booking: confirm makes the move (refused like any move if the slot is no longer
+// free; the request then stays), decline drops it and the booking keeps its slot.
+// With no move awaiting approval, there is nothing to settle (ECONFLICT).
+func (db *DB) settleMove(ctx context.Context, tx pgx.Tx, a booking.Actor, g *groupRow, act booking.Action, opts booking.ActOptions, now time.Time) (booking.Booking, error) {
+	var start, end *time.Time
+	if err := tx.QueryRow(ctx, `SELECT requested_start, requested_end FROM booking_groups WHERE id = $1`, g.ID).Scan(&start, &end); err != nil {
+		return booking.Booking{}, err
+	}
+	if start == nil {
+		return booking.Booking{}, &booking.Error{Code: booking.ECONFLICT, Message: "No move of this booking awaits approval.",
+			Details: map[string]any{"status": g.Status, "action": act}}
+	}
+	if act == booking.ActionConfirm {
+		return db.rescheduleTx(ctx, tx, a, g.ID, *start, *end, booking.ActOptions{Reason: opts.Reason})
+	}
+	before, err := db.loadBooking(ctx, tx, g.ID)
+	if err != nil {
+		return before, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE booking_groups SET requested_start = NULL, requested_end = NULL, approval_requested_at = NULL,
+		version = version + 1, updated_at = $2 WHERE id = $1`, g.ID, now); err != nil {
+		return before, err
+	}
+	var ch change
+	ch.add(g, booking.EventMoveDeclined, now, reasonOr(opts.Reason, "move declined"))
+	return db.finish(ctx, tx, a, now, g.ID, "booking.move_declined", &before, &ch)
+}
+
 // Act takes an action on a booking.
 func (db *DB) Act(ctx context.Context, a booking.Actor, id uuid.UUID, act booking.Action, opts booking.ActOptions) (booking.Booking, error) {
 	if act == booking.ActionReschedule {
@@ -415,6 +456,10 @@ func (db *DB) Act(ctx context.Context, a booking.Actor, id uuid.UUID, act bookin
 			return err
 		}
 		if err := precheck(a, g, act, opts); err != nil {
+			return err
+		}
+		if g.Status == booking.StatusConfirmed && (act == booking.ActionConfirm || act == booking.ActionDecline) {
+			out, err = db.settleMove(ctx, tx, a, g, act, opts, now)
 			return err
 		}
 		before, err := db.loadBooking(ctx, tx, g.ID)
@@ -524,6 +569,20 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			return err
 		}
 		var ch change
+		if g.Status == booking.StatusConfirmed && needsApproval(a, pol, g) {
+			// A producer's move of a confirmed booking where confirmations need a
+			// manager is a request: the booking keeps its slot until a manager decides.
+			if _, err := tx.Exec(ctx, `UPDATE booking_groups SET requested_start = $2, requested_end = $3, approval_requested_at = $4,
+				version = version + 1, updated_at = $4 WHERE id = $1`, g.ID, start, end, now); err != nil {
+				return err
+			}
+			ch.add(g, booking.EventApprovalRequested, now, "move to "+localString(site.Loc, start)+" – "+localString(site.Loc, end))
+			if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.move_requested", &before, &ch); err != nil {
+				return err
+			}
+			out.Warnings = warnings
+			return nil
+		}
 		seq := g.HoldSeq
 		if g.Status == booking.StatusHold {
 			// A moved hold joins the back of its new queue, and its challenge lapses.
@@ -536,10 +595,13 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 				return err
 			}
 		}
-		// A moved booking's working time is derived afresh: a review of the old one lapses.
+		// A moved booking's working time is derived afresh: a review of the old one lapses;
+		// so does a requested move, which this one settles.
 		if _, err := tx.Exec(ctx, `UPDATE booking_groups SET start_at = $2, end_at = $3, hold_seq = $4,
 			version = version + 1, updated_at = $5, time_zone = $6, local_start = $7, local_end = $8, tz_version = $9,
 			working_time_review = NULL, working_time_review_at = NULL,
+			approval_requested_at = CASE WHEN requested_start IS NULL THEN approval_requested_at END,
+			requested_start = NULL, requested_end = NULL,
 			hold_expires_at = CASE WHEN hold_expires_at > $2 THEN $2 ELSE hold_expires_at END
 			WHERE id = $1`, g.ID, start, end, seq, now, site.Zone, wallClock(site.Loc, start), wallClock(site.Loc, end),
 			calendar.TZVersion()); err != nil {
@@ -575,10 +637,7 @@ func (db *DB) confirm(ctx context.Context, tx pgx.Tx, a booking.Actor, g *groupR
 	if err != nil {
 		return err
 	}
-	// A producer's confirmation waits for a manager where the site says so, and
-	// always for an overtime booking at a site whose overtime needs approval.
-	needsApproval := a.Role == booking.RoleProducer &&
-		(pol.ConfirmNeedsApproval || (g.Overtime && pol.Overtime == booking.OvertimeApproval))
+	needsApproval := needsApproval(a, pol, g)
 	ahead, err := aheadOf(ctx, tx, g)
 	if err != nil {
 		return err

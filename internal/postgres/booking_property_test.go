@@ -53,6 +53,7 @@ const (
 	propEntitledActions = "P8 an entitled action on a booking in the right status succeeds"
 	propDeadlines       = "P9 an open challenge's deadline falls after it opened and an hour before its challenger's slot"
 	propSellsWorkTime   = "P10 every active booking holds working time at its site, or is booked as overtime"
+	propMoveApproval    = "P11 a producer's move of a confirmed booking where confirmations need approval leaves it in its slot, requested"
 )
 
 func TestBookingPropertiesRandomOperations(t *testing.T) {
@@ -92,6 +93,7 @@ type propGroup struct {
 	Rank              int  // worst rank over its resources; 0 unless on hold
 	Challenged        bool // an open challenge targets it
 	Overtime          bool
+	MoveRequested     bool // a producer's move awaits a manager
 }
 
 // propRow is one resource's booking row.
@@ -119,6 +121,9 @@ type propRunner struct {
 	groups  []propGroup          // as of the last check, in creation order
 	trace   []string
 	failed  map[string]int // property → first operation that broke it
+	// moveViolation is a producer's move of a confirmed booking that went through
+	// without a manager's approval, reported by the next check.
+	moveViolation string
 }
 
 func newPropRunner(t *testing.T, seed uint64) *propRunner {
@@ -387,7 +392,10 @@ func (r *propRunner) opAct(act booking.Action) propOutcome {
 	}
 	o := propOutcome{desc: desc, err: err, minAudit: 1}
 	sees := a.SeesAllProductions() || r.owner[g.ProductionID] == who
-	if fresh && sees && booking.CheckTransition(g.Status, act, a.Role) == nil {
+	// On a confirmed booking, confirm and decline settle a requested move: entitled
+	// only when one awaits, and an approved move may find its slot taken meanwhile.
+	settles := g.Status != booking.StatusConfirmed || (g.MoveRequested && !(act == booking.ActionConfirm && booking.ErrorCode(err) == booking.ECONFLICT))
+	if fresh && sees && settles && booking.CheckTransition(g.Status, act, a.Role) == nil {
 		o.mustSucceed = fmt.Sprintf("%s may %s a %s booking", who, act, g.Status)
 	}
 	// The one refusal the rules allow: a challenge of the holds ahead when the slot
@@ -409,10 +417,18 @@ func (r *propRunner) opReschedule() propOutcome {
 		start, end = g.Start.Add(shift), g.End.Add(shift)
 	}
 	opts, _ := r.pickIfMatch(g)
+	pol, perr := r.f.db.SitePolicy(r.f.ctx, r.site)
+	if perr != nil {
+		r.t.Fatal(perr)
+	}
 	b, err := r.f.db.Reschedule(r.f.ctx, r.f.actors[who], g.ID, start, end, opts)
 	desc := fmt.Sprintf("%s reschedules %s (%s %s) to %s%s", who, r.name[g.ID], g.Status, r.span(g.Start, g.End), r.span(start, end), propIfMatchDesc(opts))
 	if err == nil {
 		desc += fmt.Sprintf(" -> %s", r.bookingDesc(b))
+		if r.f.actors[who].Role == booking.RoleProducer && g.Status == booking.StatusConfirmed && pol.ConfirmNeedsApproval &&
+			(!b.Start.Equal(g.Start) || !b.End.Equal(g.End) || b.RequestedStart == nil || !b.RequestedStart.Equal(start) || !b.ApprovalPending) {
+			r.moveViolation = desc
+		}
 	}
 	return propOutcome{desc: desc, err: err, minAudit: 1}
 }
@@ -500,7 +516,7 @@ func (r *propRunner) load() {
 	rows, _ := r.f.db.Pool.Query(r.f.ctx, `SELECT id, production_id, status, start_at, end_at, hold_seq,
 		approval_requested_at IS NOT NULL, version, coalesce((SELECT max(rank) FROM bookings WHERE group_id = g.id), 0),
 		EXISTS (SELECT 1 FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open'),
-		g.overtime
+		g.overtime, g.requested_start IS NOT NULL
 		FROM booking_groups g`)
 	gs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[propGroup])
 	if err != nil {
@@ -571,6 +587,12 @@ func (r *propRunner) check(op int) {
 		ORDER BY c.created_at LIMIT 1`, booking.ChallengeSettleLead.Seconds()).Scan(&a, &since, &deadline, &start)
 	r.noRowsOr(op, propDeadlines, err, "%s's challenge opened at T+%s has its deadline at T+%s, its slot starts at T+%s",
 		r.label(a), r.rel(since), r.rel(deadline), r.rel(start))
+
+	// P11: approval cannot be bypassed by moving a confirmed booking.
+	if r.moveViolation != "" {
+		r.violate(op, propMoveApproval, "%s", r.moveViolation)
+		r.moveViolation = ""
+	}
 
 	// P10: creations and reschedules sell working time, or overtime.
 	for _, g := range r.groups {

@@ -19,13 +19,17 @@ const IdempotencyTakeover = time.Minute
 
 // BeginIdempotent claims key for a request. It returns the stored answer when the same
 // request was answered before, EUNPROCESSABLE when the key was used for another request,
-// and ECONFLICT while the first request with the key is still being answered.
+// and ECONFLICT while the first request with the key is still being answered. A key
+// claimed booking.IdempotencyRetention ago or earlier has expired: it is claimed anew,
+// whatever it was used for (the cleanup job deletes such keys; this does not wait for it).
 func (db *DB) BeginIdempotent(ctx context.Context, userID uuid.UUID, key string, hash []byte) (*booking.StoredResponse, error) {
 	now := db.now()
 	var out *booking.StoredResponse
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT DO NOTHING`, userID, key, hash, now)
+			ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, headers = NULL, body = NULL,
+				created_at = EXCLUDED.created_at
+			WHERE idempotency_keys.created_at <= $5`, userID, key, hash, now, now.Add(-booking.IdempotencyRetention))
 		if err != nil || tag.RowsAffected() == 1 {
 			return err
 		}

@@ -135,7 +135,9 @@ func (db *DB) ListExchangeRates(ctx context.Context) ([]booking.ExchangeRate, er
 	return rates, formatError(err)
 }
 
-// CreateExchangeRate enters a rate; managers and admins.
+// CreateExchangeRate enters a rate: admins any pair, a manager a pair in the currency of
+// a site they manage (mayEnterRate). Rates are only ever added, audited: a correction
+// is a new rate for the pair, in force from its effective_at on.
 func (db *DB) CreateExchangeRate(ctx context.Context, a booking.Actor, in booking.ExchangeRateInput) (booking.ExchangeRate, error) {
 	var out booking.ExchangeRate
 	if a.Role != booking.RoleAdmin && a.Role != booking.RoleManager {
@@ -146,14 +148,18 @@ func (db *DB) CreateExchangeRate(ctx context.Context, a booking.Actor, in bookin
 	}
 	rate, _ := money.ParseRate(in.Rate)
 	now := db.now()
-	if in.EffectiveAt.IsZero() {
-		in.EffectiveAt = now
+	effective := now
+	if in.EffectiveAt != nil {
+		effective = *in.EffectiveAt
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := mayEnterRate(ctx, tx, a, in.Base, in.Quote); err != nil {
+			return err
+		}
 		var id uuid.UUID
 		if err := tx.QueryRow(ctx, `INSERT INTO exchange_rates (base, quote, rate, effective_at, created_by, created_at)
 			VALUES ($1, $2, $3::numeric, $4, $5, $6) RETURNING id`,
-			in.Base, in.Quote, money.FormatRate(rate), in.EffectiveAt.UTC(), actorID(a), now).Scan(&id); err != nil {
+			in.Base, in.Quote, money.FormatRate(rate), effective.UTC(), actorID(a), now).Scan(&id); err != nil {
 			return err
 		}
 		var err error
@@ -163,6 +169,38 @@ func (db *DB) CreateExchangeRate(ctx context.Context, a booking.Actor, in bookin
 		return audit(ctx, tx, a, now, auditEvent{Action: "exchange_rate.created", ObjectType: "exchange_rate", ObjectID: id.String(), After: out})
 	})
 	return out, err
+}
+
+// mayEnterRate says whether a may enter a rate between two currencies. Rates are global:
+// a pair's rate converts every site's quotes and treaty report. So a site's currency
+// belongs to the managers of the sites that bill in it: a manager's pair must name the
+// currency of a site they manage, and any other currency in it must be one no site
+// bills in (EUR, USD for a hub of MAD and XOF sites). A Dakar-only manager enters
+// EUR→XOF, not EUR→MAD nor MAD→XOF, which are Casablanca's; a rate between two sites'
+// currencies takes a manager of both, or an admin.
+func mayEnterRate(ctx context.Context, q querier, a booking.Actor, base, quote string) error {
+	if a.Role == booking.RoleAdmin {
+		return nil
+	}
+	rows, _ := q.Query(ctx, `SELECT currency, coalesce(bool_or(id = ANY($3)), false) FROM sites
+		WHERE currency IN ($1, $2) GROUP BY currency`, base, quote, a.SiteIDs)
+	managed := map[string]bool{} // a site bills in the currency: whether a manages one
+	var cur string
+	var mine bool
+	if _, err := pgx.ForEachRow(rows, []any{&cur, &mine}, func() error { managed[cur] = mine; return nil }); err != nil {
+		return err
+	}
+	for _, c := range []string{base, quote} {
+		if m, billed := managed[c]; billed && !m {
+			return &booking.Error{Code: booking.EFORBIDDEN, Message: c + " is the currency of a site you do not manage; its managers or an admin enter its rates.",
+				Details: map[string]any{"currency": c}}
+		}
+	}
+	if !managed[base] && !managed[quote] {
+		return &booking.Error{Code: booking.EFORBIDDEN, Message: "A manager enters rates for the currencies of the sites they manage; neither " + base + " nor " + quote + " is one.",
+			Details: map[string]any{"currency": base}}
+	}
+	return nil
 }
 
 // loadPricing reads what pricing items at a site needs: the site and its calendar, the

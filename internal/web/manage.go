@@ -34,7 +34,8 @@ func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
 		u.pageError(w, r, translate(lang, "queue.title"), err)
 		return
 	}
-	holds, err := u.listAll(ctx, a, booking.BookingFilter{Status: []booking.Status{booking.StatusHold}}, 2000)
+	// Holds awaiting approval or challenging, and confirmed bookings with a requested move.
+	holds, err := u.listAll(ctx, a, booking.BookingFilter{Status: []booking.Status{booking.StatusHold, booking.StatusConfirmed}}, 2000)
 	if err != nil {
 		u.pageError(w, r, translate(lang, "queue.title"), err)
 		return

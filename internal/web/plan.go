@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -602,46 +601,12 @@ func (u *UI) acceptPlan(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/bookings", http.StatusSeeOther)
 }
 
-// currencyDigits is how many minor-unit digits a currency shows (ISO 4217): the CFA
-// franc has none; others not listed have two.
-var currencyDigits = map[string]int{"XOF": 0, "XAF": 0, "GNF": 0, "JPY": 0, "TND": 3}
-
-// planMoney writes an amount in minor units in its currency, grouped by thousands
-// with narrow no-break spaces as the co-production quotes are: 12 345.67 MAD, in
-// French 12 345,67 MAD; 250 000 XOF.
+// planMoney writes an amount in minor units in its currency as the co-production
+// quotes do (quoteMoney: the currency's own minor unit from the ISO 4217 table,
+// thousands grouped by narrow no-break spaces): 12 345.67 MAD, in French
+// 12 345,67 MAD; 250 000 XOF; no code when there is no currency.
 func planMoney(lang string, minor int64, currency string) string {
-	digits, ok := currencyDigits[currency]
-	if !ok {
-		digits = 2
-	}
-	point := "."
-	if lang == "fr" {
-		point = ","
-	}
-	sign := ""
-	if minor < 0 {
-		sign, minor = "−", -minor
-	}
-	scale := int64(1)
-	for range digits {
-		scale *= 10
-	}
-	whole := strconv.FormatInt(minor/scale, 10)
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString("\u202f")
-		}
-		b.WriteRune(c)
-	}
-	if digits > 0 {
-		fmt.Fprintf(&b, "%s%0*d", point, digits, minor%scale)
-	}
-	if currency != "" {
-		b.WriteString("\u00a0" + currency)
-	}
-	return b.String()
+	return strings.TrimSuffix(quoteMoney(lang, minor, currency), "\u00a0")
 }
 
 // durationWords says a length of calendar time in days and hours (minutes below an

@@ -27,6 +27,11 @@ func TestMoneyIsWrittenInTheCurrencysMinorUnits(t *testing.T) {
 		{"en", 999, "XOF", "999\u00a0XOF"},
 		{"en", -150, "EUR", "−1.50\u00a0EUR"},
 		{"en", 0, "MAD", "0.00\u00a0MAD"},
+		// The currency's own minor unit, from the one ISO 4217 table.
+		{"en", 1234567, "JPY", "1\u202f234\u202f567\u00a0JPY"},
+		{"fr", 1234567, "KWD", "1\u202f234,567\u00a0KWD"},
+		{"en", 5, "BHD", "0.005\u00a0BHD"},
+		{"en", 12345, "", "123.45"},
 	} {
 		if got := planMoney(c.lang, c.minor, c.currency); got != c.want {
 			t.Errorf("planMoney(%s, %d, %s) = %q, want %q", c.lang, c.minor, c.currency, got, c.want)

@@ -98,6 +98,7 @@ type bookingView struct {
 	Warnings        []string
 	Review          string // how a calendar change altered its working time
 	Time            string // its working time, and its time outside working hours
+	Requested       string // a requested move awaiting approval
 	Placed          string
 	StartInput      string
 	EndInput        string
@@ -145,10 +146,18 @@ func (u *UI) viewBooking(lang string, a booking.Actor, l *lookups, b booking.Boo
 	}
 	v.Placed = formatInstant(lang, b.CreatedAt, b.TimeZone)
 	can := func(act booking.Action) bool { return booking.CheckTransition(b.Status, act, a.Role) == nil }
-	v.CanConfirm = can(booking.ActionConfirm) && b.Challenge == nil && !(b.ApprovalPending && a.Role == booking.RoleProducer)
+	// On a confirmed booking, confirm and decline settle a requested move.
+	settles := b.Status != booking.StatusConfirmed || b.RequestedStart != nil
+	v.CanConfirm = can(booking.ActionConfirm) && settles && b.Challenge == nil && !(b.ApprovalPending && a.Role == booking.RoleProducer)
 	v.CanRelease = can(booking.ActionRelease)
 	v.CanCancel = can(booking.ActionCancel)
-	v.CanDecline = can(booking.ActionDecline)
+	v.CanDecline = can(booking.ActionDecline) && settles
+	if b.RequestedStart != nil && b.RequestedEnd != nil {
+		if loc, err := calendar.LoadLocation(b.TimeZone); err == nil {
+			const layout = "2006-01-02T15:04:05-07:00" // as bookings give their local times
+			v.Requested = formatSpan(lang, b.RequestedStart.In(loc).Format(layout), b.RequestedEnd.In(loc).Format(layout), b.TimeZone)
+		}
+	}
 	v.CanReschedule = can(booking.ActionReschedule)
 	return v
 }
