@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/posthub/posthub/internal/version.Version=$(VERSION)
 # The whole suite must stay well under 20 minutes on a cold 2-core machine.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help run build test vet fmt tzdata bench drill bench-system clean
+.PHONY: help run build test fuzz vet fmt tzdata bench drill bench-system clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,16 @@ build: ## Build bin/posthub
 test: ## Run every test with the race detector against a throwaway PostgreSQL
 	@test -x /usr/bin/chromium || { echo "make test: the web UI's browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium (.ci/run installs it)"; exit 1; }
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+# make fuzz: the long run of TestAPIFuzz (every operation of /openapi.json with bad
+# input as every role; plain go test runs a short sample), then go test -fuzz on the
+# JSON body decoder.
+FUZZ_CASES ?= 100000
+FUZZ_SEED ?= 16
+FUZZ_TIME ?= 60s
+fuzz: ## Long API fuzz: FUZZ_CASES cases of TestAPIFuzz (seed FUZZ_SEED), then FuzzDecodeBody for FUZZ_TIME
+	POSTHUB_FUZZ_CASES=$(FUZZ_CASES) POSTHUB_FUZZ_SEED=$(FUZZ_SEED) $(GO) test -race -timeout 0 -count=1 -v -run '^TestAPIFuzz$$' ./internal/httpapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $(FUZZ_TIME) ./internal/httpapi/
 
 vet: ## go vet and gofmt check
 	$(GO) vet ./...

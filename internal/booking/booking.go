@@ -82,10 +82,22 @@ type Production struct {
 	Title          string    `json:"title"`
 	Format         string    `json:"format"` // feature, short, documentary, series_episode
 	RuntimeMinutes int       `json:"runtime_minutes"`
-	Emerging       bool      `json:"emerging"`
-	Programme      string    `json:"programme,omitempty"`
-	Origins        []Origin  `json:"origins"`
-	CreatedAt      time.Time `json:"created_at"`
+	// Emerging and Programme are what a manager or admin granted: only they count for
+	// ring-fences, the treaty report and utilisation. A producer's ask waits in
+	// RequestedEmerging and RequestedProgramme until a manager grants or refuses it.
+	Emerging           bool      `json:"emerging"`
+	Programme          string    `json:"programme,omitempty"`
+	RequestedEmerging  bool      `json:"requested_emerging,omitempty"`
+	RequestedProgramme string    `json:"requested_programme,omitempty"`
+	Origins            []Origin  `json:"origins"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
+// Membership is a production's programme and emerging-filmmaker status as a manager
+// sets them (granting, refusing or revoking what was asked).
+type Membership struct {
+	Programme string `json:"programme"`
+	Emerging  bool   `json:"emerging"`
 }
 
 // Actor is the authenticated caller of a service method: who, in what role, for which
@@ -154,6 +166,9 @@ type Catalogue interface {
 	// (OrganisationID is ignored); admins and managers name one. Returns EINVALID for
 	// bad input, ENOTFOUND for an unknown organisation.
 	CreateProduction(ctx context.Context, a Actor, in ProductionInput) (Production, error)
+	// SetMembership sets a production's programme and emerging status (managers and
+	// admins: EFORBIDDEN otherwise), settling any request its producer made.
+	SetMembership(ctx context.Context, a Actor, id uuid.UUID, m Membership) (Production, error)
 }
 
 // ProductionInput is what a caller gives to create a production.

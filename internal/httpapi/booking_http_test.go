@@ -35,7 +35,7 @@ type bhResult struct {
 	Status       int
 	Header       http.Header
 	Body         []byte
-	Err          error
+	Err          error // the transport's, or the exchange's disagreement with openapi.json
 }
 
 func (r bhResult) String() string {
@@ -122,14 +122,15 @@ func bhSend(client *http.Client, base, method, path, token string, body any, hdr
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := client.Do(req)
-	if err != nil {
+	res, err := sendChecked(client, req)
+	if res == nil {
 		out.Err = err
 		return out
 	}
 	defer res.Body.Close()
 	out.Status, out.Header = res.StatusCode, res.Header
-	out.Body, out.Err = io.ReadAll(res.Body)
+	out.Body, _ = io.ReadAll(res.Body)
+	out.Err = err // the exchange's disagreement with openapi.json, if any
 	return out
 }
 

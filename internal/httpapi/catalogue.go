@@ -177,3 +177,16 @@ func (s *Server) createProduction(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/api/v1/productions/"+p.ID.String())
 	writeJSON(w, http.StatusCreated, p)
 }
+
+// putMembership sets a production's programme and emerging status, granting or
+// refusing what its producer asked for (managers and admins).
+func (s *Server) putMembership(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	var m booking.Membership
+	id, ok := s.idAndBody(w, r, &m)
+	if !ok {
+		return
+	}
+	p, err := s.Catalogue.SetMembership(r.Context(), a, id, m)
+	respond(w, r, s, p, err)
+}

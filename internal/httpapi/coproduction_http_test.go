@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -69,10 +68,7 @@ type createdFeed struct {
 // fetchFeed reads a feed's URL without credentials and parses it.
 func fetchFeed(t *testing.T, rawURL string) (*ics.Calendar, string, int) {
 	t.Helper()
-	res, err := http.Get(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := getChecked(t, rawURL)
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 {

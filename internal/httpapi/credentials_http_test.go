@@ -28,11 +28,7 @@ func (b *testBundle) doKey(t *testing.T, path, token, key string, body any) (int
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := doChecked(t, noRedirect, req)
 	out, _ := io.ReadAll(res.Body)
 	return res.StatusCode, res.Header.Get("Idempotent-Replayed"), out
 }
@@ -70,10 +66,7 @@ func TestSecretsAreNotReplayed(t *testing.T) {
 			}
 		},
 		usable: func(t *testing.T, s []string) bool {
-			res, err := http.Get(s[1])
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := getChecked(t, s[1])
 			res.Body.Close()
 			return res.StatusCode == 200
 		},

@@ -168,6 +168,20 @@ func checkText(detail, where, name, v string) error {
 	return nil
 }
 
+// ruleName is the field whose rules a JSON object key takes. encoding/json gives a
+// value to the field whose name matches its key case-insensitively, folding as
+// strings.EqualFold does ("TITLE" fills title; the Kelvin sign K is a k, ſ an s),
+// so the rules follow the same match: otherwise {"TITLE": …} took the default
+// length and could be blank. Every name with rules of its own is in maxRunes.
+func ruleName(k string) string {
+	for name := range maxRunes {
+		if strings.EqualFold(k, name) {
+			return name
+		}
+	}
+	return k
+}
+
 // checkKey applies the rules to a JSON object key or a parameter name.
 func checkKey(detail, where, k string) error {
 	if _, ok := badRune(k, false); ok || utf8.RuneCountInString(k) > maxKeyRunes {
@@ -208,7 +222,7 @@ func checkJSON(dec *json.Decoder, path, name string, depth int) error {
 				if err := checkKey("field", at, k); err != nil {
 					return err
 				}
-				if err := checkJSON(dec, at, k, depth+1); err != nil {
+				if err := checkJSON(dec, at, ruleName(k), depth+1); err != nil {
 					return err
 				}
 			}

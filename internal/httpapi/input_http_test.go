@@ -189,18 +189,12 @@ func TestControlCharactersAndBadUTF8AreRefused(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+b.tokens["producer"])
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "key-\xff")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := doChecked(t, http.DefaultClient, req)
 	defer res.Body.Close()
 	problem(t, res, 400, booking.EINVALID)
 	req, _ = http.NewRequest("GET", b.srv.URL+"/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer ph_\xff\xfe")
-	res2, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res2 := doChecked(t, http.DefaultClient, req)
 	defer res2.Body.Close()
 	if res2.StatusCode != 400 && res2.StatusCode != 401 {
 		t.Fatalf("a token of invalid UTF-8: %d", res2.StatusCode)

@@ -5,8 +5,11 @@ import (
 	"net/http"
 )
 
-// openAPIDoc is the API's contract, OpenAPI 3.1. A test keeps it true: every API route
-// registered is in it with its method, and nothing else is.
+// openAPIDoc is the API's contract, OpenAPI 3.1. Tests keep it true: every API route
+// registered is in it with its method, and nothing else is (TestOpenAPIMatchesRoutes);
+// and every request the HTTP tests send, and every answer, is validated against it
+// (openapi_validate_test.go), so a field, status or header the server uses but the
+// document lacks, or one the document promises but the server refuses, fails a test.
 //
 //go:embed openapi.json
 var openAPIDoc []byte

@@ -150,6 +150,7 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("GET", "/api/v1/productions", s.listProductions)
 	rt.Handle("POST", "/api/v1/productions", s.createProduction)
 	rt.Handle("GET", "/api/v1/productions/{id}", s.getProduction)
+	rt.Handle("PUT", "/api/v1/productions/{id}/membership", s.putMembership)
 	rt.Handle("GET", "/api/v1/tokens", s.listTokens)
 	rt.Handle("POST", "/api/v1/tokens", s.createToken)
 	rt.Handle("DELETE", "/api/v1/tokens/{id}", s.revokeToken)

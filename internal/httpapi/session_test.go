@@ -36,11 +36,11 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // get fetches a page and returns its status, body and the form's CSRF token.
 func (c *browser) get(t *testing.T, path string) (int, string, string) {
 	t.Helper()
-	res, err := c.client.Get(c.b.srv.URL + path)
+	req, err := http.NewRequest("GET", c.b.srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	res := doChecked(t, c.client, req)
 	body, _ := io.ReadAll(res.Body)
 	token := ""
 	if m := csrfField.FindStringSubmatch(string(body)); m != nil {
@@ -56,10 +56,7 @@ func (c *browser) post(t *testing.T, path string, form url.Values, hdr map[strin
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := c.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := doChecked(t, c.client, req)
 	t.Cleanup(func() { res.Body.Close() })
 	return res
 }
@@ -121,28 +118,19 @@ func TestLoginSessionAndLogout(t *testing.T) {
 
 	// The session works for the API too; unsafe API calls need the CSRF header.
 	req, _ := http.NewRequest("GET", b.srv.URL+"/api/v1/me", nil)
-	res, err = c.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = doChecked(t, c.client, req)
 	me := decode[map[string]any](t, res, 200)
 	if me["email"] != "aminata.diop@teranga-lumiere.example" {
 		t.Fatalf("me: %v", me)
 	}
 	req, _ = http.NewRequest("POST", b.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"from the browser"}`))
 	req.Header.Set("Content-Type", "application/json")
-	res, err = c.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = doChecked(t, c.client, req)
 	problem(t, res, 403, booking.EFORBIDDEN)
 	req, _ = http.NewRequest("POST", b.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"from the browser"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", csrf)
-	res, err = c.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = doChecked(t, c.client, req)
 	decode[map[string]any](t, res, 201)
 
 	// A cross-site form post is refused even with the right token.

@@ -68,7 +68,7 @@ func (db *DB) FindResource(ctx context.Context, id uuid.UUID) (booking.Resource,
 // producer is confined to, or NULL for roles that see every production.
 const productionSelect = `
 	SELECT p.id, p.organisation_id, p.title, p.format, p.runtime_minutes, p.emerging,
-	       coalesce(p.programme, ''), p.created_at,
+	       coalesce(p.programme, ''), p.requested_emerging, coalesce(p.requested_programme, ''), p.created_at,
 	       coalesce((SELECT array_agg(o.country ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}'),
 	       coalesce((SELECT array_agg(o.share_pct::float8 ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}')
 	FROM productions p
@@ -79,7 +79,7 @@ func scanProduction(row pgx.Row) (booking.Production, error) {
 	var countries []string
 	var shares []float64
 	err := row.Scan(&p.ID, &p.OrganisationID, &p.Title, &p.Format, &p.RuntimeMinutes, &p.Emerging,
-		&p.Programme, &p.CreatedAt, &countries, &shares)
+		&p.Programme, &p.RequestedEmerging, &p.RequestedProgramme, &p.CreatedAt, &countries, &shares)
 	p.Origins = make([]booking.Origin, len(countries))
 	for i := range countries {
 		p.Origins[i] = booking.Origin{Country: countries[i], SharePct: shares[i]}
@@ -148,9 +148,18 @@ func (db *DB) CreateProduction(ctx context.Context, a booking.Actor, in booking.
 		if in.Programme != "" {
 			programme = &in.Programme
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO productions (organisation_id, title, format, runtime_minutes, emerging, programme, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			in.OrganisationID, in.Title, in.Format, in.RuntimeMinutes, in.Emerging, programme, now).Scan(&id); err != nil {
+		// A producer asks for a programme and the emerging status; a manager or an
+		// admin grants them, here or later (SetMembership).
+		granted, grantedProgramme := in.Emerging, programme
+		var askedProgramme *string
+		asked := false
+		if a.Role == booking.RoleProducer {
+			granted, grantedProgramme, asked, askedProgramme = false, nil, in.Emerging, programme
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO productions (organisation_id, title, format, runtime_minutes, emerging, programme,
+				requested_emerging, requested_programme, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			in.OrganisationID, in.Title, in.Format, in.RuntimeMinutes, granted, grantedProgramme, asked, askedProgramme, now).Scan(&id); err != nil {
 			return err
 		}
 		for _, o := range in.Origins {
@@ -166,6 +175,35 @@ func (db *DB) CreateProduction(ctx context.Context, a booking.Actor, in booking.
 		return audit(ctx, tx, a, now, auditEvent{Action: "production.created", ObjectType: "production", ObjectID: id.String(), After: p})
 	})
 	return p, err
+}
+
+// SetMembership sets a production's programme and emerging-filmmaker status (managers
+// and admins), granting what its producer asked for, refusing it, or revoking what was
+// granted; any pending request is settled. Audited with the before and after.
+func (db *DB) SetMembership(ctx context.Context, a booking.Actor, id uuid.UUID, m booking.Membership) (booking.Production, error) {
+	var out booking.Production
+	if a.Role != booking.RoleAdmin && a.Role != booking.RoleManager {
+		return out, booking.Errorf(booking.EFORBIDDEN, "Only managers and admins grant programme membership and the emerging filmmakers' status.")
+	}
+	if m.Programme = strings.TrimSpace(m.Programme); len([]rune(m.Programme)) > 200 {
+		return out, &booking.Error{Code: booking.EINVALID, Message: "programme must be at most 200 characters.", Details: map[string]any{"field": "programme"}}
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := scanProduction(tx.QueryRow(ctx, productionSelect+` AND p.id = $2 FOR NO KEY UPDATE OF p`, nil, id))
+		if err != nil {
+			return notFound(err, "production")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE productions SET programme = nullif($2, ''), emerging = $3,
+			requested_programme = NULL, requested_emerging = false WHERE id = $1`, id, m.Programme, m.Emerging); err != nil {
+			return err
+		}
+		if out, err = scanProduction(tx.QueryRow(ctx, productionSelect+` AND p.id = $2`, nil, id)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, db.now(), auditEvent{Action: "production.membership_set", ObjectType: "production", ObjectID: id.String(),
+			Before: before, After: out})
+	})
+	return out, err
 }
 
 // IDBySlug returns the id of the site or organisation with the slug, for command-line

@@ -23,6 +23,15 @@ type queueData struct {
 	Challenges []bookingView
 	// Reviews are bookings whose working time a calendar change altered.
 	Reviews []bookingView
+	// Memberships are productions whose producer asked for a programme or the
+	// emerging filmmakers' status.
+	Memberships []membershipView
+}
+
+// membershipView is a production's pending request for membership.
+type membershipView struct {
+	ID, Title, Programme string
+	Emerging             bool
 }
 
 func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +72,44 @@ func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Reviews = append(d.Reviews, u.viewBooking(lang, a, l, b))
 	}
+	for _, p := range l.prods {
+		if p.RequestedProgramme != "" || p.RequestedEmerging {
+			d.Memberships = append(d.Memberships, membershipView{ID: p.ID.String(), Title: p.Title, Programme: p.RequestedProgramme, Emerging: p.RequestedEmerging})
+		}
+	}
 	u.render(w, r, "queue.html", http.StatusOK, page{Title: translate(lang, "queue.title"), Data: d})
+}
+
+// setMembership grants or refuses a production's request for membership.
+func (u *UI) setMembership(w http.ResponseWriter, r *http.Request) {
+	lang := language(r)
+	if err := parseForm(w, r); err != nil {
+		u.done(w, r, "/manage/queue", "error", translate(lang, "login.bad_form"))
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		u.failed(w, r, "/manage/queue", booking.Errorf(booking.ENOTFOUND, "No such production."))
+		return
+	}
+	p, err := u.Catalogue.FindProduction(r.Context(), actor(r), id)
+	if err != nil {
+		u.failed(w, r, "/manage/queue", err)
+		return
+	}
+	m, flash := booking.Membership{Programme: p.Programme, Emerging: p.Emerging}, "queue.membership_refused"
+	if r.PostFormValue("decision") == "grant" {
+		if p.RequestedProgramme != "" {
+			m.Programme = p.RequestedProgramme
+		}
+		m.Emerging = m.Emerging || p.RequestedEmerging
+		flash = "queue.membership_granted"
+	}
+	if _, err := u.Catalogue.SetMembership(r.Context(), actor(r), id, m); err != nil {
+		u.failed(w, r, "/manage/queue", err)
+		return
+	}
+	u.done(w, r, "/manage/queue", "ok", fmt.Sprintf(translate(lang, flash), p.Title))
 }
 
 // markReviewed clears a booking's working-time review from the queue.

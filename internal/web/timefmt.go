@@ -7,6 +7,7 @@ import (
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/httpapi"
 )
 
 // Times shown to a person are site-local, with the zone named: a booking's stored
@@ -105,11 +106,11 @@ func inputValue(local string) string {
 }
 
 // parseInputLocal reads a datetime-local value ("2027-03-10T10:00") as a wall-clock
-// time in loc.
+// time in loc, within the instants the API accepts (httpapi.CheckInstant).
 func parseInputLocal(v string, loc *time.Location) (time.Time, bool) {
 	for _, layout := range []string{inputLayout, "2006-01-02T15:04:05"} {
 		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-			return t, true
+			return t, httpapi.CheckInstant("time", t) == nil
 		}
 	}
 	return time.Time{}, false

@@ -92,6 +92,7 @@ func (u *UI) Register(r *httpapi.Router) {
 	// Studio managers.
 	r.Handle("GET", "/manage/queue", u.queue)
 	r.Handle("POST", "/manage/bookings/{id}/reviewed", u.markReviewed)
+	r.Handle("POST", "/manage/productions/{id}/membership", u.setMembership)
 	r.Handle("GET", "/manage/timeline", u.timeline)
 	r.Handle("GET", "/manage/calendar", u.calendarPage)
 	r.Handle("POST", "/manage/sites/{id}/policy", u.updatePolicy)

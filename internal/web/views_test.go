@@ -65,3 +65,18 @@ func TestTimeUseText(t *testing.T) {
 		t.Errorf("a morning: %q", got)
 	}
 }
+
+// TestFormTimesAreBounded: the web forms' times are held to the instants the API
+// accepts, so a page cannot store what the API would refuse.
+func TestFormTimesAreBounded(t *testing.T) {
+	t.Parallel()
+	loc := calendar.MustLoadLocation("Africa/Casablanca")
+	if _, ok := parseInputLocal("2027-03-10T10:00", loc); !ok {
+		t.Error("an ordinary time refused")
+	}
+	for _, v := range []string{"9999-12-31T23:00", "1999-12-31T10:00", "2200-01-02T00:00"} {
+		if _, ok := parseInputLocal(v, loc); ok {
+			t.Errorf("%s accepted", v)
+		}
+	}
+}
