@@ -83,13 +83,8 @@ func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
 // setMembership grants or refuses a production's request for membership.
 func (u *UI) setMembership(w http.ResponseWriter, r *http.Request) {
 	lang := language(r)
-	if err := parseForm(w, r); err != nil {
-		u.done(w, r, "/manage/queue", "error", translate(lang, "login.bad_form"))
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		u.failed(w, r, "/manage/queue", booking.Errorf(booking.ENOTFOUND, "No such production."))
+	id, ok := u.formID(w, r, "/manage/queue", "production")
+	if !ok {
 		return
 	}
 	p, err := u.Catalogue.FindProduction(r.Context(), actor(r), id)
@@ -115,13 +110,8 @@ func (u *UI) setMembership(w http.ResponseWriter, r *http.Request) {
 // markReviewed clears a booking's working-time review from the queue.
 func (u *UI) markReviewed(w http.ResponseWriter, r *http.Request) {
 	lang := language(r)
-	if err := parseForm(w, r); err != nil {
-		u.done(w, r, "/manage/queue", "error", translate(lang, "login.bad_form"))
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		u.failed(w, r, "/manage/queue", booking.Errorf(booking.ENOTFOUND, "No such booking."))
+	id, ok := u.formID(w, r, "/manage/queue", "booking")
+	if !ok {
 		return
 	}
 	if _, err := u.Bookings.MarkWorkingTimeReviewed(r.Context(), actor(r), id); err != nil {
@@ -479,16 +469,12 @@ func parseHoursField(lang, field, v string) (booking.Duration, error) {
 
 func (u *UI) updatePolicy(w http.ResponseWriter, r *http.Request) {
 	lang := language(r)
-	if err := parseForm(w, r); err != nil {
-		u.done(w, r, "/manage/calendar", "error", translate(lang, "login.bad_form"))
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		u.failed(w, r, "/manage/calendar", booking.Errorf(booking.ENOTFOUND, "No such site."))
+	id, ok := u.formID(w, r, "/manage/calendar", "site")
+	if !ok {
 		return
 	}
 	p := booking.SitePolicy{SiteID: id, ConfirmNeedsApproval: r.PostFormValue("confirm_needs_approval") == "on"}
+	var err error
 	for _, f := range []struct {
 		name string
 		dst  *booking.Duration
@@ -519,13 +505,8 @@ func (u *UI) updatePolicy(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) confirmHoliday(w http.ResponseWriter, r *http.Request) {
 	lang := language(r)
-	if err := parseForm(w, r); err != nil {
-		u.done(w, r, "/manage/calendar", "error", translate(lang, "login.bad_form"))
-		return
-	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		u.failed(w, r, "/manage/calendar", booking.Errorf(booking.ENOTFOUND, "No such holiday."))
+	id, ok := u.formID(w, r, "/manage/calendar", "holiday")
+	if !ok {
 		return
 	}
 	h, err := u.Calendars.ConfirmHoliday(r.Context(), actor(r), id, strings.TrimSpace(r.PostFormValue("date")))
@@ -553,4 +534,19 @@ func (u *UI) deleteHoliday(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.done(w, r, "/manage/calendar", "ok", translate(lang, "flash.holiday_removed"))
+}
+
+// formID reads a form post and the {id} in its path, for the handlers that act on one
+// object; when either is bad it has answered (back to back, naming what) and is false.
+func (u *UI) formID(w http.ResponseWriter, r *http.Request, back, what string) (uuid.UUID, bool) {
+	if err := parseForm(w, r); err != nil {
+		u.done(w, r, back, "error", translate(language(r), "login.bad_form"))
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		u.failed(w, r, back, booking.Errorf(booking.ENOTFOUND, "No such %s.", what))
+		return uuid.Nil, false
+	}
+	return id, true
 }
