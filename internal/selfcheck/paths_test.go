@@ -82,8 +82,9 @@ func escapes(root, dir, rel string) bool {
 }
 
 // TestNoTestReadsOutsideTheModule fails when any Go file of the module spells a
-// relative path that leaves it, such as the "../../../shared/psplib" the planner's
-// tests once read: CI has a ../shared beside its clone, a user's clone does not.
+// relative path that leaves it, such as the PSPLIB folder beside the repository that
+// the planner's tests once read: CI has that folder beside its clone, a user's clone
+// does not.
 func TestNoTestReadsOutsideTheModule(t *testing.T) {
 	t.Parallel()
 	root := moduleRoot(t)
@@ -128,8 +129,8 @@ func TestEscapesCatchesTheOldPlannerPath(t *testing.T) {
 	t.Parallel()
 	src := `package p
 import "path/filepath"
-const a = "../../../shared/psplib"
-var b = filepath.Join("..", "..", "..", "shared")
+const a = "../../../beside/psplib"
+var b = filepath.Join("..", "..", "..", "beside")
 var c = filepath.Join("..", "..", "test-output")
 const d = "../calendar/testdata"
 `
@@ -147,6 +148,6 @@ const d = "../calendar/testdata"
 		}
 	}
 	if len(out) != 2 {
-		t.Fatalf("escaping paths %q, want the shared/psplib literal and the shared Join", out)
+		t.Fatalf("escaping paths %q, want the beside/psplib literal and the beside Join", out)
 	}
 }
