@@ -456,9 +456,17 @@ func (fz *apiFuzzer) resolveParam(p fzParam) fzParam {
 	return p
 }
 
-// resolve follows a schema's $ref.
+// resolve follows a schema's $ref, and an allOf of one schema that only wraps it (to
+// give it a description of its own).
 func (fz *apiFuzzer) resolve(s *fzSchema) *fzSchema {
-	for s != nil && s.Ref != "" {
+	for s != nil {
+		if s.Ref == "" && len(s.AllOf) == 1 && len(s.Type) == 0 && len(s.Properties) == 0 {
+			s = s.AllOf[0]
+			continue
+		}
+		if s.Ref == "" {
+			break
+		}
 		name := strings.TrimPrefix(s.Ref, "#/components/schemas/")
 		r, ok := fz.doc.Components.Schemas[name]
 		if !ok {
