@@ -239,7 +239,12 @@ func TestQuoteInXOF(t *testing.T) {
 	t.Parallel()
 	site := Site{ID: uuid.New(), Name: "Dakar", TimeZone: "Africa/Dakar", Currency: "XOF"}
 	suite := Resource{ID: uuid.New(), SiteID: site.ID, Name: "Salle 1", Kind: "edit_suite", RateMinor: 22501, RateUnit: UnitHour}
-	p := &Pricing{Site: site, Location: calendar.MustLoadLocation(site.TimeZone), Resources: map[uuid.UUID]Resource{suite.ID: suite},
+	// Dakar works weekdays 09:00–18:00; both sessions are inside.
+	cal := &calendar.Calendar{Location: calendar.MustLoadLocation(site.TimeZone)}
+	for d := time.Monday; d <= time.Friday; d++ {
+		cal.Week[d] = []calendar.Span{{From: calendar.Clock{Hour: 9}, To: calendar.Clock{Hour: 18}}}
+	}
+	p := &Pricing{Site: site, Location: cal.Location, Calendar: cal, Resources: map[uuid.UUID]Resource{suite.ID: suite},
 		Rates: []ExchangeRate{{Base: "EUR", Quote: "XOF", Rate: "655.957", EffectiveAt: utc("2026-01-01T00:00:00Z")}},
 		At:    utc("2027-03-01T00:00:00Z")}
 	// 30 min at 22 501 F/h is 11 250.5 F: no minor unit, so 11 251; 20 min is 7 500.33, so 7 500.

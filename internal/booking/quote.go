@@ -15,7 +15,7 @@ import (
 // Pricing is everything a quote needs, loaded beforehand, so that pricing is pure: the
 // site (its currency and zone), its working calendar, the resources priced and their
 // blocks, the site's rate cards, the exchange rates entered, and the instant whose
-// rates apply. A nil Calendar bills clock time (every hour of the interval is working).
+// rates apply. Calendar is required: it is what working time is counted in.
 type Pricing struct {
 	Site      Site
 	Location  *time.Location
@@ -32,11 +32,7 @@ type Pricing struct {
 // time (calendar.UseOf). Every figure of time that is billed, used or reported comes
 // from here or from calendar.UseOf directly.
 func (p *Pricing) Use(it QuoteItem) calendar.Use {
-	cal := p.Calendar
-	if cal == nil {
-		cal = &calendar.Calendar{Location: p.Location, Week: allDay}
-	}
-	return cal.UseOf(calendar.Interval{Start: it.Start, End: it.End}, p.Blocks[it.ResourceID])
+	return p.Calendar.UseOf(calendar.Interval{Start: it.Start, End: it.End}, p.Blocks[it.ResourceID])
 }
 
 // SoldTime is what a booking sells of a resource's use: its working time, and its
@@ -47,14 +43,6 @@ func SoldTime(u calendar.Use, overtime bool) time.Duration {
 	}
 	return u.Working.Duration()
 }
-
-// allDay is a week with every hour working, for pricing without a calendar.
-var allDay = func() (w calendar.Week) {
-	for d := range w {
-		w[d] = []calendar.Span{{From: calendar.Clock{}, To: calendar.Clock{Hour: 24}}}
-	}
-	return w
-}()
 
 // cardApplies reports whether a card is in force on the site-local date d.
 func cardApplies(c RateCard, d string) bool {
@@ -124,9 +112,6 @@ func (p *Pricing) PriceItem(it QuoteItem) ([]QuoteLine, error) {
 	line.Rate = money.Format(line.RateMinor, p.Site.Currency)
 	use := p.Use(it)
 	cal := p.Calendar
-	if cal == nil {
-		cal = &calendar.Calendar{Location: loc}
-	}
 	workingDays := cal.DaysWith(use.Working)
 	if err := p.amount(&line, use.Working.Duration(), workingDays, 10000); err != nil {
 		return nil, err
