@@ -59,6 +59,8 @@ type compiled struct {
 
 	dem      [][]dspec // per stage, per demand
 	baseLoad []int64   // existing busy ticks per resource, for load spreading
+	pause    [][]span  // per resource, the pauses in ticks (forward axis)
+	hasPause bool      // some resource has a pause
 
 	pooled bool
 	pools  [][]int32   // pooled: the resources of each pool
@@ -380,6 +382,13 @@ func (c *compiled) compileDemands() {
 			break
 		}
 	}
+	// Pauses make a stage's end depend on which resources it gets, which only
+	// the interval model handles.
+	for r := range p.Resources {
+		if len(p.Resources[r].Pauses) > 0 {
+			pooled = false
+		}
+	}
 	c.pooled = pooled
 	if !pooled {
 		c.pools, c.pdem = nil, nil
@@ -496,10 +505,7 @@ func (c *compiled) workPad() time.Duration {
 func (c *compiled) lastBusyEnd() time.Time {
 	last := c.p.Release
 	for _, r := range c.p.Resources {
-		if n := len(r.Busy); n > 0 && r.Busy[n-1].End.After(last) {
-			last = r.Busy[n-1].End
-		}
-		for _, iv := range r.Busy { // tolerate unnormalised input
+		for _, iv := range slices.Concat(r.Busy, r.Pauses) { // tolerate unnormalised input
 			if iv.End.After(last) {
 				last = iv.End
 			}
@@ -529,7 +535,7 @@ func (c *compiled) continuousAxis() error {
 		}
 	}
 	for _, r := range p.Resources {
-		for _, iv := range r.Busy {
+		for _, iv := range slices.Concat(r.Busy, r.Pauses) {
 			if iv.End.After(p.Release) {
 				add(later(iv.Start, p.Release).Sub(p.Release))
 				add(iv.End.Sub(p.Release))
@@ -604,8 +610,13 @@ func (c *compiled) instant(t int64) time.Time {
 
 // busyTicks returns resource r's busy time from the release on, in ticks.
 func (c *compiled) busyTicks(r int) []span {
+	return c.ticks(c.p.Resources[r].Busy)
+}
+
+// ticks returns the set from the release on, normalised, in ticks.
+func (c *compiled) ticks(set calendar.Set) []span {
 	var out []span
-	for _, iv := range calendar.Normalize(c.p.Resources[r].Busy...) {
+	for _, iv := range calendar.Normalize(set...) {
 		iv = clipFrom(iv, c.p.Release)
 		if iv.IsEmpty() {
 			continue
@@ -644,12 +655,15 @@ func (c *compiled) buildSides(cfg engineConfig) {
 		tm = newCalendarMap(ivs)
 	}
 	busy := make([][]span, len(c.p.Resources))
+	c.pause = make([][]span, len(c.p.Resources))
 	c.baseLoad = make([]int64, len(c.p.Resources))
 	for r := range busy {
 		busy[r] = c.busyTicks(r)
 		for _, s := range busy[r] {
 			c.baseLoad[r] += s.e - s.s
 		}
+		c.pause[r] = c.ticks(c.p.Resources[r].Pauses)
+		c.hasPause = c.hasPause || len(c.pause[r]) > 0
 	}
 	c.array = c.pooled && c.p.Calendar == nil && !cfg.forceIntervals &&
 		c.htot*int64(max(len(c.pools), 1)) <= arrayCells
@@ -660,6 +674,8 @@ func (c *compiled) buildSides(cfg engineConfig) {
 			dur:  c.dur,
 			lowW: make([]int64, c.n),
 			wEnd: make([]int64, c.n),
+			// With pauses a stage's working end is read off its end.
+			pauses: c.hasPause,
 		}
 		sd.preds, sd.succs, sd.hasMax = c.preds, c.succs, c.hasMax
 		if c.hasMax {
@@ -667,19 +683,21 @@ func (c *compiled) buildSides(cfg engineConfig) {
 			sd.moved = make([]bool, c.n)
 			sd.inM = make([]bool, c.n)
 		}
-		b := busy
+		b, pz := busy, c.pause
 		if mirror {
 			sd.preds, sd.succs = c.succs, c.preds
 			sd.tm = tm.mirror(c.htot)
 			b = make([][]span, len(busy))
+			pz = make([][]span, len(busy))
 			for r := range busy {
 				b[r] = mirrorSpans(busy[r], c.htot)
+				pz[r] = mirrorSpans(c.pause[r], c.htot)
 			}
 		}
 		if c.array {
 			sd.res = newArrayModel(c, b)
 		} else {
-			sd.res = newIntervalModel(c, b, sd.tm)
+			sd.res = newIntervalModel(c, b, pz, sd.tm)
 		}
 		return sd
 	}

@@ -72,18 +72,56 @@ func checkPlan(p *Problem, plan Plan) error {
 		if !isWorking(a.Start) {
 			bad("stage %q starts outside working time at %v", st.ID, a.Start)
 		}
-		var wantEnd time.Time
-		if p.Calendar == nil {
-			wantEnd = a.Start.Add(st.Duration)
-		} else {
-			var err error
-			wantEnd, err = p.Calendar.AddWorkingHours(a.Start, st.Duration, p.Options)
-			if err != nil {
-				bad("stage %q: %v", st.ID, err)
+		// The pauses of the stage's resources: it may span them, never
+		// start or end in one, and their working time does not count.
+		var pauses []calendar.Interval
+		for _, id := range a.ResourceIDs {
+			if r := resByID[id]; r != nil {
+				pauses = append(pauses, r.Pauses...)
 			}
 		}
-		if !a.End.Equal(wantEnd) {
-			bad("stage %q ends %v, want %v (start %v + %v working)", st.ID, a.End, wantEnd, a.Start, st.Duration)
+		pauses = calendar.Normalize(pauses...)
+		for _, pz := range pauses {
+			// A stage of no duration holds nothing, in a pause or not.
+			if !a.Start.Before(pz.Start) && a.Start.Before(pz.End) && a.End.After(a.Start) {
+				bad("stage %q starts %v inside a pause %v of its resources", st.ID, a.Start, pz)
+			}
+			if a.End.After(pz.Start) && !a.End.After(pz.End) && a.End.After(a.Start) {
+				bad("stage %q ends %v inside a pause %v of its resources", st.ID, a.End, pz)
+			}
+		}
+		netWork := func(from, to time.Time, pz []calendar.Interval) time.Duration {
+			w := workBetween(from, to)
+			for _, x := range pz {
+				if x.Start.Before(to) && x.End.After(from) {
+					w -= workBetween(later(x.Start, from), earlier(x.End, to))
+				}
+			}
+			return w
+		}
+		if len(pauses) == 0 {
+			var wantEnd time.Time
+			if p.Calendar == nil {
+				wantEnd = a.Start.Add(st.Duration)
+			} else {
+				var err error
+				wantEnd, err = p.Calendar.AddWorkingHours(a.Start, st.Duration, p.Options)
+				if err != nil {
+					bad("stage %q: %v", st.ID, err)
+				}
+			}
+			if !a.End.Equal(wantEnd) {
+				bad("stage %q ends %v, want %v (start %v + %v working)", st.ID, a.End, wantEnd, a.Start, st.Duration)
+			}
+		} else {
+			// The end is the first instant by which the duration's working
+			// time outside the pauses is done.
+			if got := netWork(a.Start, a.End, pauses); got != st.Duration {
+				bad("stage %q does %v of working time outside its resources' pauses in %v–%v, want %v", st.ID, got, a.Start, a.End, st.Duration)
+			}
+			if st.Duration > 0 && netWork(a.Start, a.End.Add(-time.Nanosecond), pauses) >= st.Duration {
+				bad("stage %q could end before %v", st.ID, a.End)
+			}
 		}
 		if a.End.After(finish) {
 			finish = a.End
@@ -127,7 +165,9 @@ func checkPlan(p *Problem, plan Plan) error {
 			}
 			held = append(held, r)
 			uses[id] = append(uses[id], use{calendar.Interval{Start: a.Start, End: a.End}, st.ID})
-			hours := new(big.Rat).SetFrac64(int64(st.Duration), int64(time.Hour))
+			// Each resource is costed for its working time in the stage
+			// less its own pauses.
+			hours := new(big.Rat).SetFrac64(int64(netWork(a.Start, a.End, calendar.Normalize(r.Pauses...))), int64(time.Hour))
 			cost.Add(&cost, hours.Mul(hours, new(big.Rat).SetInt64(r.RateMinor)))
 		}
 		if !coverDemands(st.Demands, held) {
@@ -172,6 +212,14 @@ func checkPlan(p *Problem, plan Plan) error {
 		bad("cost %d, want %s", plan.Cost, rounded)
 	}
 	return errors.Join(errs...)
+}
+
+// earlier returns the earlier of two instants.
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // coverDemands reports whether the held resources can be split among the

@@ -15,7 +15,9 @@
 // generalised to named resources with kinds and capabilities, existing busy
 // time, a working calendar and finish-to-start links with minimum and
 // maximum lags in working time. A stage holds all its resources from Start to
-// End = Calendar.AddWorkingHours(Start, Duration), nights included. A PSPLIB
+// End = Calendar.AddWorkingHours(Start, Duration), nights included, and
+// pauses over the leave or maintenance of any of its resources (Resource.Pauses)
+// that fall strictly inside that span, ending later by their working time. A PSPLIB
 // resource type of capacity c is simply c interchangeable unit resources of
 // one kind, so the classic problem is a special case solved by the same
 // engine.

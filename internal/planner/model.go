@@ -28,6 +28,12 @@ type Resource struct {
 	// maintenance blocks) that planned stages must not overlap. It must be a
 	// normalised Set, as every Set built by package calendar is.
 	Busy calendar.Set
+	// Pauses is time the resource is out of service (a person's leave, a
+	// suite's maintenance day) that a stage holding it may span: the stage
+	// pauses, so its working time does not count the pauses of any of its
+	// resources, but it never starts or ends inside one. Normalised, like
+	// Busy; a span in both is busy.
+	Pauses calendar.Set
 }
 
 // Demand asks for Count distinct resources of one kind with the given
@@ -63,14 +69,17 @@ type Link struct {
 // Stage is one piece of work to place, such as "grade reel 3". It occupies
 // all its demanded resources from Start to End without interruption, so a
 // 16-hour grade spans a night and its suite stays held over the night,
-// because work in progress cannot be cleared from a suite overnight.
+// because work in progress cannot be cleared from a suite overnight; and
+// when one of its resources has a pause (the colourist's day of leave) inside
+// that span, the stage pauses with it and ends that much working time later.
 type Stage struct {
 	// ID identifies the stage in links and in the Plan.
 	ID string
 	// Name is a human label; the engine does not use it.
 	Name string
 	// Duration is WORKING time: End is Calendar.AddWorkingHours(Start,
-	// Duration), or Start+Duration when there is no calendar.
+	// Duration), or Start+Duration when there is no calendar, pushed later by
+	// the working time of its resources' Pauses inside [Start, End).
 	Duration time.Duration
 	// Demands are the resources needed simultaneously for the whole stage.
 	Demands []Demand
@@ -134,8 +143,9 @@ type Assignment struct {
 	StageID string
 	// Start is a working instant at or after the Problem's Release.
 	Start time.Time
-	// End is Start plus the stage's Duration of working time; the
-	// resources are held over [Start, End).
+	// End is Start plus the stage's Duration of working time, not counting
+	// the Pauses of the assigned resources; the resources are held over
+	// [Start, End).
 	End time.Time
 	// ResourceIDs are the distinct resources held, grouped in the order of
 	// the stage's Demands (Count of them for each demand).
@@ -164,7 +174,8 @@ type Plan struct {
 	// Schedules is how many schedules the search generated.
 	Schedules int
 	// Cost is the sum over assignments and their resources of RateMinor ×
-	// the stage's working hours, rounded to the nearest minor unit.
+	// the resource's working hours in [Start, End) less its own Pauses,
+	// rounded to the nearest minor unit.
 	Cost int64
 }
 

@@ -56,13 +56,22 @@ func solve(ctx context.Context, p *Problem, opts Options, cfg engineConfig) (Pla
 	}
 	plan.Assignments = make([]Assignment, c.n)
 	var cost big.Int // minor units × nanoseconds per hour
+	var buf []span
 	for j := range c.n {
 		st := &p.Stages[j]
 		a := Assignment{StageID: st.ID, Start: c.instant(s.bestSt[j]), End: c.instant(s.bestEn[j])}
 		for _, r := range assign[j] {
 			res := &p.Resources[r]
 			a.ResourceIDs = append(a.ResourceIDs, res.ID)
-			cost.Add(&cost, new(big.Int).Mul(big.NewInt(res.RateMinor), big.NewInt(int64(st.Duration))))
+			// Each resource is costed for its own working time in the stage:
+			// the stage's duration, plus what its other resources' pauses
+			// added to the span while this one was there.
+			work := st.Duration
+			if c.hasPause {
+				s, e, tm := s.bestSt[j], s.bestEn[j], c.fwd.tm
+				work = time.Duration(tm.W(e)-tm.W(s)-pausedWork(tm, c.pause, s, e, []int32{r}, &buf)) * c.unit
+			}
+			cost.Add(&cost, new(big.Int).Mul(big.NewInt(res.RateMinor), big.NewInt(int64(work))))
 		}
 		plan.Assignments[j] = a
 	}

@@ -15,9 +15,10 @@ type resModel interface {
 	// reset clears every reservation, keeping the existing busy time.
 	reset()
 	// place finds the earliest start s >= es (es is a working instant) at
-	// which stage j fits, reserves its resources and returns s; ok is false
-	// when it does not fit before the end of the axis.
-	place(j int, es int64) (s int64, ok bool)
+	// which stage j fits, reserves its resources and returns s and the
+	// stage's end e; ok is false when it does not fit before the end of the
+	// axis.
+	place(j int, es int64) (s, e int64, ok bool)
 }
 
 // side is one direction of scheduling: the forward problem, or its mirror
@@ -32,6 +33,7 @@ type side struct {
 	hasMax bool
 	lowW   []int64 // lower bounds on W(start) learnt from maximum lags
 	wEnd   []int64 // W(end) of each scheduled stage
+	pauses bool    // ends may be pushed by resources' pauses
 	// For maximum-lag repair: successors in this direction, the working
 	// copy of the list, and which stages were already moved forward.
 	succs [][]arc
@@ -121,15 +123,16 @@ func (sd *side) decode(list []int32, rel int64, st, en []int64) (int64, bool) {
 			if es >= sd.htot {
 				return 0, false
 			}
-			s, ok := sd.res.place(int(j), es)
+			s, e, ok := sd.res.place(int(j), es)
 			if !ok {
 				return 0, false
 			}
 			ws := tm.W(s)
-			d := sd.dur[j]
-			e := tm.endAt(s, d)
 			st[j], en[j] = s, e
-			sd.wEnd[j] = ws + d
+			sd.wEnd[j] = ws + sd.dur[j]
+			if sd.pauses {
+				sd.wEnd[j] = tm.W(e)
+			}
 			if e > finish {
 				finish = e
 			}
@@ -206,17 +209,17 @@ func (m *arrayModel) reset() {
 	m.lo, m.hi = m.h, 0
 }
 
-func (m *arrayModel) place(j int, es int64) (int64, bool) {
+func (m *arrayModel) place(j int, es int64) (int64, int64, bool) {
 	d := m.dur[j]
 	pd := m.pdem[j]
 	if d == 0 || len(pd) == 0 {
-		return es, es <= m.h
+		return es, es + d, es+d <= m.h
 	}
 	s := es
 	for {
 		e := s + d
 		if e > m.h {
-			return 0, false
+			return 0, 0, false
 		}
 		next := int64(-1)
 		for _, x := range pd {
@@ -247,7 +250,7 @@ func (m *arrayModel) place(j int, es int64) (int64, bool) {
 		}
 	}
 	m.lo, m.hi = min(m.lo, s), max(m.hi, e)
-	return s, true
+	return s, e, true
 }
 
 // intervalModel is the general resource model: every resource has its own
@@ -264,6 +267,8 @@ type intervalModel struct {
 	disjoint []bool // the demands of the stage match disjoint resource sets
 	base     [][]span
 	occ      [][]span
+	pause    [][]span // per resource, time a stage may span but not start in
+	hasPause bool
 	baseLoad []int64
 	load     []int64
 	assign   [][]int32 // resources chosen per stage, grouped by demand
@@ -272,14 +277,16 @@ type intervalModel struct {
 	freeGen  uint32
 	gap      []int64
 	chosen   []int32
+	merge    []span
 }
 
-// newIntervalModel builds the general model with the given busy spans.
-func newIntervalModel(c *compiled, busy [][]span, tm *timeMap) *intervalModel {
+// newIntervalModel builds the general model with the given busy and pause
+// spans.
+func newIntervalModel(c *compiled, busy, pause [][]span, tm *timeMap) *intervalModel {
 	nr := len(c.p.Resources)
 	m := &intervalModel{
 		tm: tm, htot: c.htot, dur: c.dur, dem: c.dem,
-		base: busy, baseLoad: c.baseLoad,
+		base: busy, baseLoad: c.baseLoad, pause: pause, hasPause: c.hasPause,
 		occ:      make([][]span, nr),
 		load:     make([]int64, nr),
 		assign:   make([][]int32, c.n),
@@ -325,6 +332,12 @@ func (m *intervalModel) conflict(r int32, s, e int64) (bool, int64) {
 		}
 	}
 	if lo == len(occ) || occ[lo].s >= e {
+		if m.hasPause {
+			// A stage may pause over r's pause but not start in one.
+			if p, in := within(m.pause[r], s); in {
+				return true, p.e
+			}
+		}
 		prev, next := int64(0), m.htot
 		if lo > 0 {
 			prev = occ[lo-1].e
@@ -354,28 +367,42 @@ func (m *intervalModel) prefer(a, b int32) int {
 	return cmp.Compare(a, b)
 }
 
-func (m *intervalModel) place(j int, es int64) (int64, bool) {
+func (m *intervalModel) place(j int, es int64) (int64, int64, bool) {
 	d := m.dur[j]
 	ds := m.dem[j]
 	s := es
+	var e int64
 	for {
 		if s >= m.htot {
-			return 0, false
+			return 0, 0, false
 		}
-		e := m.tm.endAt(s, d)
+		e = m.tm.endAt(s, d)
 		if e > m.htot {
-			return 0, false
+			return 0, 0, false
 		}
 		ok, next := m.try(j, ds, s, e)
+		// The pauses of the resources chosen push the end later: widen the
+		// window until resources free over it end inside it.
+		for ok && m.hasPause && e > s {
+			e2 := pausedEnd(m.tm, m.pause, s, d, m.chosen, &m.merge)
+			if e2 <= e {
+				e = e2
+				break
+			}
+			if e2 > m.htot {
+				return 0, 0, false
+			}
+			e = e2
+			ok, next = m.try(j, ds, s, e)
+		}
 		if ok {
 			break
 		}
 		if next >= maxTick {
-			return 0, false
+			return 0, 0, false
 		}
 		s = m.tm.snap(next)
 	}
-	e := m.tm.endAt(s, d)
 	m.assign[j] = append(m.assign[j][:0], m.chosen...)
 	if e > s {
 		for _, r := range m.chosen {
@@ -385,7 +412,7 @@ func (m *intervalModel) place(j int, es int64) (int64, bool) {
 			m.load[r] += e - s
 		}
 	}
-	return s, true
+	return s, e, true
 }
 
 // try checks whether stage j's demands can be met over [s, e), leaving the
@@ -513,9 +540,16 @@ func (c *compiled) rebind(st, en []int64, assign [][]int32) [][]int32 {
 	for r := range nr {
 		occ[r] = c.busyTicks(r)
 	}
+	var buf []span
+	paused := func(r int32, s, e int64) bool { // r has a pause in [s, e)
+		return pausedWork(clockTime, c.pause, s, e, []int32{r}, &buf) > 0
+	}
 	free := func(r int32, s, e int64) bool {
 		if e <= s {
 			return true
+		}
+		if c.hasPause && paused(r, s, e) {
+			return false
 		}
 		for _, o := range occ[r] {
 			if o.s < e && s < o.e {
@@ -524,9 +558,30 @@ func (c *compiled) rebind(st, en []int64, assign [][]int32) [][]int32 {
 		}
 		return true
 	}
+	// A stage that pauses over one of its resources' pauses keeps its
+	// resources: others would give it another end. The rest may only move to
+	// resources without a pause in their span.
+	pinned := make([]bool, c.n)
 	out := make([][]int32, c.n)
+	for j := range c.n {
+		for _, r := range assign[j] {
+			if c.hasPause && paused(r, st[j], en[j]) {
+				pinned[j] = true
+			}
+		}
+		if pinned[j] {
+			out[j] = assign[j]
+			for _, r := range assign[j] {
+				occ[r] = append(occ[r], span{st[j], en[j]})
+				load[r] += en[j] - st[j]
+			}
+		}
+	}
 	for _, j := range order {
 		s, e := st[j], en[j]
+		if pinned[j] {
+			continue
+		}
 		got, ok := matchDemands(c.dem[j], func(r int32) bool { return free(r, s, e) }, func(a, b int32) int {
 			if x := cmp.Compare(load[a], load[b]); x != 0 {
 				return x

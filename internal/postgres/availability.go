@@ -219,24 +219,34 @@ func (db *DB) Availability(ctx context.Context, a booking.Actor, q booking.Avail
 // busyIntervals reads what occupies each resource over [from, to): confirmed and
 // completed bookings, first holds unless ignored, and blocks (recurring ones expanded).
 func (db *DB) busyIntervals(ctx context.Context, resources []uuid.UUID, from, to time.Time, ignoreHolds bool, exclude uuid.UUID) (map[uuid.UUID]calendar.Set, error) {
+	busy, err := db.bookedIntervals(ctx, resources, from, to, ignoreHolds, exclude)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := resourceBlocks(ctx, db.Pool, resources, from, to)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	for id, b := range blocks {
+		busy[id] = busy[id].Union(b)
+	}
+	return busy, nil
+}
+
+// bookedIntervals reads the bookings that occupy each resource over [from, to):
+// confirmed and completed ones, and first holds unless ignored.
+func (db *DB) bookedIntervals(ctx context.Context, resources []uuid.UUID, from, to time.Time, ignoreHolds bool, exclude uuid.UUID) (map[uuid.UUID]calendar.Set, error) {
 	rows, _ := db.Pool.Query(ctx, `
 		SELECT resource_id, lower(during), upper(during), 'booking' FROM bookings
 		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND group_id <> $5
-		  AND (status IN ('confirmed', 'completed') OR (NOT $4 AND status = 'hold' AND rank = 1))
-		UNION ALL
-		SELECT resource_id, lower(during), upper(during), 'block' FROM resource_blocks
-		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND rrule IS NULL`,
+		  AND (status IN ('confirmed', 'completed') OR (NOT $4 AND status = 'hold' AND rank = 1))`,
 		resources, from, to, ignoreHolds, exclude)
 	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
 	if err != nil {
 		return nil, formatError(err)
 	}
-	rec, err := recurringBusy(ctx, db.Pool, resources, from, to)
-	if err != nil {
-		return nil, err
-	}
 	raw := map[uuid.UUID][]calendar.Interval{}
-	for _, c := range append(cs, rec...) {
+	for _, c := range cs {
 		raw[c.ResourceID] = append(raw[c.ResourceID], calendar.Interval{Start: c.Start, End: c.End})
 	}
 	out := map[uuid.UUID]calendar.Set{}

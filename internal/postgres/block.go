@@ -63,7 +63,7 @@ func (db *DB) AddBlock(ctx context.Context, a booking.Actor, in booking.Block) (
 			}
 		}
 		for _, o := range occurrences {
-			if err := checkFree(ctx, tx, []uuid.UUID{in.ResourceID}, o.Start, o.End, uuid.Nil, true); err != nil {
+			if _, err := checkFree(ctx, tx, []uuid.UUID{in.ResourceID}, o.Start, o.End, uuid.Nil, true, false); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -99,23 +100,31 @@ type conflict struct {
 }
 
 // checkFree returns ECONFLICT naming what overlaps [start, end) on the resources:
-// confirmed bookings and blocks, and other bookings' holds too when withHolds.
-func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end time.Time, self uuid.UUID, withHolds bool) error {
+// confirmed bookings, other bookings' holds too when withHolds, and blocks. With
+// pauses, a block lying wholly inside the interval is not in the way: a booking may
+// span a resource's leave or maintenance (it pauses, and calendar.UseOf leaves that
+// time out of what it sells), as long as it neither starts nor ends in one — the
+// rule the planner's Resource.Pauses follows. Those blocks are returned.
+func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end time.Time, self uuid.UUID, withHolds, pauses bool) ([]conflict, error) {
 	// One round trip: the bookings and one-off blocks in the way, and the recurring
 	// blocks that may occur in the interval.
-	var cs, rec []conflict
+	var cs, blocks, rec []conflict
 	b := &pgx.Batch{}
 	b.Queue(`
 		SELECT resource_id, lower(during), upper(during), CASE WHEN status = 'hold' THEN 'hold' ELSE 'booking' END
 		FROM bookings
 		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND group_id <> $4
 		  AND (status IN ('confirmed', 'completed') OR ($5 AND status = 'hold'))
-		UNION ALL
-		SELECT resource_id, lower(during), upper(during), 'block'
-		FROM resource_blocks WHERE resource_id = ANY($1) AND during && tstzrange($2, $3)
 		ORDER BY 2, 1 LIMIT 20`, resources, start, end, self, withHolds).Query(func(rows pgx.Rows) error {
 		var err error
 		cs, err = pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
+		return err
+	})
+	b.Queue(`SELECT resource_id, lower(during), upper(during), 'block'
+		FROM resource_blocks WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND rrule IS NULL
+		ORDER BY 2, 1`, resources, start, end).Query(func(rows pgx.Rows) error {
+		var err error
+		blocks, err = pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
 		return err
 	})
 	b.Queue(recurringBusySQL, resources, start, end).Query(func(rows pgx.Rows) error {
@@ -124,13 +133,61 @@ func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end
 		return err
 	})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
+		return nil, err
 	}
-	cs = append(cs, rec...)
+	var inside []conflict
+	for _, c := range append(blocks, rec...) {
+		if pauses && c.Start.After(start) && c.End.Before(end) {
+			inside = append(inside, c)
+		} else if len(cs) < 20 {
+			cs = append(cs, c)
+		}
+	}
 	if len(cs) > 0 {
-		return &booking.Error{Code: booking.ECONFLICT, Message: "The slot is not free.", Details: map[string]any{"conflicts": cs}}
+		return nil, &booking.Error{Code: booking.ECONFLICT, Message: "The slot is not free.", Details: map[string]any{"conflicts": cs}}
 	}
-	return nil
+	return inside, nil
+}
+
+// checkPauses turns the blocks a booking spans into warnings, and refuses it when
+// they leave one of its resources no working time in it (unless it is overtime).
+func checkPauses(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, start, end time.Time, overtime bool, pauses []conflict) ([]string, error) {
+	if len(pauses) == 0 {
+		return nil, nil
+	}
+	by := map[uuid.UUID][]calendar.Interval{}
+	var ids []uuid.UUID
+	for _, p := range pauses {
+		if by[p.ResourceID] == nil {
+			ids = append(ids, p.ResourceID)
+		}
+		by[p.ResourceID] = append(by[p.ResourceID], calendar.Interval{Start: p.Start, End: p.End})
+	}
+	names := map[uuid.UUID]string{}
+	rows, _ := tx.Query(ctx, `SELECT id, name FROM resources WHERE id = ANY($1)`, ids)
+	var id uuid.UUID
+	var name string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { names[id] = name; return nil }); err != nil {
+		return nil, err
+	}
+	iv := calendar.Interval{Start: start, End: end}
+	var warnings []string
+	for _, r := range ids {
+		set := calendar.Normalize(by[r]...)
+		u := cal.UseOf(iv, set)
+		if len(u.Working) == 0 && !overtime {
+			return nil, &booking.Error{Code: booking.EUNPROCESSABLE,
+				Message: fmt.Sprintf("%s is out of service for all the working time of the booking.", names[r]),
+				Details: map[string]any{"field": "resource_ids", "resource_id": r}}
+		}
+		for _, p := range set {
+			const layout = "Mon 2006-01-02 15:04"
+			warnings = append(warnings, fmt.Sprintf("%s is out of service %s – %s (%s, leave or maintenance): the booking pauses then, and %s of working time is not sold",
+				names[r], p.Start.In(cal.Location).Format(layout), p.End.In(cal.Location).Format(layout), cal.Location,
+				hoursText(cal.UseOf(p, nil).Working.Duration())))
+		}
+	}
+	return warnings, nil
 }
 
 // siteRules is what a booking change needs of its site, read in one query.
@@ -329,13 +386,19 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if in.Overtime && a.Role == booking.RoleProducer && pol.Overtime == booking.OvertimeManagers {
 			return &booking.Error{Code: booking.EFORBIDDEN, Message: "Only the site's managers book overtime here.", Details: map[string]any{"field": "overtime"}}
 		}
-		warnings, err := db.checkWorkingTime(ctx, tx, siteID, in.Start, in.End, in.Overtime)
+		warnings, cal, err := db.checkWorkingTime(ctx, tx, siteID, in.Start, in.End, in.Overtime)
 		if err != nil {
 			return err
 		}
-		if err := checkFree(ctx, tx, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed); err != nil {
+		pauses, err := checkFree(ctx, tx, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed, true)
+		if err != nil {
 			return err
 		}
+		pw, err := checkPauses(ctx, tx, cal, in.Start, in.End, in.Overtime, pauses)
+		if err != nil {
+			return err
+		}
+		warnings = append(warnings, pw...)
 		if err := checkTrainees(ctx, tx, in.ResourceIDs, in.Trainees); err != nil {
 			return err
 		}
@@ -554,13 +617,19 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if err := checkNotice(a, pol, now, start); err != nil {
 			return err
 		}
-		warnings, err := db.checkWorkingTime(ctx, tx, g.SiteID, start, end, g.Overtime)
+		warnings, cal, err := db.checkWorkingTime(ctx, tx, g.SiteID, start, end, g.Overtime)
 		if err != nil {
 			return err
 		}
-		if err := checkFree(ctx, tx, g.ResourceIDs, start, end, g.ID, g.Status == booking.StatusConfirmed); err != nil {
+		pauses, err := checkFree(ctx, tx, g.ResourceIDs, start, end, g.ID, g.Status == booking.StatusConfirmed, true)
+		if err != nil {
 			return err
 		}
+		pw, err := checkPauses(ctx, tx, cal, start, end, g.Overtime, pauses)
+		if err != nil {
+			return err
+		}
+		warnings = append(warnings, pw...)
 		if err := db.checkRingFences(ctx, tx, now, g.ProductionID, g.SiteID, g.ResourceIDs, start, end, g.ID); err != nil {
 			return err
 		}
@@ -706,7 +775,7 @@ func aheadOf(ctx context.Context, tx pgx.Tx, g *groupRow) ([]groupRow, error) {
 // confirmNow confirms g on a slot free of confirmed bookings and blocks. The holds
 // behind it that overlap it lose the slot: they are released as superseded.
 func (db *DB) confirmNow(ctx context.Context, tx pgx.Tx, g *groupRow, now time.Time, ch *change) error {
-	if err := checkFree(ctx, tx, g.ResourceIDs, g.Start, g.End, g.ID, false); err != nil {
+	if _, err := checkFree(ctx, tx, g.ResourceIDs, g.Start, g.End, g.ID, false, true); err != nil {
 		return err
 	}
 	if err := db.setStatus(ctx, tx, g, booking.StatusConfirmed, "", now); err != nil {

@@ -149,9 +149,16 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 	for i, r := range resources {
 		ids[i] = r.ID
 	}
-	busy, err := db.busyIntervals(ctx, ids, req.EarliestStart, horizon, false, uuid.Nil)
+	// Bookings are in a stage's way; leave and maintenance are pauses it may
+	// span (the hold then sells its resources' working time less them), as long
+	// as it neither starts nor ends in one, which is what checkFree allows.
+	busy, err := db.bookedIntervals(ctx, ids, req.EarliestStart, horizon, false, uuid.Nil)
 	if err != nil {
 		return booking.Plan{}, err
+	}
+	blocks, err := resourceBlocks(ctx, db.Pool, ids, req.EarliestStart, horizon)
+	if err != nil {
+		return booking.Plan{}, formatError(err)
 	}
 	prob := planner.Problem{Calendar: cal, Release: req.EarliestStart, Deadline: req.Deadline,
 		Options: calendar.Options{AvoidProvisional: true}}
@@ -162,7 +169,7 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 			rate = r.Rate / 8 // a day rate covers an eight-hour working day
 		}
 		prob.Resources = append(prob.Resources, planner.Resource{ID: r.ID.String(), Kind: r.Kind, Capabilities: r.Caps,
-			RateMinor: rate, Busy: busy[r.ID]})
+			RateMinor: rate, Busy: busy[r.ID], Pauses: blocks[r.ID]})
 		byID[r.ID.String()] = r
 	}
 	for _, s := range req.Stages {

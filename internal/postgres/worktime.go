@@ -20,15 +20,16 @@ const nextWorkingSearch = 62 * 24 * time.Hour
 // booking's interval at its site. An interval holding no working time is refused
 // unless it is booked as overtime (EUNPROCESSABLE, naming the site's next working
 // hours); one that reserves closed time without selling it, or touches a holiday
-// (provisional or not), is accepted with warnings naming them.
-func (db *DB) checkWorkingTime(ctx context.Context, q querier, siteID uuid.UUID, start, end time.Time, overtime bool) ([]string, error) {
+// (provisional or not), is accepted with warnings naming them. It returns the site's
+// calendar for the checks that follow.
+func (db *DB) checkWorkingTime(ctx context.Context, q querier, siteID uuid.UUID, start, end time.Time, overtime bool) ([]string, *calendar.Calendar, error) {
 	_, cal, err := db.siteCalendar(ctx, q, siteID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u := cal.UseOf(calendar.Interval{Start: start, End: end}, nil)
 	if len(u.Working) == 0 && !overtime {
-		return nil, closedRefusal(cal, start, end)
+		return nil, nil, closedRefusal(cal, start, end)
 	}
 	var warnings []string
 	for _, h := range u.Holidays {
@@ -46,7 +47,7 @@ func (db *DB) checkWorkingTime(ctx context.Context, q querier, siteID uuid.UUID,
 				hoursText(closed), hoursText(u.Working.Duration())))
 		}
 	}
-	return warnings, nil
+	return warnings, cal, nil
 }
 
 // closedRefusal refuses an interval with no working time, naming the site's next
