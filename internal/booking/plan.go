@@ -110,22 +110,27 @@ type PlanRequest struct {
 
 // PlannedStage is one stage of a proposed plan: when, where, on what.
 type PlannedStage struct {
-	ID         string           `json:"id"`
-	Name       string           `json:"name"`
-	Hours      float64          `json:"hours"`
-	Start      time.Time        `json:"start"`
-	End        time.Time        `json:"end"`
-	StartLocal string           `json:"start_local"`
-	EndLocal   string           `json:"end_local"`
-	Resources  []PlanResource   `json:"resources"`
-	CostMinor  int64            `json:"cost_minor"`
-	BookingID  *uuid.UUID       `json:"booking_id,omitempty"`
-	Demands    []Demand         `json:"demands"`
-	After      []StageLink      `json:"after,omitempty"`
-	Changed    *PlanStageChange `json:"changed,omitempty"`
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	Hours      float64        `json:"hours"`
+	Start      time.Time      `json:"start"`
+	End        time.Time      `json:"end"`
+	StartLocal string         `json:"start_local"`
+	EndLocal   string         `json:"end_local"`
+	Resources  []PlanResource `json:"resources"`
+	CostMinor  int64          `json:"cost_minor"`
+	BookingID  *uuid.UUID     `json:"booking_id,omitempty"`
+	// BookingStatus is the current status of the stage's booking once the plan is
+	// accepted; Start and End are then where that booking is now, and Changed says
+	// where the plan had put it when it has moved since.
+	BookingStatus string           `json:"booking_status,omitempty"`
+	Demands       []Demand         `json:"demands"`
+	After         []StageLink      `json:"after,omitempty"`
+	Changed       *PlanStageChange `json:"changed,omitempty"`
 }
 
-// PlanStageChange says how a stage moved when a plan was made again.
+// PlanStageChange says how a stage moved: when a plan was made again, or, on an
+// accepted plan, since it was accepted.
 type PlanStageChange struct {
 	PreviousStart time.Time `json:"previous_start"`
 	PreviousEnd   time.Time `json:"previous_end"`

@@ -301,7 +301,55 @@ func (db *DB) loadPlan(ctx context.Context, q querier, a booking.Actor, id uuid.
 	if p.Feasible {
 		p.Placed = true // stored before placed was told apart: feasible meant placed
 	}
+	if status == "accepted" {
+		if err := livePlan(ctx, q, &p); err != nil {
+			return p, req, err
+		}
+	}
 	return p, req, nil
+}
+
+// livePlan shows an accepted plan as it stands: each stage where its booking is now,
+// with the booking's status, and where the plan had put it if it has moved since.
+func livePlan(ctx context.Context, q querier, p *booking.Plan) error {
+	var ids []uuid.UUID
+	for _, s := range p.Stages {
+		if s.BookingID != nil {
+			ids = append(ids, *s.BookingID)
+		}
+	}
+	type live struct {
+		Status     string
+		Start, End time.Time
+	}
+	now := map[uuid.UUID]live{}
+	rows, _ := q.Query(ctx, `SELECT id, status, start_at, end_at FROM booking_groups WHERE id = ANY($1)`, ids)
+	var id uuid.UUID
+	var l live
+	if _, err := pgx.ForEachRow(rows, []any{&id, &l.Status, &l.Start, &l.End}, func() error { now[id] = l; return nil }); err != nil {
+		return formatError(err)
+	}
+	loc, err := calendar.LoadLocation(p.TimeZone)
+	if err != nil {
+		return err
+	}
+	for i := range p.Stages {
+		s := &p.Stages[i]
+		if s.BookingID == nil {
+			continue
+		}
+		l, ok := now[*s.BookingID]
+		if !ok {
+			continue
+		}
+		s.BookingStatus = l.Status
+		if !l.Start.Equal(s.Start) || !l.End.Equal(s.End) {
+			s.Changed = &booking.PlanStageChange{PreviousStart: s.Start, PreviousEnd: s.End}
+			s.Start, s.End = l.Start.UTC(), l.End.UTC()
+			s.StartLocal, s.EndLocal = localString(loc, l.Start), localString(loc, l.End)
+		}
+	}
+	return nil
 }
 
 // FindPlan returns ENOTFOUND for a plan the actor may not see.
