@@ -18,6 +18,7 @@ import (
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/i18n"
 	"github.com/posthub/posthub/internal/metrics"
 	"github.com/posthub/posthub/internal/notify"
 )
@@ -379,10 +380,7 @@ func (d *Deps) webhookDisabled(ctx context.Context, h booking.Webhook) {
 	}
 	eventID := stableID("webhook-disabled", h.ID.String(), h.CreatedAt.String())
 	for _, u := range users {
-		title := "posthub: webhook disabled after repeated failures: " + h.URL
-		if u.Locale == "fr" {
-			title = "posthub : webhook désactivé après des échecs répétés : " + h.URL
-		}
+		title := i18n.T(u.Locale, "notice.webhook_disabled", h.URL)
 		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: u.UserID, Channel: "in_app", Kind: "webhook_disabled"},
 			booking.Notification{Kind: "webhook_disabled", Title: title, Body: title + "\n" + h.LastError}); err != nil {
 			d.Logger.Error("telling of a disabled webhook", "err", err)

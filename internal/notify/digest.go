@@ -7,27 +7,17 @@ import (
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/i18n"
 )
 
-var digestWords = map[string]map[string]string{
-	"en": {"subject": "posthub: your day — %d to look at", "approvals": "Confirmations awaiting your approval",
-		"challenges": "Open challenges", "starting": "Starting in the next 24 hours", "expiring": "Holds expiring in the next 24 hours",
-		"due": "due", "nothing": "Nothing needs you today."},
-	"fr": {"subject": "posthub : votre journée — %d points à voir", "approvals": "Confirmations en attente de votre approbation",
-		"challenges": "Challenges ouverts", "starting": "Commencent dans les prochaines 24 heures", "expiring": "Options expirant dans les prochaines 24 heures",
-		"due": "échéance", "nothing": "Rien ne vous attend aujourd’hui."},
-}
-
-// RenderDigest writes a manager's daily digest in their language, every time in the
-// site's wall-clock with the zone named.
+// RenderDigest writes a manager's daily digest in their language (the catalogs'
+// digest.* messages), every time in the site's wall-clock with the zone named.
 func RenderDigest(d booking.Digest, lang string) Rendered {
-	if lang != "fr" {
-		lang = "en"
-	}
-	w := digestWords[lang]
+	lang = language(lang)
+	w := func(key string) string { return i18n.T(lang, "digest."+key) }
 	n := len(d.Approvals) + len(d.Challenges) + len(d.StartingSoon) + len(d.ExpiringSoon)
 	var text, html strings.Builder
-	subject := fmt.Sprintf(w["subject"], n)
+	subject := i18n.N(lang, "digest.subject", n, n)
 	text.WriteString(subject + "\n")
 	html.WriteString("<!doctype html><html lang=\"" + lang + "\"><head><meta charset=\"utf-8\"><title>" + escape(subject) + "</title></head><body style=\"font-family: system-ui, sans-serif\">")
 	html.WriteString("<h1 style=\"font-size: 1.2em\">" + escape(subject) + "</h1>")
@@ -35,12 +25,12 @@ func RenderDigest(d booking.Digest, lang string) Rendered {
 		if len(items) == 0 {
 			return
 		}
-		text.WriteString("\n" + w[key] + ":\n")
-		html.WriteString("<h2 style=\"font-size: 1em\">" + escape(w[key]) + "</h2><ul>")
+		text.WriteString("\n" + w(key) + ":\n")
+		html.WriteString("<h2 style=\"font-size: 1em\">" + escape(w(key)) + "</h2><ul>")
 		for _, it := range items {
 			line := fmt.Sprintf("%s — %s, %s", it.Production, it.Site, localWhen(it.Start, it.TimeZone, lang))
 			if it.Due != nil {
-				line += fmt.Sprintf(" (%s %s)", w["due"], localWhen(*it.Due, it.TimeZone, lang))
+				line += fmt.Sprintf(" (%s %s)", w("due"), localWhen(*it.Due, it.TimeZone, lang))
 			}
 			text.WriteString("  - " + line + "\n")
 			html.WriteString("<li>" + escape(line) + "</li>")
@@ -52,8 +42,8 @@ func RenderDigest(d booking.Digest, lang string) Rendered {
 	section("starting", d.StartingSoon)
 	section("expiring", d.ExpiringSoon)
 	if n == 0 {
-		text.WriteString("\n" + w["nothing"] + "\n")
-		html.WriteString("<p>" + escape(w["nothing"]) + "</p>")
+		text.WriteString("\n" + w("nothing") + "\n")
+		html.WriteString("<p>" + escape(w("nothing")) + "</p>")
 	}
 	html.WriteString("</body></html>\n")
 	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}

@@ -1,5 +1,6 @@
 // Package notify holds posthub's notification channels: email over SMTP, signed
-// webhooks, and the rendering of booking notices in French and English. It knows
+// webhooks, and the rendering of booking notices in each language posthub has a message
+// catalog for (internal/i18n: notice.*, digest.*, and the day and month names). It knows
 // nothing of storage or jobs; the jobs package decides who is told what, when, once.
 package notify
 

@@ -6,6 +6,8 @@ import (
 	htmltemplate "html/template"
 	"strings"
 	"time"
+
+	"github.com/posthub/posthub/internal/i18n"
 )
 
 // Notice is what a person is told about a booking, before it is rendered for them.
@@ -31,58 +33,6 @@ type Rendered struct {
 	HTML    string
 }
 
-var subjects = map[string]map[string]string{
-	"en": {
-		"hold_placed":          "Hold placed: %s",
-		"rank_changed":         "Your hold moved in the queue: %s",
-		"challenge_opened":     "Challenge opened for %s",
-		"challenge_received":   "Your hold is challenged: %s",
-		"challenge_won":        "Challenge won: %s",
-		"challenge_lost":       "Challenge lost: %s",
-		"approval_requested":   "Confirmation awaiting approval: %s",
-		"confirmed":            "Booking confirmed: %s",
-		"released":             "Hold released: %s",
-		"declined":             "Booking declined: %s",
-		"cancelled":            "Booking cancelled: %s",
-		"expired":              "Hold expired: %s",
-		"rescheduled":          "Booking rescheduled: %s",
-		"completed":            "Booking completed: %s",
-		"local_time_changed":   "Local time corrected: %s",
-		"working_time_changed": "Working time changed by a calendar change: %s",
-		"move_declined":        "Move declined, the booking keeps its slot: %s",
-		"reminder":             "Reminder: %s starts soon",
-		"hold_expiring":        "Your hold expires soon: %s",
-	},
-	"fr": {
-		"hold_placed":          "Option posée : %s",
-		"rank_changed":         "Votre option a changé de rang : %s",
-		"challenge_opened":     "Challenge ouvert pour %s",
-		"challenge_received":   "Votre option est challengée : %s",
-		"challenge_won":        "Challenge gagné : %s",
-		"challenge_lost":       "Challenge perdu : %s",
-		"approval_requested":   "Confirmation en attente d’approbation : %s",
-		"confirmed":            "Réservation confirmée : %s",
-		"released":             "Option libérée : %s",
-		"declined":             "Réservation refusée : %s",
-		"cancelled":            "Réservation annulée : %s",
-		"expired":              "Option expirée : %s",
-		"rescheduled":          "Réservation déplacée : %s",
-		"completed":            "Réservation terminée : %s",
-		"local_time_changed":   "Heure locale corrigée : %s",
-		"working_time_changed": "Temps de travail modifié par le calendrier : %s",
-		"move_declined":        "Déplacement refusé, la réservation garde son créneau : %s",
-		"reminder":             "Rappel : %s commence bientôt",
-		"hold_expiring":        "Votre option expire bientôt : %s",
-	},
-}
-
-var labels = map[string]map[string]string{
-	"en": {"when": "When", "where": "Where", "rooms": "Resources", "rank": "Place in the queue", "deadline": "Deadline",
-		"reason": "Reason", "open": "Open in posthub", "from": "from", "to": "to"},
-	"fr": {"when": "Quand", "where": "Où", "rooms": "Ressources", "rank": "Rang dans la file", "deadline": "Échéance",
-		"reason": "Motif", "open": "Ouvrir dans posthub", "from": "du", "to": "au"},
-}
-
 // When shows an interval in the site's wall-clock with the zone named, e.g.
 // "Wed 10 Mar 2027 10:00 – 18:00 (Africa/Casablanca, UTC+00:00)".
 func (n Notice) When(lang string) string {
@@ -104,43 +54,48 @@ func (n Notice) At(t time.Time, lang string) string {
 	return fmt.Sprintf("%s %s (%s, UTC%s)", formatDay(l, lang), l.Format("15:04"), n.Zone, l.Format("-07:00"))
 }
 
-var frDays = []string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}
-var frMonths = []string{"", "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
-
+// formatDay is a date with the language's short day and month names, as the web pages
+// write it: Wed 10 Mar 2027, mer. 10 mars 2027.
 func formatDay(t time.Time, lang string) string {
-	if lang == "fr" {
-		return fmt.Sprintf("%s %d %s %d", frDays[t.Weekday()], t.Day(), frMonths[t.Month()], t.Year())
-	}
-	return t.Format("Mon 2 Jan 2006")
+	return fmt.Sprintf("%s %d %s %d", i18n.T(lang, fmt.Sprintf("day.%d", t.Weekday())), t.Day(),
+		i18n.T(lang, fmt.Sprintf("month.%d", t.Month())), t.Year())
 }
 
-// Render writes the notice in lang ("en" or "fr"; anything else is English).
-func Render(n Notice, lang string) Rendered {
-	if lang != "fr" {
-		lang = "en"
+// language is the language a notice is written in: the person's when posthub has a
+// catalog for it, else English.
+func language(lang string) string {
+	if i18n.Supported(lang) {
+		return lang
 	}
-	l := labels[lang]
-	subject := fmt.Sprintf(subjects[lang][n.Kind], n.Production)
-	if _, ok := subjects[lang][n.Kind]; !ok {
-		subject = "posthub: " + n.Production
+	return i18n.Fallback
+}
+
+// Render writes the notice in lang (a language without a catalog gets English). The
+// words are the catalogs' notice.* messages; the subject is notice.subject.<kind>.
+func Render(n Notice, lang string) Rendered {
+	lang = language(lang)
+	l := func(key string) string { return i18n.T(lang, "notice."+key) }
+	subject := "posthub: " + n.Production
+	if key := "notice.subject." + n.Kind; hasMessage(key) {
+		subject = i18n.T(lang, key, n.Production)
 	}
 	type row struct{ Label, Value string }
-	rows := []row{{l["when"], n.When(lang)}, {l["where"], n.Site}}
+	rows := []row{{l("when"), n.When(lang)}, {l("where"), n.Site}}
 	if len(n.Resources) > 0 {
-		rows = append(rows, row{l["rooms"], strings.Join(n.Resources, ", ")})
+		rows = append(rows, row{l("rooms"), strings.Join(n.Resources, ", ")})
 	}
 	if n.Rank > 0 {
 		v := fmt.Sprint(n.Rank)
 		if n.OldRank > 0 && n.OldRank != n.Rank {
 			v = fmt.Sprintf("%d → %d", n.OldRank, n.Rank)
 		}
-		rows = append(rows, row{l["rank"], v})
+		rows = append(rows, row{l("rank"), v})
 	}
 	if n.Deadline != nil {
-		rows = append(rows, row{l["deadline"], n.At(*n.Deadline, lang)})
+		rows = append(rows, row{l("deadline"), n.At(*n.Deadline, lang)})
 	}
 	if n.Reason != "" {
-		rows = append(rows, row{l["reason"], n.Reason})
+		rows = append(rows, row{l("reason"), n.Reason})
 	}
 	var text strings.Builder
 	text.WriteString(subject + "\n\n")
@@ -148,10 +103,10 @@ func Render(n Notice, lang string) Rendered {
 		fmt.Fprintf(&text, "%s: %s\n", r.Label, r.Value)
 	}
 	if n.Link != "" {
-		fmt.Fprintf(&text, "\n%s: %s\n", l["open"], n.Link)
+		fmt.Fprintf(&text, "\n%s: %s\n", l("open"), n.Link)
 	}
 	var html bytes.Buffer
-	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Rows": rows, "Link": n.Link, "Open": l["open"]})
+	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Rows": rows, "Link": n.Link, "Open": l("open")})
 	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}
 }
 
@@ -163,3 +118,9 @@ var noticeHTML = htmltemplate.Must(htmltemplate.New("notice").Parse(`<!doctype h
 {{if .Link}}<p><a href="{{.Link}}">{{.Open}}</a></p>{{end}}
 </body></html>
 `))
+
+// hasMessage tells whether the catalogs have key (English has every key).
+func hasMessage(key string) bool {
+	_, ok := i18n.Lookup(i18n.Fallback, key)
+	return ok
+}

@@ -168,3 +168,38 @@ func TestRenderEscapesHTML(t *testing.T) {
 		t.Errorf("escaping: text %q, HTML:\n%s", r.Text, r.HTML)
 	}
 }
+
+// TestDigestPlural: the digest's subject takes the plural form its count asks for, by
+// the language's rules (French says 0 and 1 in the singular), and its sections and
+// times are in the manager's language.
+func TestDigestPlural(t *testing.T) {
+	t.Parallel()
+	item := booking.DigestItem{Production: "Le Souffle du Baobab", Site: "Atlas Post Dakar", TimeZone: "Africa/Dakar",
+		Start: time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)}
+	items := func(n int) []booking.DigestItem { return make([]booking.DigestItem, n) }
+	for _, c := range []struct {
+		lang string
+		d    booking.Digest
+		want string
+	}{
+		{"fr", booking.Digest{}, "posthub : votre journée — 0 point à voir"},
+		{"fr", booking.Digest{Approvals: []booking.DigestItem{item}}, "posthub : votre journée — 1 point à voir"},
+		{"fr", booking.Digest{Approvals: items(1), Challenges: items(1)}, "posthub : votre journée — 2 points à voir"},
+		{"en", booking.Digest{Approvals: []booking.DigestItem{item}}, "posthub: your day — 1 to look at"},
+		{"en", booking.Digest{StartingSoon: items(3)}, "posthub: your day — 3 to look at"},
+		{"wo", booking.Digest{}, "posthub: your day — 0 to look at"},
+	} {
+		if got := notify.RenderDigest(c.d, c.lang).Subject; got != c.want {
+			t.Errorf("%s: subject %q, want %q", c.lang, got, c.want)
+		}
+	}
+	r := notify.RenderDigest(booking.Digest{Approvals: []booking.DigestItem{item}}, "fr")
+	for _, want := range []string{"\nConfirmations en attente de votre approbation:\n", "Le Souffle du Baobab — Atlas Post Dakar, mer. 10 mars 2027 09:00 (Africa/Dakar, UTC+00:00)"} {
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("French digest lacks %q:\n%s", want, r.Text)
+		}
+	}
+	if r := notify.RenderDigest(booking.Digest{}, "en"); !strings.Contains(r.Text, "Nothing needs you today.") || !strings.Contains(r.HTML, `<html lang="en">`) {
+		t.Errorf("empty digest:\n%s", r.Text)
+	}
+}

@@ -61,11 +61,7 @@ func quoteMoney(lang string, minor int64, currency string) string {
 	}
 	out := b.String()
 	if frac != "" {
-		sep := "."
-		if lang == "fr" {
-			sep = ","
-		}
-		out += sep + frac
+		out += translate(lang, "num.decimal") + frac
 	}
 	if neg {
 		out = "−" + out
@@ -82,19 +78,13 @@ func displayRate(lang, rate string) string {
 	}
 	s := r.FloatString(6)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if lang == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return decimalIn(lang, s)
 }
 
 // reportHours shows hours to two decimals at most: 7.4 h, 2.25 h.
 func reportHours(lang string, h float64) string {
 	s := strconv.FormatFloat(math.Round(h*100)/100, 'f', -1, 64)
-	if lang == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s + " h"
+	return decimalIn(lang, s) + " h"
 }
 
 type quoteLineView struct {
@@ -149,7 +139,7 @@ func (u *UI) quotePage(w http.ResponseWriter, r *http.Request) {
 		}
 		switch l.Unit {
 		case booking.UnitDay:
-			lv.Quantity = fmt.Sprintf(translate(lang, days), l.Days)
+			lv.Quantity = fmt.Sprintf(translateN(lang, days, l.Days), l.Days)
 			lv.Rate = quoteMoney(lang, l.RateMinor, q.Currency) + " / " + translate(lang, "quote.per_day")
 		default:
 			lv.Quantity = fmt.Sprintf(translate(lang, hours), decimalIn(lang, l.Quantity))
@@ -250,7 +240,7 @@ func (u *UI) treatyRange(r *http.Request, l *lookups, a booking.Actor) (booking.
 		}
 	}
 	if to.Before(from) || to.After(from.AddDays(369)) {
-		return site, loc, from, to, &booking.Error{Code: booking.EUNPROCESSABLE, Message: fmt.Sprintf(translate(language(r), "ops.range_too_long"), 370)}
+		return site, loc, from, to, &booking.Error{Code: booking.EUNPROCESSABLE, Message: fmt.Sprintf(translateN(language(r), "ops.range_too_long", 370), 370)}
 	}
 	return site, loc, from, to, nil
 }
@@ -340,118 +330,8 @@ func (u *UI) treatyCSV(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// coproductionMessages are the words of these pages, merged into messages.
-var coproductionMessages = map[string]map[string]string{
-	"en": {
-		"nav.treaty":         "Treaty report",
-		"quote.title":        "Quote",
-		"quote.make":         "Quote",
-		"quote.date":         "Made",
-		"quote.production":   "Production",
-		"quote.booking":      "Booking",
-		"quote.currency":     "Currency",
-		"quote.zone":         "Times in",
-		"quote.resource":     "Resource",
-		"quote.when":         "When",
-		"quote.quantity":     "Quantity",
-		"quote.rate":         "Rate",
-		"quote.amount":       "Amount",
-		"quote.total":        "Total",
-		"quote.hours":        "%s working h",
-		"quote.days":         "%d working d",
-		"quote.ot_hours":     "%s overtime h",
-		"quote.ot_days":      "%d overtime d",
-		"quote.times":        "× %s overtime",
-		"quote.per_hour":     "hour",
-		"quote.per_day":      "day",
-		"quote.converted":    "In %s at %s %s per %s",
-		"quote.rates_note":   "Exchange rates locked as in force on %s; rates entered later do not change this quote. Amounts are rounded to the currency's smallest unit (whole francs for XOF).",
-		"quote.print":        "Print",
-		"treaty.title":       "Co-production treaty report",
-		"treaty.help":        "Confirmed and completed post-production at the site, by the productions' origin countries; a co-production's hours and value are split by its countries' shares.",
-		"treaty.range":       "%s, in %s.",
-		"treaty.country":     "Country",
-		"treaty.productions": "Productions",
-		"treaty.bookings":    "Bookings",
-		"treaty.session":     "Session hours",
-		"treaty.resource":    "Resource hours",
-		"treaty.value":       "Value",
-		"treaty.emerging":    "Emerging (hours)",
-		"treaty.emerging_v":  "Emerging (value)",
-		"treaty.training":    "Sessions with trainees",
-		"treaty.trainees":    "Trainee hours",
-		"treaty.total":       "Total",
-		"treaty.share":       "emerging filmmakers' share of hours",
-		"treaty.share_value": "emerging filmmakers' share of value",
-		"treaty.trainee_tip": "trainee hours (trainees × session hours)",
-		"treaty.none":        "No confirmed post-production in this period.",
-		"treaty.csv":         "Download as CSV",
-		"treaty.rates":       "Conversions",
-		"treaty.caption":     "Figures by origin country",
-	},
-	"fr": {
-		"nav.treaty":         "Rapport de l'accord",
-		"quote.title":        "Devis",
-		"quote.make":         "Devis",
-		"quote.date":         "Établi le",
-		"quote.production":   "Production",
-		"quote.booking":      "Réservation",
-		"quote.currency":     "Devise",
-		"quote.zone":         "Heures de",
-		"quote.resource":     "Ressource",
-		"quote.when":         "Quand",
-		"quote.quantity":     "Quantité",
-		"quote.rate":         "Tarif",
-		"quote.amount":       "Montant",
-		"quote.total":        "Total",
-		"quote.hours":        "%s h ouvrées",
-		"quote.days":         "%d j ouvrés",
-		"quote.ot_hours":     "%s h supplémentaires",
-		"quote.ot_days":      "%d j en heures supplémentaires",
-		"quote.times":        "× %s heures sup.",
-		"quote.per_hour":     "heure",
-		"quote.per_day":      "jour",
-		"quote.converted":    "En %s à %s %s pour 1 %s",
-		"quote.rates_note":   "Taux de change figés tels qu'en vigueur le %s ; les taux saisis ensuite ne changent pas ce devis. Les montants sont arrondis à la plus petite unité de la devise (franc entier pour le XOF).",
-		"quote.print":        "Imprimer",
-		"treaty.title":       "Rapport de l'accord de coproduction",
-		"treaty.help":        "Postproduction confirmée et terminée sur le site, par pays d'origine des productions ; les heures et la valeur d'une coproduction sont réparties selon les parts de ses pays.",
-		"treaty.range":       "%s, en %s.",
-		"treaty.country":     "Pays",
-		"treaty.productions": "Productions",
-		"treaty.bookings":    "Réservations",
-		"treaty.session":     "Heures de séance",
-		"treaty.resource":    "Heures-ressources",
-		"treaty.value":       "Valeur",
-		"treaty.emerging":    "Émergents (heures)",
-		"treaty.emerging_v":  "Émergents (valeur)",
-		"treaty.training":    "Séances avec stagiaires",
-		"treaty.trainees":    "Heures-stagiaires",
-		"treaty.total":       "Total",
-		"treaty.share":       "part des heures des cinéastes émergents",
-		"treaty.share_value": "part de la valeur des cinéastes émergents",
-		"treaty.trainee_tip": "heures-stagiaires (stagiaires × heures de séance)",
-		"treaty.none":        "Aucune postproduction confirmée sur cette période.",
-		"treaty.csv":         "Télécharger en CSV",
-		"treaty.rates":       "Conversions",
-		"treaty.caption":     "Chiffres par pays d'origine",
-	},
-}
-
-func init() {
-	for lang, m := range coproductionMessages {
-		for k, v := range m {
-			if _, taken := messages[lang][k]; !taken {
-				messages[lang][k] = v
-			}
-		}
-	}
-}
-
-// decimalIn writes a decimal number with the language's separator.
+// decimalIn writes a decimal number with the language's separator (num.decimal: 2.5 in
+// English, 2,5 in French).
 func decimalIn(lang, s string) string {
-	if lang == "fr" {
-		return strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return strings.Replace(s, ".", translate(lang, "num.decimal"), 1)
 }

@@ -1,35 +1,53 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/i18n"
 )
 
-// TestEveryKeyInBothLanguages checks the two languages have the same keys, with the
-// same format verbs in the same order, and no empty message.
+// TestEveryKeyInBothLanguages checks every catalog has English's keys and no other,
+// each form of each message with the same format verbs in the same order as English,
+// and no empty message.
 func TestEveryKeyInBothLanguages(t *testing.T) {
 	verbs := regexp.MustCompile(`%[-+# 0]*[0-9.]*[a-zA-Z%]`)
-	for _, pair := range [][2]string{{"en", "fr"}, {"fr", "en"}} {
-		for key, msg := range messages[pair[0]] {
-			other, ok := messages[pair[1]][key]
-			if !ok {
-				t.Errorf("%q is in %s but not in %s", key, pair[0], pair[1])
-				continue
-			}
-			if msg == "" {
-				t.Errorf("%s %q is empty", pair[0], key)
-			}
-			if a, b := verbs.FindAllString(msg, -1), verbs.FindAllString(other, -1); !slices.Equal(a, b) {
-				t.Errorf("%q: %s has verbs %v, %s has %v", key, pair[0], a, pair[1], b)
+	langs := catalog.Languages()
+	if !slices.Contains(langs, "en") || !slices.Contains(langs, "fr") {
+		t.Fatalf("languages %v: want English and French at least", langs)
+	}
+	for _, lang := range langs[1:] {
+		for _, pair := range [][2]string{{"en", lang}, {lang, "en"}} {
+			for _, key := range catalog.Keys(pair[0]) {
+				msg, _ := catalog.Message(pair[0], key)
+				other, ok := catalog.Message(pair[1], key)
+				if !ok {
+					t.Errorf("%q is in %s but not in %s", key, pair[0], pair[1])
+					continue
+				}
+				if msg.Other == "" {
+					t.Errorf("%s %q is empty", pair[0], key)
+				}
+				want := verbs.FindAllString(other.Other, -1)
+				for _, form := range []string{msg.Zero, msg.One, msg.Two, msg.Few, msg.Many, msg.Other} {
+					if got := verbs.FindAllString(form, -1); form != "" && !slices.Equal(got, want) {
+						t.Errorf("%q: %s has verbs %v, %s has %v", key, pair[0], got, pair[1], want)
+					}
+				}
 			}
 		}
 	}
@@ -39,8 +57,10 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 // built from the domain's codes, and checks each is a message.
 func TestEveryUsedKeyExists(t *testing.T) {
 	used := map[string]string{}
-	inTemplates := regexp.MustCompile(`\btf? (?:\$|\.|\$[a-z]+\.)?[A-Za-z.]*[lL]ang "([a-z0-9_.]+)"`)
-	inCode := regexp.MustCompile(`(?:translate\([a-zA-Z.]+(?:\(r\))?|renderLogin\([^"]*), "([a-z][a-z0-9_]*\.[a-z0-9_.]+)"`)
+	// Keys used with a count (tn, translateN) must have plural forms.
+	counted := map[string]string{}
+	inTemplates := regexp.MustCompile(`\bt([fn]?) (?:\$|\.|\$[a-z]+\.)?[A-Za-z.]*[lL]ang "([a-z0-9_.]+)"`)
+	inCode := regexp.MustCompile(`(?:translate(N?)\([a-zA-Z.]+(?:\(r\))?|renderLogin()\([^"]*), "([a-z][a-z0-9_]*\.[a-z0-9_.]+)"`)
 	files, _ := filepath.Glob("templates/*.html")
 	goFiles, _ := filepath.Glob("*.go")
 	for _, f := range append(files, goFiles...) {
@@ -53,10 +73,17 @@ func TestEveryUsedKeyExists(t *testing.T) {
 			re = inTemplates
 		}
 		for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
-			used[m[1]] = f
+			key := m[len(m)-1]
+			used[key] = f
+			if m[1] == "n" || m[1] == "N" {
+				counted[key] = f
+			}
 		}
 	}
-	if used["ops.bad_dates"] == "" || used["login.bad_form"] == "" || used["nav.skip"] == "" {
+	if used["ops.bad_dates"] == "" || used["login.bad_form"] == "" || used["nav.skip"] == "" || used["lang.name"] == "" {
+		t.Fatal("the patterns miss keys they should find")
+	}
+	if counted["ops.resources"] == "" || counted["plan.dur_days"] == "" || counted["timeline.n_days"] == "" {
 		t.Fatal("the patterns miss keys they should find")
 	}
 	if len(used) < 150 {
@@ -104,8 +131,14 @@ func TestEveryUsedKeyExists(t *testing.T) {
 			used["stage."+s.ID] = "pipeline " + name
 		}
 	}
-	for _, k := range []string{"plan.dur_day", "plan.dur_days", "plan.dur_hour", "plan.dur_hours"} {
-		used[k] = "durationWords"
+	for _, k := range []string{"plan.dur_days", "plan.dur_hours"} {
+		used[k], counted[k] = "durationWords", "durationWords"
+	}
+	for _, k := range []string{"quote.days", "quote.ot_days"} {
+		used[k], counted[k] = "quote lines", "quote lines"
+	}
+	for _, k := range []string{"quote.hours", "quote.ot_hours"} {
+		used[k] = "quote lines"
 	}
 	for i := 0; i < 7; i++ {
 		used[fmt.Sprintf("day.%d", i)] = "weekdays"
@@ -116,8 +149,8 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	}
 	var missing []string
 	for key, where := range used {
-		for _, lang := range []string{"en", "fr"} {
-			if _, ok := messages[lang][key]; !ok {
+		for _, lang := range catalog.Languages() {
+			if _, ok := catalog.Lookup(lang, key); !ok {
 				missing = append(missing, fmt.Sprintf("%s (%s, used in %s)", key, lang, where))
 			}
 		}
@@ -125,6 +158,17 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("missing message %s", m)
+	}
+	// A message with plural forms is used with its count, and only such a message is.
+	for _, key := range catalog.Keys("en") {
+		m, _ := catalog.Message("en", key)
+		plural := m.One != ""
+		if where, ok := used[key]; ok && plural && counted[key] == "" {
+			t.Errorf("%s has plural forms but %s uses it without a count (translateN, tn)", key, where)
+		}
+		if where, ok := counted[key]; ok && !plural {
+			t.Errorf("%s is used with a count in %s but has no plural forms", key, where)
+		}
 	}
 }
 
@@ -138,6 +182,10 @@ func TestLanguageChoice(t *testing.T) {
 		{"/", "fr", "en", "fr"},
 		{"/?lang=en", "fr", "fr", "en"},
 		{"/?lang=xx", "", "fr", "fr"},
+		{"/?lang=fr", "", "en", "fr"},
+		{"/", "xx", "fr-CA", "fr"},
+		{"/", "", "de-DE,fr;q=0.5", "fr"},
+		{"/", "", "de-DE", "en"},
 	} {
 		r := httptest.NewRequest("GET", c.url, nil)
 		if c.accept != "" {
@@ -149,6 +197,75 @@ func TestLanguageChoice(t *testing.T) {
 		if got := language(r); got != c.want {
 			t.Errorf("%+v: %s", c, got)
 		}
+	}
+}
+
+// TestCatalogOnlyLanguage: a language is added by adding its catalog, with no change
+// to the code: it is chosen by ?lang=, the cookie and Accept-Language, offered by the
+// language switch under its own name, and its words are on the page.
+func TestCatalogOnlyLanguage(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"en.toml", "fr.toml"} {
+		raw, err := fs.ReadFile(i18n.Embedded(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: raw}
+	}
+	var wo bytes.Buffer
+	for _, key := range catalog.Keys("en") {
+		m, _ := catalog.Message("en", key)
+		text := "wo " + m.Other
+		switch key {
+		case "lang.name":
+			text = "Wolof"
+		case "login.title":
+			text = "Duggal"
+		}
+		fmt.Fprintf(&wo, "%q: %q\n", key, text)
+	}
+	fsys["wo.yaml"] = &fstest.MapFile{Data: wo.Bytes()}
+	c, err := i18n.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old *i18n.Catalog) { catalog = old }(catalog)
+	catalog = c
+
+	for _, x := range []struct{ url, cookie, accept, want string }{
+		{"/login?lang=wo", "", "fr", "wo"},
+		{"/login", "wo", "fr", "wo"},
+		{"/login", "", "wo-SN,fr;q=0.8", "wo"},
+		{"/login?lang=fr", "wo", "wo", "fr"},
+	} {
+		r := httptest.NewRequest("GET", x.url, nil)
+		r.Header.Set("Accept-Language", x.accept)
+		if x.cookie != "" {
+			r.Header.Set("Cookie", "lang="+x.cookie)
+		}
+		if got := language(r); got != x.want {
+			t.Errorf("%+v: %s", x, got)
+		}
+	}
+
+	u := &UI{Logger: slog.New(slog.DiscardHandler), tmpl: parseTemplates()}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/login?lang=wo", nil)
+	u.render(w, r, "login.html", http.StatusOK, page{Title: translate(language(r), "login.title")})
+	body := w.Body.String()
+	for _, want := range []string{`<html lang="wo">`, "<title>Duggal", `hreflang="en" lang="en">English</a>`, `hreflang="fr" lang="fr">Français</a>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the Wolof page lacks %q", want)
+		}
+	}
+	if got := w.Result().Cookies(); len(got) != 1 || got[0].Name != "lang" || got[0].Value != "wo" {
+		t.Errorf("cookies %v: want lang=wo", got)
+	}
+	// The English page offers French and Wolof, each named in itself.
+	r = httptest.NewRequest("GET", "/login?next=%2Fops", nil)
+	links := langLinks(r, language(r))
+	if len(links) != 2 || links[0] != (langLink{"fr", "Français", "/login?lang=fr&next=%2Fops"}) || links[1] != (langLink{"wo", "Wolof", "/login?lang=wo&next=%2Fops"}) {
+		t.Errorf("language switch %+v", links)
 	}
 }
 

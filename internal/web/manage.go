@@ -303,7 +303,7 @@ func (u *UI) timeline(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	desc := fmt.Sprintf(translate(lang, "timeline.desc"), len(rows), days, formatDate(lang, start.In(loc)), d.Zone)
+	desc := fmt.Sprintf(translateN(lang, "timeline.desc", len(rows)), len(rows), days, formatDate(lang, start.In(loc)), d.Zone)
 	d.SVG = timelineSVG("timeline", title+" — "+site.Name, desc, cols, rows, items, loc, h0, h1, now)
 	nav := func(delta int) string {
 		v := url.Values{"site": {site.ID.String()}, "from": {from.AddDays(delta).String()}, "days": {strconv.Itoa(days)}}

@@ -74,7 +74,7 @@ func (u *UI) opsRange(r *http.Request, l *lookups, a booking.Actor, maxDays int)
 		}
 	}
 	if to.Before(from) || to.After(from.AddDays(maxDays-1)) {
-		return site, loc, from, to, &booking.Error{Code: booking.EUNPROCESSABLE, Message: fmt.Sprintf(translate(language(r), "ops.range_too_long"), maxDays)}
+		return site, loc, from, to, &booking.Error{Code: booking.EUNPROCESSABLE, Message: fmt.Sprintf(translateN(language(r), "ops.range_too_long", maxDays), maxDays)}
 	}
 	return site, loc, from, to, nil
 }
@@ -219,7 +219,7 @@ func (u *UI) heatmap(lang string, site booking.Site, rep booking.UtilisationRepo
 	if len(cells) == 0 {
 		return "", 0
 	}
-	desc := fmt.Sprintf(translate(lang, "ops.heatmap_desc"), len(rows), len(cols))
+	desc := fmt.Sprintf(translateN(lang, "ops.heatmap_desc", len(rows)), len(rows), len(cols))
 	return heatmapSVG("heatmap", translate(lang, "ops.heatmap")+" — "+site.Name, desc, cols, rows, cells), len(cells)
 }
 
@@ -257,7 +257,7 @@ func (u *UI) kindWeek(lang string, rep booking.UtilisationReport) (template.HTML
 	for _, row := range rep.Rows {
 		c := &cells[kindAt[row.Kind]][weekAt[row.Week]]
 		c.Confirmed, c.Held, c.Empty = row.Utilisation, row.HeldRatio, row.WorkingHours == 0
-		c.Title = fmt.Sprintf(translate(lang, "ops.kind_tip"), kindLabel(lang, row.Kind), cols[weekAt[row.Week]],
+		c.Title = fmt.Sprintf(translateN(lang, "ops.kind_tip", row.Resources), kindLabel(lang, row.Kind), cols[weekAt[row.Week]],
 			row.Utilisation*100, row.HeldRatio*100, formatHours(row.WorkingHours), row.Resources)
 	}
 	if len(kinds) == 0 {

@@ -155,7 +155,7 @@ func formatLabel(lang, format string) string {
 func stageLabel(lang, template, id, name string) string {
 	if lang != "en" || name == "" {
 		for _, key := range []string{"stage." + template + "." + id, "stage." + id} {
-			if v, ok := messages[lang][key]; ok {
+			if v, ok := catalog.Lookup(lang, key); ok {
 				return v
 			}
 		}
@@ -480,7 +480,7 @@ func (u *UI) planTimeline(r *http.Request, lang string, p booking.Plan, loc *tim
 		days = append(days, col)
 	}
 	zone := zoneLabel(p.TimeZone, first.In(loc))
-	desc := fmt.Sprintf(translate(lang, "plan.svg_desc"), len(bars), formatDate(lang, from.At(calendar.Clock{Hour: 12}, loc)),
+	desc := fmt.Sprintf(translateN(lang, "plan.svg_desc", len(bars)), len(bars), formatDate(lang, from.At(calendar.Clock{Hour: 12}, loc)),
 		formatDate(lang, to.At(calendar.Clock{Hour: 12}, loc)), zone)
 	return planSVG("plan-timeline", translate(lang, "plan.timeline"), desc, days, bars, marks, loc, p.Status, translate(lang, "plan.changed"))
 }
@@ -593,7 +593,7 @@ func (u *UI) acceptPlan(w http.ResponseWriter, r *http.Request) {
 	if pr, err := u.Catalogue.FindProduction(r.Context(), a, p.ProductionID); err == nil {
 		prod = pr.Title
 	}
-	msg := fmt.Sprintf(translate(lang, "plan.flash_accepted"), len(holds), prod)
+	msg := fmt.Sprintf(translateN(lang, "plan.flash_accepted", len(holds)), len(holds), prod)
 	if len(holds) == 1 {
 		msg = fmt.Sprintf(translate(lang, "plan.flash_accepted_one"), prod)
 	}
@@ -619,17 +619,11 @@ func durationWords(lang string, h float64) string {
 	hrs := (m + 30) / 60
 	days, rest := hrs/24, hrs%24
 	var parts []string
-	plural := func(key string, n int64) string {
-		if n > 1 {
-			key += "s"
-		}
-		return fmt.Sprintf(translate(lang, key), n)
-	}
 	if days > 0 {
-		parts = append(parts, plural("plan.dur_day", days))
+		parts = append(parts, fmt.Sprintf(translateN(lang, "plan.dur_days", int(days)), days))
 	}
 	if rest > 0 {
-		parts = append(parts, plural("plan.dur_hour", rest))
+		parts = append(parts, fmt.Sprintf(translateN(lang, "plan.dur_hours", int(rest)), rest))
 	}
 	return strings.Join(parts, " ")
 }

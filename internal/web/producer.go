@@ -522,5 +522,5 @@ func (u *UI) markRead(w http.ResponseWriter, r *http.Request) {
 		u.failed(w, r, "/notifications", err)
 		return
 	}
-	u.done(w, r, "/notifications", "ok", fmt.Sprintf(translate(lang, "notifications.marked"), n))
+	u.done(w, r, "/notifications", "ok", fmt.Sprintf(translateN(lang, "notifications.marked", n), n))
 }

@@ -163,6 +163,8 @@ func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"t":  func(lang, key string) string { return translate(lang, key) },
 		"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) },
+		// tn is a message with a count, in the plural form for it: {{tn .Lang "ops.resources" 3}}.
+		"tn": func(lang, key string, n int) string { return fmt.Sprintf(translateN(lang, key, n), n) },
 		"pct": func(v float64) string {
 			return fmt.Sprintf("%.0f%%", v*100)
 		},
@@ -223,8 +225,8 @@ type page struct {
 	// those who may plan.
 	Planner *navItem
 	Flash   *flash
-	// LangURL is this page in the other language.
-	LangURL string
+	// Langs are this page in the other languages.
+	Langs []langLink
 	// Back is this page's own address, for forms to come back to.
 	Back string
 	Data any
@@ -242,13 +244,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status 
 		p.Nav = u.nav(r, a, p.Lang)
 		p.Planner = u.plannerNav(r, a, p.Lang)
 	}
-	p.LangURL = langURL(r, p.Lang)
+	p.Langs = langLinks(r, p.Lang)
 	p.Back = r.URL.RequestURI()
 	if f := readFlash(w, r); f != nil {
 		p.Flash = f
 	}
 	// The language switch sticks: ?lang= sets the cookie that later pages read.
-	if l := r.URL.Query().Get("lang"); l == "en" || l == "fr" {
+	if l := r.URL.Query().Get("lang"); catalog.Supported(l) {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			SameSite: http.SameSiteLaxMode, Secure: u.secure(r)})
 	}
@@ -264,17 +266,6 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status 
 }
 
 func (u *UI) secure(r *http.Request) bool { return u.api != nil && u.api.SecureRequest(r) }
-
-// langURL is the current page in the other language.
-func langURL(r *http.Request, lang string) string {
-	other := "fr"
-	if lang == "fr" {
-		other = "en"
-	}
-	q := r.URL.Query()
-	q.Set("lang", other)
-	return r.URL.Path + "?" + q.Encode()
-}
 
 // nav builds the navigation for the actor's role.
 func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
