@@ -162,6 +162,9 @@ type Booking struct {
 	// a manager confirms (the move is made) or declines (it is dropped).
 	RequestedStart *time.Time `json:"requested_start,omitempty"`
 	RequestedEnd   *time.Time `json:"requested_end,omitempty"`
+	// RequestedResourceIDs are the resources the requested move would put the
+	// booking on, when it changes them.
+	RequestedResourceIDs []uuid.UUID `json:"requested_resource_ids,omitempty"`
 	// TimeZone is the site's zone; StartLocal and EndLocal the site-local wall-clock
 	// with its offset, derived with the tz database release TZVersion.
 	TimeZone   string `json:"time_zone"`
@@ -226,24 +229,16 @@ const MaxBookingDuration = 366 * 24 * time.Hour
 // Validate checks the input's own rules: EUNPROCESSABLE for a well-formed request that
 // makes no sense (end before start, a zero or over-a-year duration).
 func (in BookingInput) Validate() error {
+	if err := validResourceIDs(in.ResourceIDs); err != nil {
+		return err
+	}
 	switch {
-	case len(in.ResourceIDs) == 0:
-		return invalidField("resource_ids", "must name at least one resource")
-	case len(in.ResourceIDs) > 10:
-		return invalidField("resource_ids", "may name at most 10 resources")
 	case in.Status != StatusHold && in.Status != StatusConfirmed:
 		return invalidField("status", "must be hold or confirmed")
 	case len(in.Note) > 2000:
 		return invalidField("note", "must be at most 2000 characters")
 	case in.Trainees < 0 || in.Trainees > MaxTrainees:
 		return invalidField("trainees", "must be 0 to 100")
-	}
-	seen := map[uuid.UUID]bool{}
-	for _, id := range in.ResourceIDs {
-		if seen[id] {
-			return invalidField("resource_ids", "must not repeat a resource")
-		}
-		seen[id] = true
 	}
 	if in.StartLocal != "" || in.EndLocal != "" {
 		if in.StartLocal == "" || in.EndLocal == "" || !in.Start.IsZero() || !in.End.IsZero() {
@@ -252,6 +247,56 @@ func (in BookingInput) Validate() error {
 		return nil // checked once resolved at the site
 	}
 	return ValidInterval(in.Start, in.End)
+}
+
+// validResourceIDs checks a booking's resources: one to ten, none twice.
+func validResourceIDs(ids []uuid.UUID) error {
+	switch {
+	case len(ids) == 0:
+		return invalidField("resource_ids", "must name at least one resource")
+	case len(ids) > 10:
+		return invalidField("resource_ids", "may name at most 10 resources")
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return invalidField("resource_ids", "must not repeat a resource")
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// Move is a change of a booking's slot. Start and End (or StartLocal and EndLocal, the
+// site's wall-clock) give a new interval, zero keeps the booking's; ResourceIDs give
+// new resources at the same site, nil keeps them.
+type Move struct {
+	Start, End           time.Time
+	StartLocal, EndLocal string
+	ResourceIDs          []uuid.UUID
+}
+
+// Validate checks what a move can be checked for without the database.
+func (m Move) Validate() error {
+	if m.ResourceIDs != nil {
+		if err := validResourceIDs(m.ResourceIDs); err != nil {
+			return err
+		}
+	}
+	switch {
+	case m.StartLocal != "" || m.EndLocal != "":
+		if m.StartLocal == "" || m.EndLocal == "" || !m.Start.IsZero() || !m.End.IsZero() {
+			return invalidField("start_local", "and end_local go together, instead of start and end")
+		}
+	case !m.Start.IsZero() || !m.End.IsZero():
+		if m.Start.IsZero() || m.End.IsZero() {
+			return invalidField("start", "and end go together")
+		}
+		return ValidInterval(m.Start, m.End)
+	case m.ResourceIDs == nil:
+		return invalidField("start", "a move needs new times, new resources or both")
+	}
+	return nil
 }
 
 // ValidInterval checks a booking interval: EUNPROCESSABLE unless start < end and the
@@ -308,6 +353,9 @@ type Bookings interface {
 	Act(ctx context.Context, a Actor, id uuid.UUID, act Action, opts ActOptions) (Booking, error)
 	// Reschedule moves a booking (all its resources) to a new interval.
 	Reschedule(ctx context.Context, a Actor, id uuid.UUID, start, end time.Time, opts ActOptions) (Booking, error)
+	// Move changes a booking's interval, its resources or both, all or nothing, under
+	// the rules of any change (free slot, working time, ranks, approval).
+	Move(ctx context.Context, a Actor, id uuid.UUID, m Move, opts ActOptions) (Booking, error)
 	// ProcessDue expires holds past their lifetime, settles challenges past their
 	// deadline and completes bookings that have ended, as of now.
 	ProcessDue(ctx context.Context, now time.Time) (DueResult, error)

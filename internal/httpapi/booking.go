@@ -177,11 +177,16 @@ func validStatus(st booking.Status) bool {
 }
 
 type rescheduleRequest struct {
-	Start  string `json:"start"`
-	End    string `json:"end"`
-	Reason string `json:"reason"`
+	Start       string      `json:"start"`
+	End         string      `json:"end"`
+	StartLocal  string      `json:"start_local"`
+	EndLocal    string      `json:"end_local"`
+	ResourceIDs []uuid.UUID `json:"resource_ids"`
+	Reason      string      `json:"reason"`
 }
 
+// rescheduleBooking serves PATCH /api/v1/bookings/{id}: new times (start and end, or
+// the site's wall-clock start_local and end_local), new resource_ids, or both.
 func (s *Server) rescheduleBooking(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	var req rescheduleRequest
@@ -191,17 +196,27 @@ func (s *Server) rescheduleBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	opts := booking.ActOptions{Reason: req.Reason}
-	var start, end time.Time
-	if start, err = requiredTime("start", req.Start); err == nil {
-		if end, err = requiredTime("end", req.End); err == nil {
-			opts.IfMatch, err = ifMatch(r)
+	m := booking.Move{ResourceIDs: req.ResourceIDs}
+	switch {
+	case req.StartLocal != "" || req.EndLocal != "":
+		m.StartLocal, m.EndLocal = req.StartLocal, req.EndLocal
+		err = checkTimeTexts("start_local", req.StartLocal, "end_local", req.EndLocal)
+		if err == nil && (req.Start != "" || req.End != "") {
+			err = &booking.Error{Code: booking.EINVALID, Message: "Give start and end, or start_local and end_local, not both.", Details: map[string]any{"field": "start_local"}}
 		}
+	case req.Start != "" || req.End != "" || req.ResourceIDs == nil:
+		if m.Start, err = requiredTime("start", req.Start); err == nil {
+			m.End, err = requiredTime("end", req.End)
+		}
+	}
+	if err == nil {
+		opts.IfMatch, err = ifMatch(r)
 	}
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	b, err := s.Bookings.Reschedule(r.Context(), a, id, start, end, opts)
+	b, err := s.Bookings.Move(r.Context(), a, id, m, opts)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -483,7 +484,9 @@ func needsApproval(a booking.Actor, pol booking.SitePolicy, g *groupRow) bool {
 // With no move awaiting approval, there is nothing to settle (ECONFLICT).
 func (db *DB) settleMove(ctx context.Context, tx pgx.Tx, a booking.Actor, g *groupRow, act booking.Action, opts booking.ActOptions, now time.Time) (booking.Booking, error) {
 	var start, end *time.Time
-	if err := tx.QueryRow(ctx, `SELECT requested_start, requested_end FROM booking_groups WHERE id = $1`, g.ID).Scan(&start, &end); err != nil {
+	var resources []uuid.UUID
+	if err := tx.QueryRow(ctx, `SELECT requested_start, requested_end, requested_resource_ids FROM booking_groups WHERE id = $1`, g.ID).
+		Scan(&start, &end, &resources); err != nil {
 		return booking.Booking{}, err
 	}
 	if start == nil {
@@ -491,13 +494,13 @@ func (db *DB) settleMove(ctx context.Context, tx pgx.Tx, a booking.Actor, g *gro
 			Details: map[string]any{"status": g.Status, "action": act}}
 	}
 	if act == booking.ActionConfirm {
-		return db.rescheduleTx(ctx, tx, a, g.ID, *start, *end, booking.ActOptions{Reason: opts.Reason})
+		return db.rescheduleTx(ctx, tx, a, g.ID, booking.Move{Start: *start, End: *end, ResourceIDs: resources}, booking.ActOptions{Reason: opts.Reason})
 	}
 	before, err := db.loadBooking(ctx, tx, g.ID)
 	if err != nil {
 		return before, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE booking_groups SET requested_start = NULL, requested_end = NULL, approval_requested_at = NULL,
+	if _, err := tx.Exec(ctx, `UPDATE booking_groups SET requested_start = NULL, requested_end = NULL, requested_resource_ids = NULL, approval_requested_at = NULL,
 		version = version + 1, updated_at = $2 WHERE id = $1`, g.ID, now); err != nil {
 		return before, err
 	}
@@ -576,23 +579,30 @@ func reasonOr(reason, def string) string {
 
 // Reschedule moves a booking, all its resources together, to [start, end).
 func (db *DB) Reschedule(ctx context.Context, a booking.Actor, id uuid.UUID, start, end time.Time, opts booking.ActOptions) (booking.Booking, error) {
-	if err := booking.ValidInterval(start, end); err != nil {
+	return db.Move(ctx, a, id, booking.Move{Start: start, End: end}, opts)
+}
+
+// Move changes a booking's interval, its resources or both.
+func (db *DB) Move(ctx context.Context, a booking.Actor, id uuid.UUID, m booking.Move, opts booking.ActOptions) (booking.Booking, error) {
+	if err := m.Validate(); err != nil {
 		return booking.Booking{}, err
 	}
 	var out booking.Booking
 	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		out, err = db.rescheduleTx(ctx, tx, a, id, start, end, opts)
+		out, err = db.rescheduleTx(ctx, tx, a, id, m, opts)
 		return err
 	})
 	return out, err
 }
 
-// rescheduleTx moves a booking inside tx (Reschedule, and a what-if re-plan, which
-// moves many holds in one transaction).
-func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID, start, end time.Time, opts booking.ActOptions) (booking.Booking, error) {
+// rescheduleTx moves a booking inside tx (Move, and a what-if re-plan, which moves
+// many holds in one transaction): to a new interval, onto new resources of its site,
+// or both. The resources it leaves and the ones it takes are locked under the one lock
+// discipline, and every check a new booking passes is made against the new slot.
+func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID, m booking.Move, opts booking.ActOptions) (booking.Booking, error) {
 	var out booking.Booking
-	if err := booking.ValidInterval(start, end); err != nil {
+	if err := m.Validate(); err != nil {
 		return out, err
 	}
 	err := func() error {
@@ -604,9 +614,42 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if err := precheck(a, g, booking.ActionReschedule, opts); err != nil {
 			return err
 		}
+		resources := g.ResourceIDs
+		if m.ResourceIDs != nil {
+			sites, err := lockResources(ctx, tx, m.ResourceIDs)
+			if err != nil {
+				return err
+			}
+			if len(sites) != len(m.ResourceIDs) {
+				return booking.Errorf(booking.ENOTFOUND, "No such resource.")
+			}
+			for _, s := range sites {
+				if s != g.SiteID {
+					return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "A booking moves between resources of its own site only.",
+						Details: map[string]any{"field": "resource_ids"}}
+				}
+			}
+			resources = slices.Clone(m.ResourceIDs)
+			slices.SortFunc(resources, func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) })
+		}
 		site, err := db.siteRules(ctx, tx, g.SiteID)
 		if err != nil {
 			return err
+		}
+		start, end := m.Start, m.End
+		switch {
+		case m.StartLocal != "":
+			if start, err = ParseLocal(site.Zone, m.StartLocal); err != nil {
+				return err
+			}
+			if end, err = ParseLocal(site.Zone, m.EndLocal); err != nil {
+				return err
+			}
+			if err := booking.ValidInterval(start, end); err != nil {
+				return err
+			}
+		case start.IsZero():
+			start, end = g.Start, g.End
 		}
 		pol := site.Policy
 		// A producer may move neither a booking that is about to start nor one into the
@@ -621,7 +664,7 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 		if err != nil {
 			return err
 		}
-		pauses, err := checkFree(ctx, tx, g.ResourceIDs, start, end, g.ID, g.Status == booking.StatusConfirmed, true)
+		pauses, err := checkFree(ctx, tx, resources, start, end, g.ID, g.Status == booking.StatusConfirmed, true)
 		if err != nil {
 			return err
 		}
@@ -630,7 +673,16 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			return err
 		}
 		warnings = append(warnings, pw...)
-		if err := db.checkRingFences(ctx, tx, now, g.ProductionID, g.SiteID, g.ResourceIDs, start, end, g.ID); err != nil {
+		if m.ResourceIDs != nil {
+			var trainees int
+			if err := tx.QueryRow(ctx, `SELECT trainees FROM booking_groups WHERE id = $1`, g.ID).Scan(&trainees); err != nil {
+				return err
+			}
+			if err := checkTrainees(ctx, tx, resources, trainees); err != nil {
+				return err
+			}
+		}
+		if err := db.checkRingFences(ctx, tx, now, g.ProductionID, g.SiteID, resources, start, end, g.ID); err != nil {
 			return err
 		}
 		before, err := db.loadBooking(ctx, tx, g.ID)
@@ -642,7 +694,8 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			// A producer's move of a confirmed booking where confirmations need a
 			// manager is a request: the booking keeps its slot until a manager decides.
 			if _, err := tx.Exec(ctx, `UPDATE booking_groups SET requested_start = $2, requested_end = $3, approval_requested_at = $4,
-				version = version + 1, updated_at = $4 WHERE id = $1`, g.ID, start, end, now); err != nil {
+				requested_resource_ids = $5, version = version + 1, updated_at = $4 WHERE id = $1`,
+				g.ID, start, end, now, m.ResourceIDs); err != nil {
 				return err
 			}
 			ch.add(g, booking.EventApprovalRequested, now, "move to "+localString(site.Loc, start)+" – "+localString(site.Loc, end))
@@ -670,23 +723,35 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			version = version + 1, updated_at = $5, time_zone = $6, local_start = $7, local_end = $8, tz_version = $9,
 			working_time_review = NULL, working_time_review_at = NULL,
 			approval_requested_at = CASE WHEN requested_start IS NULL THEN approval_requested_at END,
-			requested_start = NULL, requested_end = NULL,
+			requested_start = NULL, requested_end = NULL, requested_resource_ids = NULL,
 			hold_expires_at = CASE WHEN hold_expires_at > $2 THEN $2 ELSE hold_expires_at END
 			WHERE id = $1`, g.ID, start, end, seq, now, site.Zone, wallClock(site.Loc, start), wallClock(site.Loc, end),
 			calendar.TZVersion()); err != nil {
+			return err
+		}
+		// The rows of the resources it leaves go, those of the ones it takes come.
+		if _, err := tx.Exec(ctx, `DELETE FROM bookings WHERE group_id = $1 AND NOT (resource_id = ANY($2))`, g.ID, resources); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE bookings SET during = tstzrange($2, $3), hold_seq = $4 WHERE group_id = $1`,
 			g.ID, start, end, seq); err != nil {
 			return err
 		}
-		g.Start, g.End, g.HoldSeq = start, end, seq
+		if _, err := tx.Exec(ctx, `INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
+			SELECT $1, r, $2, $3, tstzrange($4, $5), $6 FROM unnest($7::uuid[]) r
+			WHERE NOT EXISTS (SELECT 1 FROM bookings WHERE group_id = $1 AND resource_id = r)`,
+			g.ID, g.ProductionID, g.Status, start, end, seq, resources); err != nil {
+			return formatError(err)
+		}
+		touched := slices.Compact(slices.SortedFunc(slices.Values(append(slices.Clone(g.ResourceIDs), resources...)),
+			func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) }))
+		g.Start, g.End, g.HoldSeq, g.ResourceIDs = start, end, seq, resources
 		ch.add(g, booking.EventRescheduled, now, opts.Reason)
 		if g.Status == booking.StatusHold {
-			if _, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, &ch, uuid.Nil); err != nil {
+			if _, err := db.recomputeRanks(ctx, tx, touched, now, &ch, uuid.Nil); err != nil {
 				return err
 			}
-			if err := db.settleChallenges(ctx, tx, g.ResourceIDs, now, &ch); err != nil {
+			if err := db.settleChallenges(ctx, tx, touched, now, &ch); err != nil {
 				return err
 			}
 		}

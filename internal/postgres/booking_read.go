@@ -30,7 +30,7 @@ const bookingSelect = `
 	          FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
 	       (SELECT json_agg(json_build_object('id', c.id, 'deadline', c.deadline, 'status', c.status) ORDER BY c.deadline)
 	          FROM challenge_targets t JOIN challenges c ON c.id = t.challenge_id WHERE t.group_id = g.id AND c.status = 'open'),
-	       g.trainees, g.overtime, coalesce(g.working_time_review, ''), g.working_time_review_at, g.requested_start, g.requested_end
+	       g.trainees, g.overtime, coalesce(g.working_time_review, ''), g.working_time_review_at, g.requested_start, g.requested_end, g.requested_resource_ids
 	FROM booking_groups g JOIN productions p ON p.id = g.production_id`
 
 func scanBooking(row pgx.Row) (booking.Booking, error) {
@@ -39,7 +39,7 @@ func scanBooking(row pgx.Row) (booking.Booking, error) {
 	err := row.Scan(&b.ID, &b.ProductionID, &b.SiteID, &b.Status, &b.Start, &b.End, &b.Rank, &b.HoldExpiresAt,
 		&b.ApprovalPending, &b.StatusReason, &b.Note, &b.Version, &b.CreatedAt, &b.UpdatedAt,
 		&b.TimeZone, &ls, &le, &b.TZVersion,
-		&b.Resources, &b.Challenge, &b.ChallengedBy, &b.Trainees, &b.Overtime, &b.WorkingTimeReview, &b.WorkingTimeReviewAt, &b.RequestedStart, &b.RequestedEnd)
+		&b.Resources, &b.Challenge, &b.ChallengedBy, &b.Trainees, &b.Overtime, &b.WorkingTimeReview, &b.WorkingTimeReviewAt, &b.RequestedStart, &b.RequestedEnd, &b.RequestedResourceIDs)
 	b.Start, b.End = b.Start.UTC(), b.End.UTC()
 	b.StartLocal, b.EndLocal = formatStoredLocal(ls, b.Start), formatStoredLocal(le, b.End)
 	return b, err

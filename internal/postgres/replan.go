@@ -507,7 +507,7 @@ func (db *DB) ApplyReplan(ctx context.Context, a booking.Actor, id uuid.UUID) (b
 		slices.SortStableFunc(moves, func(x, y booking.HoldMove) int { return x.ToStart.Compare(y.ToStart) })
 		for _, m := range moves {
 			v := m.Version
-			if _, err := db.rescheduleTx(ctx, tx, a, m.BookingID, m.ToStart, m.ToEnd, booking.ActOptions{IfMatch: &v, Reason: "what-if re-plan " + id.String()[:8]}); err != nil {
+			if _, err := db.rescheduleTx(ctx, tx, a, m.BookingID, booking.Move{Start: m.ToStart, End: m.ToEnd}, booking.ActOptions{IfMatch: &v, Reason: "what-if re-plan " + id.String()[:8]}); err != nil {
 				return err
 			}
 		}
