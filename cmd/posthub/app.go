@@ -129,6 +129,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		Notifications:  a.db,
 		Utilisation:    a.db,
 		Coproduction:   a.db,
+		Changes:        a.db,
 		PublicURL:      a.cfg.BaseURL(),
 		OpsJobs:        ops,
 		Metrics:        a.metrics,
@@ -149,6 +150,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	a.http.RegisterOnShutdown(api.CloseStreams)
 	go func() {
 		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server stopped", "err", err)

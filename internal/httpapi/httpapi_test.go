@@ -94,7 +94,7 @@ func setup(t *testing.T, opts *setupOpts) *testBundle {
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ui := &web.UI{Auth: db, Catalogue: db, Bookings: db, Blocks: db, Calendars: db, Notifications: db, Utilisation: db, Plans: db, Logger: log, Version: "test"}
 	api := &httpapi.Server{
-		Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Plans: db, Replans: db, Notifications: db, Utilisation: db, Coproduction: db, Ready: db.Ready, Logger: log,
+		Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Plans: db, Replans: db, Notifications: db, Utilisation: db, Coproduction: db, Changes: db, Ready: db.Ready, Logger: log,
 		Version: "test", TZVersion: "2026f", Limits: opts.limits, SecureCookies: opts.secure,
 		Mount: []func(*httpapi.Router){ui.Register},
 	}

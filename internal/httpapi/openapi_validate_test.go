@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -133,7 +134,14 @@ func sendChecked(client *http.Client, req *http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	got, err := io.ReadAll(res.Body)
+	var got []byte
+	if res.StatusCode < 300 && strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		// An event stream does not end by itself: its first lines (the retry
+		// interval) are the answer checked.
+		got, err = bufio.NewReader(res.Body).ReadBytes('\n')
+	} else {
+		got, err = io.ReadAll(res.Body)
+	}
 	res.Body.Close()
 	res.Body = io.NopCloser(bytes.NewReader(got))
 	if err != nil {

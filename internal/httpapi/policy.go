@@ -115,6 +115,7 @@ var Policies = map[string]Policy{
 	"GET /api/v1/working-time":                         everyone,
 	"GET /api/v1/utilisation":                          roles(admin, manager, operator),
 	"GET /api/v1/notifications":                        everyone,
+	"GET /api/v1/events":                               roles(admin, manager, producer),
 	"POST /api/v1/notifications/read":                  everyone,
 	"GET /api/v1/webhooks":                             roles(admin, producer),
 	"POST /api/v1/webhooks":                            secretAnswer(roles(admin, producer)),

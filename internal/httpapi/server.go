@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/live"
 	"github.com/posthub/posthub/internal/metrics"
 )
 
@@ -60,6 +61,8 @@ type Server struct {
 	// Coproduction is rate cards and quotes, the treaty report, ring-fences and
 	// iCalendar feeds.
 	Coproduction booking.Coproduction
+	// Changes is the booking change log that GET /api/v1/events streams.
+	Changes booking.Changes
 	// PublicURL is where people reach the hub, for the feed URLs it hands out; empty
 	// takes the request's own host.
 	PublicURL string
@@ -86,6 +89,7 @@ type Server struct {
 	// it to show that a route without a policy cannot be registered.
 	Policies map[string]Policy
 
+	hub           *live.Hub // the process's reader of the change log (events.go)
 	perCredential *httprate.RateLimiter
 	perUser       *httprate.RateLimiter
 	loginIP       *httprate.RateLimiter
@@ -129,6 +133,7 @@ func (s *Server) Handler() http.Handler {
 	s.loginIP = httprate.NewRateLimiter(orDefault(s.Limits.LoginPerIP, 20), time.Minute)
 	s.loginEmail = httprate.NewRateLimiter(orDefault(s.Limits.LoginPerEmail, 5), time.Minute)
 
+	s.hub = s.newHub()
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.requestMeta, s.logRequests, s.recoverer, s.crossOrigin)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +189,7 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("GET", "/api/v1/working-time", s.workingTime)
 	rt.Handle("GET", "/api/v1/utilisation", s.utilisation)
 	rt.Handle("GET", "/api/v1/notifications", s.listNotifications)
+	rt.Handle("GET", "/api/v1/events", s.streamEvents)
 	rt.Handle("POST", "/api/v1/notifications/read", s.markNotificationsRead)
 	rt.Handle("GET", "/api/v1/webhooks", s.listWebhooks)
 	rt.Handle("POST", "/api/v1/webhooks", s.createWebhook)

@@ -43,6 +43,15 @@ func TestCleanupPurgesExpiredAnswersAndDeadTokens(t *testing.T) {
 	dead("long dead", frozenNow.Add(-jobs.TokenRetention-time.Hour))
 	dead("lately revoked", frozenNow.Add(-jobs.TokenRetention+time.Hour))
 
+	for _, c := range []struct {
+		kind string
+		at   time.Time
+	}{{"old", frozenNow.Add(-booking.ChangeRetention - time.Minute)}, {"recent", frozenNow.Add(-booking.ChangeRetention + time.Minute)}} {
+		if _, err := f.db.Pool.Exec(f.ctx, `INSERT INTO booking_changes (at, booking_id, kind) VALUES ($1, gen_random_uuid(), $2)`, c.at, c.kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	w := &jobs.TokenCleanupWorker{Pool: f.db.Pool, Now: f.clock}
 	if err := w.Work(f.ctx, &river.Job[jobs.TokenCleanupArgs]{}); err != nil {
 		t.Fatal(err)
@@ -52,6 +61,12 @@ func TestCleanupPurgesExpiredAnswersAndDeadTokens(t *testing.T) {
 	}
 	if n := f.count(t, `SELECT count(*) FROM idempotency_keys WHERE key = 'recent'`); n != 1 {
 		t.Error("an answer within the retention was deleted")
+	}
+	if n := f.count(t, `SELECT count(*) FROM booking_changes WHERE kind = 'old'`); n != 0 {
+		t.Error("a change log entry older than its retention was kept")
+	}
+	if n := f.count(t, `SELECT count(*) FROM booking_changes WHERE kind = 'recent'`); n != 1 {
+		t.Error("a change log entry within its retention was deleted")
 	}
 	if n := f.count(t, `SELECT count(*) FROM api_tokens WHERE name = 'long dead'`); n != 0 {
 		t.Error("a token dead for longer than TokenRetention was kept")

@@ -137,8 +137,8 @@ func (TokenCleanupArgs) InsertOpts() river.InsertOpts {
 // TokenRetention is how long a dead token is kept after it expired or was revoked.
 const TokenRetention = 90 * 24 * time.Hour
 
-// TokenCleanupWorker deletes dead tokens past TokenRetention and expired idempotent
-// answers.
+// TokenCleanupWorker deletes dead tokens past TokenRetention, expired idempotent
+// answers and booking change log entries past their retention.
 type TokenCleanupWorker struct {
 	river.WorkerDefaults[TokenCleanupArgs]
 	Pool *pgxpool.Pool
@@ -155,6 +155,10 @@ func (w *TokenCleanupWorker) Work(ctx context.Context, job *river.Job[TokenClean
 	}
 	if _, err := w.Pool.Exec(ctx, `DELETE FROM api_tokens WHERE coalesce(revoked_at, expires_at) < $1`,
 		now.Add(-TokenRetention)); err != nil {
+		return err
+	}
+	// The booking change log serves streams resuming within booking.ChangeRetention.
+	if _, err := w.Pool.Exec(ctx, `DELETE FROM booking_changes WHERE at < $1`, now.Add(-booking.ChangeRetention)); err != nil {
 		return err
 	}
 	// An answer may hold what its request created; none is kept past its retention

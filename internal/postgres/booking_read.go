@@ -67,10 +67,14 @@ func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.T
 	return after, db.emit(ctx, tx, ch)
 }
 
-// emit hands the change's events to the sink, those that act on their booking with its
+// emit logs the bookings the change touched (the change log live views follow) and
+// hands the change's events to the sink, those that act on their booking with its
 // state as the change left it, so the sink can schedule the follow-ups in the same
 // transaction.
 func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
+	if err := logChanges(ctx, tx, ch); err != nil {
+		return err
+	}
 	if db.OnEvents == nil || len(ch.events) == 0 {
 		return nil
 	}
