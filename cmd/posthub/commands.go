@@ -6,18 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
 	"github.com/posthub/posthub/internal/config"
 	"github.com/posthub/posthub/internal/demo"
 	"github.com/posthub/posthub/internal/devpg"
+	"github.com/posthub/posthub/internal/jobs"
 	"github.com/posthub/posthub/internal/postgres"
 	"github.com/posthub/posthub/internal/version"
 )
@@ -74,7 +77,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	tokens, err := ensureDemo(ctx, db, cfg.DataDir)
+	tokens, err := ensureDemo(ctx, db, cfg.DataDir, log, true)
 	if err != nil {
 		return err
 	}
@@ -123,10 +126,12 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 	return err
 }
 
-// ensureDemo loads the demo data if it is not there, and makes sure
-// <dataDir>/demo-tokens.json holds a working token for every demo user. Tokens that
-// still work are kept, so scripts that read the file keep working across restarts.
-func ensureDemo(ctx context.Context, db *postgres.DB, dataDir string) (string, error) {
+// ensureDemo loads the demo data if it is not there, then (withActivity: `make run`,
+// not `seed demo`, whose database drills and scripts want as the seed leaves it) the
+// demo activity around today if the hub has none, and makes sure <dataDir>/demo-tokens.json holds a working
+// token for every demo user. Tokens that still work are kept, so scripts that read the
+// file keep working across restarts.
+func ensureDemo(ctx context.Context, db *postgres.DB, dataDir string, log *slog.Logger, withActivity bool) (string, error) {
 	var users demo.Users
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var err error
@@ -135,6 +140,9 @@ func ensureDemo(ctx context.Context, db *postgres.DB, dataDir string) (string, e
 	})
 	if err != nil {
 		return "", fmt.Errorf("loading demo data: %w", err)
+	}
+	if withActivity {
+		loadDemoActivity(ctx, db, log)
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return "", err
@@ -168,6 +176,46 @@ func ensureDemo(ctx context.Context, db *postgres.DB, dataDir string) (string, e
 		}
 	}
 	return path, nil
+}
+
+// loadDemoActivity fills a new demo hub with three months of work around today
+// (demo.Activity); a hub that has bookings, blocks or plans is left as it is. The
+// notifications of what is made today are queued for the job workers, through an
+// insert-only River client: no worker need run yet (`seed demo` runs none). A failure
+// is logged, not fatal: the hub works without its demo activity.
+//
+// The activity is a thousand small transactions; on connections of its own that do
+// not wait for each commit's flush (synchronous_commit off: a crash may lose the last
+// moments of it, never its consistency), it loads in about two seconds rather than
+// four.
+func loadDemoActivity(ctx context.Context, db *postgres.DB, log *slog.Logger) {
+	cfg := db.Pool.Config()
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	cfg.MaxConns, cfg.MinConns, cfg.MinIdleConns = 4, 0, 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		log.Warn("demo activity not loaded", "err", err)
+		return
+	}
+	defer pool.Close()
+	rc, err := jobs.NewClient(pool, jobs.Options{Logger: log})
+	if err != nil {
+		log.Warn("demo activity not loaded", "err", err)
+		return
+	}
+	live := &postgres.DB{Pool: pool, Now: db.Now, OnEvents: jobs.Sink(rc)}
+	began := time.Now()
+	s, err := demo.Activity(ctx, live, db.Now())
+	switch {
+	case err != nil:
+		log.Warn("demo activity not loaded", "err", err)
+	case s.Skipped:
+		log.Debug("demo activity already there")
+	default:
+		log.Info("demo activity loaded", "completed", s.Completed, "confirmed", s.Confirmed, "holds", s.Holds,
+			"open_challenges", s.OpenChallenges, "pending_approvals", s.PendingApprovals, "accepted_plans", s.AcceptedPlans,
+			"blocks", s.Blocks, "refused", s.Refused, "took", time.Since(began).Round(time.Millisecond).String())
+	}
 }
 
 // runServe runs the API, UI and job workers against DATABASE_URL. It does not migrate:
@@ -273,7 +321,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	path, err := ensureDemo(ctx, db, cfg.DataDir)
+	path, err := ensureDemo(ctx, db, cfg.DataDir, newLogger(stderr, cfg.LogLevel), false)
 	if err != nil {
 		return err
 	}

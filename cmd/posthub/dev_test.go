@@ -67,6 +67,10 @@ func TestDevTwoCommands(t *testing.T) {
 	if counts["productions"] == 0 || counts["users"] == 0 {
 		t.Fatalf("no demo data after the first start: %v", counts)
 	}
+	activity := p.countRows(t, activityTables...)
+	if activity["booking_groups"] == 0 || activity["resource_blocks"] == 0 || activity["plans"] == 0 {
+		t.Errorf("no demo activity after the first start: %v", activity)
+	}
 	pgPort := p.pgPort(t)
 	p.stop(t)
 	assertPostgresStopped(t, pgData, pgPort)
@@ -97,6 +101,9 @@ func TestDevTwoCommands(t *testing.T) {
 	if again := p.countRows(t); !maps.Equal(again, counts) {
 		t.Errorf("row counts changed across a restart (seeded twice?):\n before %v\n after  %v", counts, again)
 	}
+	if again := p.countRows(t, activityTables...); !maps.Equal(again, activity) {
+		t.Errorf("demo activity changed across a restart (loaded twice?):\n before %v\n after  %v", activity, again)
+	}
 	pgPort = p.pgPort(t)
 	p.stop(t)
 	assertPostgresStopped(t, pgData, pgPort)
@@ -125,6 +132,9 @@ func TestDevTwoCommands(t *testing.T) {
 	}
 	if again := p.countRows(t); !maps.Equal(again, counts) {
 		t.Errorf("row counts after --fresh = %v, want those of one seeding %v", again, counts)
+	}
+	if again := p.countRows(t, activityTables...); again["booking_groups"] == 0 {
+		t.Errorf("no demo activity after --fresh: %v", again)
 	}
 	pgPort = p.pgPort(t)
 
@@ -392,8 +402,12 @@ func (p *devProcess) pgPort(t *testing.T) int {
 	return 0
 }
 
-// countRows counts the demo data straight in the database dev runs on.
-func (p *devProcess) countRows(t *testing.T) map[string]int {
+// activityTables hold the demo activity (demo.Activity).
+var activityTables = []string{"booking_groups", "resource_blocks", "plans", "challenges"}
+
+// countRows counts the rows of tables (by default the demo data's) straight in the
+// database dev runs on.
+func (p *devProcess) countRows(t *testing.T, tables ...string) map[string]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -403,7 +417,10 @@ func (p *devProcess) countRows(t *testing.T) map[string]int {
 	}
 	defer conn.Close(ctx)
 	counts := map[string]int{}
-	for _, table := range []string{"organisations", "sites", "resources", "productions", "users", "api_tokens"} {
+	if len(tables) == 0 {
+		tables = []string{"organisations", "sites", "resources", "productions", "users", "api_tokens"}
+	}
+	for _, table := range tables {
 		var n int
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
