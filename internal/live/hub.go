@@ -52,7 +52,7 @@ type Hub struct {
 	// Interval is how often the log is read while anyone is subscribed (default
 	// 250 ms); GapWait how long an id skipped over is asked for again (default 10 s).
 	Interval, GapWait time.Duration
-	// Buffer is each subscription's channel size (default 256); a stream that falls
+	// Buffer is each subscription's channel size (default 64); a stream that falls
 	// further behind is dropped and resumes from where it was.
 	Buffer int
 
@@ -92,7 +92,7 @@ func (h *Hub) Subscribe(ctx context.Context, actor booking.Actor) (*Sub, int64, 
 	}
 	buf := h.Buffer
 	if buf <= 0 {
-		buf = 256
+		buf = 64
 	}
 	s := &Sub{C: make(chan Event, buf), actor: actor, hub: h}
 	if h.subs == nil {
