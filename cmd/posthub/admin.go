@@ -39,6 +39,34 @@ func openForAdmin(ctx context.Context, name string, fs *flag.FlagSet, args []str
 	return postgres.Open(ctx, cfg.DatabaseURL)
 }
 
+// runOrg is `posthub org add`: create an organisation on a real installation, for
+// `posthub user add --org` to put its first users in.
+func runOrg(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usageError{"want 'org add --slug … --name … --country …'"}
+	}
+	fs := flag.NewFlagSet("org add", flag.ContinueOnError)
+	var in booking.OrganisationInput
+	fs.StringVar(&in.Slug, "slug", "", "the organisation's slug, as --org names it (required)")
+	fs.StringVar(&in.Name, "name", "", "the organisation's name (required)")
+	fs.StringVar(&in.Country, "country", "", "ISO 3166-1 alpha-2 code in capitals, e.g. SN (required)")
+	fs.StringVar(&in.Kind, "kind", booking.OrgProductionCompany, "production_company or hub")
+	db, err := openForAdmin(ctx, "org add", fs, args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if in.Slug == "" || in.Name == "" || in.Country == "" {
+		return usageError{"--slug, --name and --country are required"}
+	}
+	o, err := db.CreateOrganisation(ctx, booking.System, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "organisation %s created: %s (%s)\n", o.ID, o.Slug, o.Kind)
+	return nil
+}
+
 // runUser is `posthub user add`: create a user on a real installation.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/dbtest"
 	"github.com/posthub/posthub/internal/demo"
 	"github.com/posthub/posthub/internal/postgres"
@@ -76,5 +77,52 @@ func TestUserAndTokenCommands(t *testing.T) {
 	}
 	if _, err := db.AuthenticateToken(ctx, token); err == nil {
 		t.Fatal("a revoked token still authenticates")
+	}
+}
+
+// TestOrgCommand creates an organisation from the command line and puts its first
+// producer in it with `user add --org`.
+func TestOrgCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, db := demoDB(t)
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return url
+		}
+		return ""
+	}
+	runIt := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := runWithStdin(ctx, args, getenv, strings.NewReader(""), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	code, out, errOut := runIt("org", "add", "--slug", "sahel-films", "--name", "Sahel Films", "--country", "SN")
+	if code != 0 || !strings.Contains(out, "sahel-films (production_company)") {
+		t.Fatalf("org add: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := runIt("user", "add", "--email", "awa@sahel.example", "--name", "Awa Ndiaye", "--role", "producer", "--org", "sahel-films"); code != 0 {
+		t.Fatalf("user add to the new organisation: %d %q %q", code, out, errOut)
+	}
+	u, err := db.FindUserByEmail(ctx, booking.System, "awa@sahel.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := db.IDBySlug(ctx, "organisations", "sahel-films")
+	if err != nil || u.OrganisationID != org {
+		t.Fatalf("the user is in %s, not sahel-films (%s, %v)", u.OrganisationID, org, err)
+	}
+	// A taken slug, a bad country, a missing flag.
+	if code, _, errOut := runIt("org", "add", "--slug", "sahel-films", "--name", "Again", "--country", "SN"); code != 1 || !strings.Contains(errOut, "slug is already taken") {
+		t.Fatalf("a taken slug: %d %q", code, errOut)
+	}
+	if code, _, errOut := runIt("org", "add", "--slug", "mali-films", "--name", "Mali Films", "--country", "mli"); code != 1 || !strings.Contains(errOut, "country") {
+		t.Fatalf("a bad country: %d %q", code, errOut)
+	}
+	if code, _, _ := runIt("org", "add", "--slug", "x-films"); code != 2 {
+		t.Fatalf("missing flags: %d, want 2", code)
+	}
+	if code, _, _ := runIt("org"); code != 2 {
+		t.Fatalf("no subcommand: %d, want 2", code)
 	}
 }

@@ -83,7 +83,8 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 	}
 	deps := &jobs.Deps{Store: a.db, Mailer: mailer, Webhooks: notify.WebhookSender{AllowPrivate: a.cfg.WebhookAllowPrivate},
 		Logger: a.log, BaseURL: a.cfg.BaseURL()}
-	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers, Deps: deps, Digests: a.db.ManagerDigests})
+	rc, err := jobs.NewClient(a.db.Pool, jobs.Options{Logger: a.log, MaxWorkers: workers, Deps: deps, Digests: a.db.ManagerDigests,
+		Passwords: a.db})
 	if err != nil {
 		return err
 	}
@@ -97,6 +98,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		}
 		return sink(ctx, tx, events)
 	}
+	a.db.OnPasswordLink = jobs.PasswordLinkSink(rc)
 	a.db.OnRetry = a.metrics.TxRetry
 	a.metrics.RefreshEvery(ctx, a.db.Pool, a.db, 30*time.Second, a.log)
 	if workers > 0 {

@@ -22,6 +22,7 @@ Usage:
   posthub worker [flags]     run only the job workers on DATABASE_URL
   posthub migrate up|status  apply or show the database migrations
   posthub seed demo          load the demo data and print the demo users' API tokens
+  posthub org add [flags]    create an organisation (--slug --name --country [--kind production_company|hub])
   posthub user add [flags]   create a user (--email --name --role --org [--site] [--password-stdin])
   posthub token create|revoke [flags]
                              issue a user's API token (--email --name [--ttl]) or revoke one (--id)
@@ -64,6 +65,8 @@ func runWithStdin(ctx context.Context, args []string, getenv func(string) string
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = runSeed(ctx, rest, getenv, stdout, stderr)
+	case "org":
+		err = runOrg(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		err = runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "token":

@@ -45,3 +45,24 @@ func NewSecret(n int) string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// linkSecretBytes is the randomness of a password link's secret: 256 bits.
+const linkSecretBytes = 32
+
+// NewLinkSecret returns a password link's secret: random, URL-safe, 43 characters.
+// Like an API token it is kept only as its SHA-256 (HashToken).
+func NewLinkSecret() string { return NewSecret(linkSecretBytes) }
+
+// LooksLikeLinkSecret reports whether s has the shape of a link secret, so a malformed
+// one is refused without a database round trip.
+func LooksLikeLinkSecret(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -37,7 +37,11 @@ type User struct {
 	Locale         string      `json:"locale"`
 	SiteIDs        []uuid.UUID `json:"site_ids"`
 	HasPassword    bool        `json:"has_password"`
-	CreatedAt      time.Time   `json:"created_at"`
+	// Active is false for a deactivated user: they can neither sign in nor use their
+	// API tokens, until an admin reactivates them.
+	Active    bool      `json:"active"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // UserInput is what an admin gives to create a user.
@@ -50,6 +54,95 @@ type UserInput struct {
 	SiteIDs        []uuid.UUID
 	Password       string // optional; empty means API tokens only
 }
+
+// UserPatch is an admin's change of a user: nil fields stay as they are. SiteIDs, when
+// given, replaces the sites the user manages (managers only: a user given another role
+// must be given site_ids [] too).
+type UserPatch struct {
+	Name           *string
+	Role           *Role
+	Locale         *string
+	OrganisationID *uuid.UUID
+	Active         *bool
+	SiteIDs        *[]uuid.UUID
+}
+
+// Validate checks the fields given.
+func (p UserPatch) Validate() error {
+	if p.Name != nil {
+		if err := CheckName("name", *p.Name, 200); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.Role != nil && !p.Role.Valid():
+		return invalidField("role", "must be admin, manager, operator or producer")
+	case p.Locale != nil && *p.Locale != "en" && *p.Locale != "fr":
+		return invalidField("locale", "must be en or fr")
+	case p.OrganisationID != nil && *p.OrganisationID == uuid.Nil:
+		return invalidField("organisation_id", "must name an organisation")
+	}
+	if p.SiteIDs != nil {
+		seen := map[uuid.UUID]bool{}
+		for _, id := range *p.SiteIDs {
+			if id == uuid.Nil || seen[id] {
+				return invalidField("site_ids", "must be distinct site ids")
+			}
+			seen[id] = true
+		}
+	}
+	return nil
+}
+
+// Password links: a single-use link, mailed, by which a user sets their password.
+const (
+	// LinkInvite is an admin's invitation to a new (or password-less) user.
+	LinkInvite = "invite"
+	// LinkReset is a reset a user asked for by their email.
+	LinkReset = "reset"
+)
+
+// How long a password link may be used after it was made.
+const (
+	InviteLinkTTL = 72 * time.Hour
+	ResetLinkTTL  = 2 * time.Hour
+)
+
+// PasswordLink is a single-use link to set a user's password. Only the SHA-256 of its
+// secret is kept; the secret is made when the mail goes out and is in the mail alone.
+type PasswordLink struct {
+	ID        uuid.UUID `json:"id"`
+	UserID    uuid.UUID `json:"user_id"`
+	Purpose   string    `json:"purpose"` // invite or reset
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Who it is for, for the page that opens the link and for the mail.
+	Email  string `json:"-"`
+	Name   string `json:"-"`
+	Locale string `json:"-"`
+}
+
+// PasswordMail is the mail of a password link: the link, to whom, and its secret,
+// made for this mail.
+type PasswordMail struct {
+	Link PasswordLink
+	// Secret is the link's secret: <base URL>/password/<Secret>. It is in the mail
+	// alone; only its SHA-256 is kept.
+	Secret string
+	// InvitedBy is the name of the admin who sent an invitation ("" for a reset).
+	InvitedBy string
+}
+
+// The details.reason of a password link that is gone (EGONE).
+const (
+	ReasonLinkUsed    = "password_link_used"
+	ReasonLinkExpired = "password_link_expired"
+	// ReasonLinkRevoked: a newer link for the user replaced it, their password was set
+	// by another, or the user was deactivated.
+	ReasonLinkRevoked = "password_link_revoked"
+	// ReasonUserInactive: a deactivated user is not invited (ECONFLICT).
+	ReasonUserInactive = "user_inactive"
+)
 
 // TokenInfo describes an API token; the token itself is never kept.
 type TokenInfo struct {
@@ -116,6 +209,28 @@ type Auth interface {
 	ListUsers(ctx context.Context, a Actor) ([]User, error)
 	// FindUserByEmail returns ENOTFOUND for an unknown email (admins only).
 	FindUserByEmail(ctx context.Context, a Actor, email string) (User, error)
+	// UpdateUser changes a user's name, role, locale, organisation, sites managed and
+	// whether they are active (admins only), audited. ifMatch is the version last read
+	// (EPRECONDITION when it moved on). The last active admin keeps that role
+	// (ECONFLICT, details.reason ReasonLastAdmin).
+	UpdateUser(ctx context.Context, a Actor, id uuid.UUID, p UserPatch, ifMatch *int) (User, error)
+
+	// InviteUser makes an invitation link for a user to set their password, valid for
+	// InviteLinkTTL, and queues its mail in the same transaction (admins only). Earlier
+	// links of the user stop working. ECONFLICT (ReasonUserInactive) for a deactivated
+	// user.
+	InviteUser(ctx context.Context, a Actor, id uuid.UUID) (PasswordLink, error)
+	// RequestPasswordReset makes a reset link, valid for ResetLinkTTL, for the active
+	// user with this email and queues its mail; for any other email it does nothing,
+	// and the caller cannot tell the two apart. At most one mail a minute per user.
+	RequestPasswordReset(ctx context.Context, email string) error
+	// CheckPasswordLink says what a link's secret is for, without using it: ENOTFOUND
+	// for no such link, EGONE (details.reason) for one used, revoked or expired.
+	CheckPasswordLink(ctx context.Context, secret string) (PasswordLink, error)
+	// SetPasswordWithLink sets the user's password from a link's secret, once:
+	// EINVALID (field password) for a password too short, ENOTFOUND and EGONE as
+	// CheckPasswordLink. The user's other links stop working and their sessions end.
+	SetPasswordWithLink(ctx context.Context, secret, password string) error
 
 	// CreateToken issues a token for userID and returns it in plain text, the only time
 	// it is seen. Users create their own; admins anyone's. A zero ttl means no expiry.

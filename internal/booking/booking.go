@@ -37,12 +37,17 @@ func (r Role) Valid() bool {
 
 // Site is a facility location with its own zone, currency, calendar and policies.
 type Site struct {
-	ID        uuid.UUID `json:"id"`
-	Slug      string    `json:"slug"`
-	Name      string    `json:"name"`
-	Country   string    `json:"country"`
-	TimeZone  string    `json:"time_zone"`
-	Currency  string    `json:"currency"`
+	ID       uuid.UUID `json:"id"`
+	Slug     string    `json:"slug"`
+	Name     string    `json:"name"`
+	Country  string    `json:"country"`
+	TimeZone string    `json:"time_zone"`
+	Currency string    `json:"currency"`
+	// Active is false for a site out of service: none of its resources is active, so
+	// nothing there can be booked or planned. Its bookings and history stay.
+	Active bool `json:"active"`
+	// Version counts the site's changes; it is the ETag that If-Match compares.
+	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -57,16 +62,20 @@ type Resource struct {
 	RateMinor       int64     `json:"rate_minor"` // in minor units of the site currency
 	RateUnit        string    `json:"rate_unit"`  // hour or day
 	TraineeCapacity int       `json:"trainee_capacity"`
-	Active          bool      `json:"active"`
+	// Active is false for a resource out of service: it cannot be booked or planned.
+	Active  bool `json:"active"`
+	Version int  `json:"version"`
 }
 
 // Organisation is a production company, or the hub's own operating company.
 type Organisation struct {
-	ID      uuid.UUID `json:"id"`
-	Slug    string    `json:"slug"`
-	Name    string    `json:"name"`
-	Country string    `json:"country"`
-	Kind    string    `json:"kind"` // hub or production_company
+	ID        uuid.UUID `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Country   string    `json:"country"`
+	Kind      string    `json:"kind"` // hub or production_company
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Origin is one country of a co-production with its share in percent.
@@ -90,6 +99,7 @@ type Production struct {
 	RequestedEmerging  bool      `json:"requested_emerging,omitempty"`
 	RequestedProgramme string    `json:"requested_programme,omitempty"`
 	Origins            []Origin  `json:"origins"`
+	Version            int       `json:"version"`
 	CreatedAt          time.Time `json:"created_at"`
 }
 
@@ -144,15 +154,19 @@ type ResourceFilter struct {
 	SiteID     *uuid.UUID
 	Kind       string
 	Capability []string // all of them
+	// IncludeInactive lists resources out of service too.
+	IncludeInactive bool
 }
 
-// Catalogue reads the hub's sites, resources and productions.
+// Catalogue reads the hub's sites, resources and productions, and (CatalogueAdmin)
+// changes them.
 type Catalogue interface {
-	// ListSites returns every site, ordered by name.
+	// ListSites returns every site, active or not, ordered by name.
 	ListSites(ctx context.Context) ([]Site, error)
 	// FindSite returns ENOTFOUND if the site does not exist.
 	FindSite(ctx context.Context, id uuid.UUID) (Site, error)
-	// ListResources returns active resources matching f, ordered by site and name.
+	// ListResources returns active resources matching f (inactive ones too with
+	// f.IncludeInactive), ordered by site and name.
 	ListResources(ctx context.Context, f ResourceFilter) ([]Resource, error)
 	// FindResource returns ENOTFOUND if the resource does not exist.
 	FindResource(ctx context.Context, id uuid.UUID) (Resource, error)
@@ -169,6 +183,8 @@ type Catalogue interface {
 	// SetMembership sets a production's programme and emerging status (managers and
 	// admins: EFORBIDDEN otherwise), settling any request its producer made.
 	SetMembership(ctx context.Context, a Actor, id uuid.UUID, m Membership) (Production, error)
+
+	CatalogueAdmin
 }
 
 // ProductionInput is what a caller gives to create a production.
@@ -191,12 +207,19 @@ func (in ProductionInput) Validate() error {
 		return invalidField("format", "must be feature, short, documentary or series_episode")
 	case in.RuntimeMinutes < 1 || in.RuntimeMinutes > 1000:
 		return invalidField("runtime_minutes", "must be 1 to 1000")
-	case len(in.Origins) == 0:
+	}
+	return checkOrigins(in.Origins)
+}
+
+// checkOrigins checks a production's origins: at least one, distinct countries, shares
+// above 0 adding up to 100.
+func checkOrigins(origins []Origin) error {
+	if len(origins) == 0 {
 		return invalidField("origins", "must name at least one country")
 	}
 	total := 0.0
 	seen := map[string]bool{}
-	for _, o := range in.Origins {
+	for _, o := range origins {
 		if !isCountry(o.Country) || seen[o.Country] {
 			return invalidField("origins", "countries must be distinct ISO 3166 alpha-2 codes")
 		}

@@ -19,6 +19,7 @@ const (
 	ERATELIMITED   = "rate_limited"  // too many requests; retry after a while
 	EUNAVAILABLE   = "unavailable"   // a dependency is down; retry later
 	EUNPROCESSABLE = "unprocessable" // well-formed, but cannot be acted upon (e.g. idempotency key reused)
+	EGONE          = "gone"          // the object existed but is used up or expired for good (e.g. a password link)
 	EMETHOD        = "method_not_allowed"
 )
 

@@ -195,6 +195,58 @@ type Plans interface {
 	// since the proposal, it plans again and returns ECONFLICT whose details carry the
 	// new proposal and what changed; nothing is booked then.
 	AcceptPlan(ctx context.Context, a Actor, id uuid.UUID) (Plan, []Booking, error)
+	// ListPlans lists the plans the actor may see (a producer's organisation's only),
+	// newest first; accepted plans read live, as FindPlan gives them.
+	ListPlans(ctx context.Context, a Actor, f PlanFilter) ([]Plan, error)
+	// PlanOfBooking returns the accepted plan one of whose stages placed the booking,
+	// and that stage's id; ENOTFOUND when there is none the actor may see.
+	PlanOfBooking(ctx context.Context, a Actor, bookingID uuid.UUID) (Plan, string, error)
+	// ConfirmPlan confirms every stage's hold of an accepted plan in one transaction,
+	// each by the booking's own confirm action: a hold with holds ahead opens a
+	// challenge, one the site wants approved becomes an approval request, others are
+	// confirmed. Stages whose booking is already confirmed or has ended are left as
+	// they are. If one stage cannot be confirmed, nothing is, and the error names the
+	// stage (details.stage). ECONFLICT for a plan that is not accepted.
+	ConfirmPlan(ctx context.Context, a Actor, id uuid.UUID) (PlanConfirmation, error)
+}
+
+// PlanFilter narrows a listing of plans; zero fields do not filter.
+type PlanFilter struct {
+	ProductionID *uuid.UUID
+	// Limit is at most 200; 0 means 100.
+	Limit int
+}
+
+// What confirming a plan did to a stage (StageConfirmation.Outcome).
+const (
+	// StageConfirmed: the hold is now a confirmed booking.
+	StageConfirmed = "confirmed"
+	// StageApprovalRequested: the site wants a manager to approve; the hold waits.
+	StageApprovalRequested = "approval_requested"
+	// StageChallenge: holds are ahead of this one; they have until the deadline.
+	StageChallenge = "challenge"
+	// StageAlreadyConfirmed: the booking was confirmed before.
+	StageAlreadyConfirmed = "already_confirmed"
+	// StageSkipped: the stage has no active hold (released, declined, expired,
+	// cancelled or completed), so there is nothing to confirm.
+	StageSkipped = "skipped"
+)
+
+// StageConfirmation is what confirming a plan did to one stage.
+type StageConfirmation struct {
+	StageID   string     `json:"stage_id"`
+	Name      string     `json:"name"`
+	BookingID *uuid.UUID `json:"booking_id,omitempty"`
+	Outcome   string     `json:"outcome"`
+	// Status is the booking's status afterwards.
+	Status            Status     `json:"status,omitempty"`
+	ChallengeDeadline *time.Time `json:"challenge_deadline,omitempty"`
+}
+
+// PlanConfirmation is the plan after ConfirmPlan, and what happened to each stage.
+type PlanConfirmation struct {
+	Plan   Plan                `json:"plan"`
+	Stages []StageConfirmation `json:"stages"`
 }
 
 // HoldMove is one hold a what-if re-plan would move.

@@ -873,6 +873,8 @@ type fzFixtures struct {
 
 	keepFences, keepTokens map[string]bool // the ring-fences and producer's tokens before fuzzing
 	membership             json.RawMessage // the fixture production's programme and emerging
+	// edits are the fields of fixtures an accepted PATCH may change, as they were.
+	edits map[string]json.RawMessage
 }
 
 func newFixtures(fz *apiFuzzer) *fzFixtures {
@@ -916,6 +918,10 @@ func newFixtures(fz *apiFuzzer) *fzFixtures {
 	fx.keepFences = fx.listIDs("admin", "/api/v1/ring-fences")
 	fx.keepTokens = fx.listIDs("producer", "/api/v1/tokens")
 	fx.membership = fx.membershipNow()
+	fx.edits = map[string]json.RawMessage{}
+	for _, e := range fzEditable {
+		fx.edits[e.fixture] = fx.editableNow(e)
+	}
 	return fx
 }
 
@@ -937,6 +943,49 @@ func (fx *fzFixtures) listIDs(role, path string) map[string]bool {
 		}
 	}
 	return ids
+}
+
+// fzEditable are the fixtures the catalogue's PATCH routes may change when a mutation
+// is accepted (a name at its longest, a rate of 0): refresh puts their fields back, so
+// later fixtures (a plan sized by the production's runtime, a booking of the resource)
+// are made as at the start.
+var fzEditable = []struct {
+	fixture, list, path string
+	fields              []string
+}{
+	{"site", "", "/api/v1/sites/", []string{"slug", "name", "country", "time_zone", "currency", "active"}},
+	{"resource", "", "/api/v1/resources/", []string{"name", "category", "kind", "capabilities", "rate_minor", "rate_unit", "trainee_capacity", "active"}},
+	{"production", "", "/api/v1/productions/", []string{"title", "format", "runtime_minutes", "origins"}},
+	{"org", "/api/v1/organisations", "/api/v1/organisations/", []string{"slug", "name", "country"}},
+	{"user", "/api/v1/users", "/api/v1/users/", []string{"name", "role", "locale", "organisation_id", "active", "site_ids"}},
+}
+
+// editableNow is a fixture's editable fields as they are, read by admin.
+func (fx *fzFixtures) editableNow(e struct {
+	fixture, list, path string
+	fields              []string
+}) json.RawMessage {
+	id := fx.ids[e.fixture].String()
+	var obj map[string]json.RawMessage
+	if e.list == "" {
+		_ = json.Unmarshal(fx.get("admin", e.path+id), &obj)
+	} else {
+		var l struct {
+			Items []map[string]json.RawMessage `json:"items"`
+		}
+		_ = json.Unmarshal(fx.get("admin", e.list), &l)
+		for _, it := range l.Items {
+			if string(it["id"]) == `"`+id+`"` {
+				obj = it
+			}
+		}
+	}
+	out := map[string]json.RawMessage{}
+	for _, f := range e.fields {
+		out[f] = obj[f]
+	}
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // membershipNow is the fixture production's programme and emerging status.
@@ -1100,6 +1149,14 @@ func (fx *fzFixtures) refresh() {
 			fx.remade++
 		}
 	}
+	for _, e := range fzEditable {
+		if now := fx.editableNow(e); !bytes.Equal(now, fx.edits[e.fixture]) {
+			if st, res := fz.api("PATCH", e.path+fx.ids[e.fixture].String(), "admin", fx.edits[e.fixture]); st != 200 {
+				fz.t.Fatalf("restoring fixture %s: %d %s", e.fixture, st, res)
+			}
+			fx.remade++
+		}
+	}
 	if m := fx.membershipNow(); !bytes.Equal(m, fx.membership) {
 		if st, res := fz.api("PUT", "/api/v1/productions/"+fx.ids["production"].String()+"/membership", "admin", fx.membership); st != 200 {
 			fz.t.Fatalf("restoring the production's membership: %d %s", st, res)
@@ -1143,6 +1200,8 @@ var fzPathFixture = []struct{ prefix, fixture string }{
 	{"/api/v1/sites/", "site"},
 	{"/api/v1/resources/", "resource"},
 	{"/api/v1/productions/", "production"},
+	{"/api/v1/organisations/", "org"},
+	{"/api/v1/users/", "user"},
 	{"/api/v1/tokens/", "token"},
 	{"/api/v1/bookings/{id}/cancel", "confirmed"},
 	{"/api/v1/bookings/", "hold"},

@@ -54,22 +54,21 @@ func (s *Server) getSite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	site, err := s.Catalogue.FindSite(r.Context(), id)
-	respond(w, r, s, site, err)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeVersioned(w, http.StatusOK, site, site.Version)
 }
 
 func (s *Server) listResources(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var f booking.ResourceFilter
-	if v := q.Get("site_id"); v != "" {
-		id, err := parseID("site_id", v)
-		if err != nil {
-			writeError(w, r, s.Logger, err)
-			return
-		}
-		f.SiteID = &id
+	q := newQuery(r)
+	f := booking.ResourceFilter{SiteID: q.id("site_id"), Kind: q.v.Get("kind"), Capability: q.v["capability"],
+		IncludeInactive: q.flag("include_inactive")}
+	if q.err != nil {
+		writeError(w, r, s.Logger, q.err)
+		return
 	}
-	f.Kind = q.Get("kind")
-	f.Capability = q["capability"]
 	res, err := s.Catalogue.ListResources(r.Context(), f)
 	respond(w, r, s, list[booking.Resource]{Items: res}, err)
 }
@@ -80,7 +79,11 @@ func (s *Server) getResource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.Catalogue.FindResource(r.Context(), id)
-	respond(w, r, s, res, err)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeVersioned(w, http.StatusOK, res, res.Version)
 }
 
 func (s *Server) listProductions(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +99,11 @@ func (s *Server) getProduction(w http.ResponseWriter, r *http.Request) {
 	}
 	a, _ := ActorFrom(r.Context())
 	p, err := s.Catalogue.FindProduction(r.Context(), a, id)
-	respond(w, r, s, p, err)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeVersioned(w, http.StatusOK, p, p.Version)
 }
 
 // respond writes v as 200 JSON, or err as a problem.

@@ -451,11 +451,16 @@ func (s *Server) icalFeed(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// redactPath keeps secrets in paths out of the request log: a feed's token is its
-// credential.
+// redactPath keeps secrets in paths out of the request log and problem documents: a
+// feed's token is its credential, and so is a password link's secret.
 func redactPath(p string) string {
-	if strings.HasPrefix(p, "/ical/") {
+	switch {
+	case strings.HasPrefix(p, "/ical/"):
 		return "/ical/[redacted].ics"
+	case strings.HasPrefix(p, "/api/v1/password/"):
+		return "/api/v1/password/[redacted]"
+	case strings.HasPrefix(p, "/password/"):
+		return "/password/[redacted]"
 	}
 	return p
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/posthub/posthub/internal/dbtest"
 	"github.com/posthub/posthub/internal/demo"
 	"github.com/posthub/posthub/internal/httpapi"
+	"github.com/posthub/posthub/internal/jobs"
 	"github.com/posthub/posthub/internal/postgres"
 	"github.com/posthub/posthub/internal/web"
 )
@@ -92,6 +93,12 @@ func setup(t *testing.T, opts *setupOpts) *testBundle {
 	}
 	b.revoked = tok
 	log := slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The insert-only River client an API process has: password links queue their mail.
+	rc, err := jobs.NewClient(db.Pool, jobs.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.OnPasswordLink = jobs.PasswordLinkSink(rc)
 	ui := &web.UI{Auth: db, Catalogue: db, Bookings: db, Blocks: db, Calendars: db, Notifications: db, Utilisation: db, Plans: db, Logger: log, Version: "test"}
 	api := &httpapi.Server{
 		Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Plans: db, Replans: db, Notifications: db, Utilisation: db, Coproduction: db, Changes: db, Ready: db.Ready, Logger: log,

@@ -30,13 +30,15 @@ var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 func (s *Server) idempotent(secret bool, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
+		// An over-long key is refused even where it would not be used (a public POST,
+		// whose answers are not kept: there is no user to keep them for).
+		if len(key) > 255 {
+			writeError(w, r, s.Logger, booking.Errorf(booking.EINVALID, "Idempotency-Key must be at most 255 characters."))
+			return
+		}
 		a, ok := ActorFrom(r.Context())
 		if key == "" || s.Idempotency == nil || !ok {
 			next(w, r)
-			return
-		}
-		if len(key) > 255 {
-			writeError(w, r, s.Logger, booking.Errorf(booking.EINVALID, "Idempotency-Key must be at most 255 characters."))
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))

@@ -87,6 +87,23 @@ var Policies = map[string]Policy{
 	"POST /api/v1/users":                      roles(admin),
 	"GET /api/v1/audit":                       roles(admin, manager),
 
+	// Catalogue administration. Which site a manager may change (their own) and which
+	// production a producer may (their organisation's) is the storage's business.
+	// Anyone may ask for a password reset or use a link: the link's secret is the
+	// credential, and a reset's answer never tells whether the email is known.
+	"POST /api/v1/sites":               roles(admin),
+	"PATCH /api/v1/sites/{id}":         roles(admin, manager),
+	"POST /api/v1/resources":           roles(admin, manager),
+	"PATCH /api/v1/resources/{id}":     roles(admin, manager),
+	"GET /api/v1/organisations":        everyone,
+	"POST /api/v1/organisations":       roles(admin),
+	"PATCH /api/v1/organisations/{id}": roles(admin),
+	"PATCH /api/v1/productions/{id}":   roles(admin, manager, producer),
+	"PATCH /api/v1/users/{id}":         roles(admin),
+	"POST /api/v1/users/{id}/invite":   roles(admin),
+	"POST /api/v1/password-resets":     public,
+	"POST /api/v1/password/{token}":    public,
+
 	"GET /api/v1/sites/{id}/policy":                    everyone,
 	"PUT /api/v1/sites/{id}/policy":                    roles(admin, manager),
 	"GET /api/v1/bookings":                             everyone,
@@ -163,6 +180,10 @@ var Policies = map[string]Policy{
 	"GET /":         page(booking.Roles...),
 
 	"GET /productions":                         page(booking.Roles...),
+	"GET /productions/new":                     page(admin, manager, producer),
+	"POST /productions":                        page(admin, manager, producer),
+	"GET /productions/{id}/edit":               page(admin, manager, producer),
+	"POST /productions/{id}/edit":              page(admin, manager, producer),
 	"GET /bookings":                            page(admin, manager, producer),
 	"GET /bookings/new":                        page(admin, manager, producer),
 	"POST /bookings":                           page(admin, manager, producer),
@@ -175,6 +196,10 @@ var Policies = map[string]Policy{
 	"POST /plans":                              page(admin, manager, producer),
 	"GET /plans/{id}":                          page(admin, manager, producer),
 	"POST /plans/{id}/accept":                  page(admin, manager, producer),
+	"POST /plans/{id}/confirm":                 page(admin, manager, producer),
+	"GET /plans":                               page(admin, manager, producer),
+	"GET /productions/{id}/plans":              page(admin, manager, producer),
+	"GET /bookings/{id}":                       page(admin, manager, producer),
 	"GET /notifications":                       page(booking.Roles...),
 	"POST /notifications/read":                 page(booking.Roles...),
 	"GET /manage/queue":                        page(admin, manager),
@@ -185,6 +210,12 @@ var Policies = map[string]Policy{
 	"POST /manage/sites/{id}/policy":           page(admin, manager),
 	"POST /manage/holidays/{id}/confirm":       page(admin, manager),
 	"POST /manage/holidays/{id}/delete":        page(admin, manager),
+	"POST /manage/sites/{id}/week":             page(admin, manager),
+	"POST /manage/sites/{id}/periods":          page(admin, manager),
+	"POST /manage/periods/{id}/delete":         page(admin, manager),
+	"POST /manage/sites/{id}/holidays":         page(admin, manager),
+	"POST /manage/sites/{id}/blocks":           page(admin, manager),
+	"POST /manage/blocks/{id}/delete":          page(admin, manager),
 	"GET /ops":                                 page(admin, operator),
 	"GET /ops/utilisation.csv":                 page(admin, operator),
 }

@@ -85,6 +85,9 @@ type Server struct {
 	Limits        Limits
 	// Mount registers further routes (the web UI) through the same policy table.
 	Mount []func(*Router)
+	// ErrorPage, when set (the web UI sets it as it mounts), answers a browser's
+	// requests that fail outside the API as a page instead of problem+json (WantsPage).
+	ErrorPage ErrorPage
 	// Policies overrides the policy table; nil means the package's Policies. Tests use
 	// it to show that a route without a policy cannot be registered.
 	Policies map[string]Policy
@@ -135,7 +138,7 @@ func (s *Server) Handler() http.Handler {
 
 	s.hub = s.newHub()
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.requestMeta, s.logRequests, s.recoverer, s.crossOrigin)
+	r.Use(middleware.RequestID, s.requestMeta, s.errorPages, s.logRequests, s.recoverer, s.crossOrigin)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, booking.Errorf(booking.ENOTFOUND, "No such route."))
 	})
@@ -162,6 +165,18 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("GET", "/api/v1/users", s.listUsers)
 	rt.Handle("POST", "/api/v1/users", s.createUser)
 	rt.Handle("GET", "/api/v1/audit", s.listAudit)
+	rt.Handle("POST", "/api/v1/sites", s.createSite)
+	rt.Handle("PATCH", "/api/v1/sites/{id}", s.updateSite)
+	rt.Handle("POST", "/api/v1/resources", s.createResource)
+	rt.Handle("PATCH", "/api/v1/resources/{id}", s.updateResource)
+	rt.Handle("GET", "/api/v1/organisations", s.listOrganisations)
+	rt.Handle("POST", "/api/v1/organisations", s.createOrganisation)
+	rt.Handle("PATCH", "/api/v1/organisations/{id}", s.updateOrganisation)
+	rt.Handle("PATCH", "/api/v1/productions/{id}", s.updateProduction)
+	rt.Handle("PATCH", "/api/v1/users/{id}", s.updateUser)
+	rt.Handle("POST", "/api/v1/users/{id}/invite", s.inviteUser)
+	rt.Handle("POST", "/api/v1/password-resets", s.requestPasswordReset)
+	rt.Handle("POST", "/api/v1/password/{token}", s.setPassword)
 	rt.Handle("GET", "/api/v1/sites/{id}/policy", s.getSitePolicy)
 	rt.Handle("PUT", "/api/v1/sites/{id}/policy", s.putSitePolicy)
 	rt.Handle("GET", "/api/v1/bookings", s.listBookings)
@@ -299,16 +314,37 @@ func (s *Server) authorize(p Policy, next http.HandlerFunc) http.Handler {
 		if sess != nil {
 			// River's UI sends no CSRF token; its routes rely on the cross-origin check.
 			if !safeMethod(r.Method) && !p.OriginCheckOnly && !validCSRF(r, sess.CSRFToken) {
-				writeError(w, r, s.Logger, booking.Errorf(booking.EFORBIDDEN, "The form's CSRF token is missing or wrong; reload the page."))
+				writeError(w, r.WithContext(ctx), s.Logger, booking.Errorf(booking.EFORBIDDEN, "The form's CSRF token is missing or wrong; reload the page."))
 				return
 			}
 			ctx = context.WithValue(ctx, sessionKey{}, *sess)
 		}
 		if !p.Allows(a.Role) {
-			writeError(w, r, s.Logger, booking.Errorf(booking.EFORBIDDEN, "Your role may not do this."))
+			// The refusal knows who asked, so a page can show them where they may go.
+			writeError(w, r.WithContext(ctx), s.Logger, booking.Errorf(booking.EFORBIDDEN, "Your role may not do this."))
 			return
 		}
 		next(w, r.WithContext(ctx))
+	})
+}
+
+// errorPages lets writeError answer a browser with a page (Server.ErrorPage). An error
+// met before the route authenticated anyone (an unknown path, a method the route does
+// not take) still shows who is signed in, from the session cookie.
+func (s *Server) errorPages(next http.Handler) http.Handler {
+	page := ErrorPage(func(w http.ResponseWriter, r *http.Request, status int, err error) {
+		if _, ok := ActorFrom(r.Context()); !ok && s.Auth != nil {
+			if sess, ok := s.sessionFromCookie(r); ok {
+				r = r.WithContext(context.WithValue(context.WithValue(r.Context(), sessionKey{}, sess), actorKey{}, sess.Actor))
+			}
+		}
+		s.ErrorPage(w, r, status, err)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.ErrorPage != nil {
+			r = r.WithContext(context.WithValue(r.Context(), errorPageKey{}, page))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

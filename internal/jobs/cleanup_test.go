@@ -75,3 +75,27 @@ func TestCleanupPurgesExpiredAnswersAndDeadTokens(t *testing.T) {
 		t.Error("a token revoked within TokenRetention was deleted")
 	}
 }
+
+// Password links are deleted once expired for longer than TokenRetention.
+func TestCleanupPurgesDeadPasswordLinks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.db.OnPasswordLink = jobs.PasswordLinkSink(f.client)
+	invite := func(at time.Time) {
+		t.Helper()
+		f.setNow(at)
+		if _, err := f.db.InviteUser(f.ctx, f.actors["admin"], f.users["producer"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invite(frozenNow.Add(-jobs.TokenRetention - booking.InviteLinkTTL - time.Hour)) // expired long ago
+	invite(frozenNow.Add(-jobs.TokenRetention - booking.InviteLinkTTL + time.Hour)) // expired lately
+	f.setNow(frozenNow)
+	w := &jobs.TokenCleanupWorker{Pool: f.db.Pool, Now: f.clock}
+	if err := w.Work(f.ctx, &river.Job[jobs.TokenCleanupArgs]{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM password_links`); n != 1 {
+		t.Fatalf("%d password links left, want the one expired within TokenRetention", n)
+	}
+}

@@ -44,6 +44,8 @@ type Options struct {
 	Deps *Deps
 	// Digests reads the managers' daily digests; nil sends none.
 	Digests func(ctx context.Context, now time.Time) ([]booking.Digest, error)
+	// Passwords issues the secrets of password links as their mails go (with Deps).
+	Passwords PasswordLinks
 	// MaxWorkers is the number of jobs worked at once per queue; zero means the client
 	// only inserts (an API process that leaves the work to `posthub worker`).
 	MaxWorkers int
@@ -62,6 +64,9 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 		river.AddWorker(workers, &TZRecheckWorker{Deps: opts.Deps})
 		if opts.Digests != nil {
 			river.AddWorker(workers, &DigestWorker{Deps: opts.Deps, Digests: opts.Digests})
+		}
+		if opts.Passwords != nil {
+			river.AddWorker(workers, &PasswordMailWorker{Deps: opts.Deps, Links: opts.Passwords})
 		}
 	}
 	cfg := &river.Config{
@@ -120,10 +125,10 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 	return c, nil
 }
 
-// TokenCleanupArgs asks for API tokens that expired or were revoked long ago to be
-// deleted (recent ones are kept so the audit trail can still name them), and for the
-// idempotent answers older than booking.IdempotencyRetention. (The kind keeps its first
-// name so jobs already queued still find their worker.)
+// TokenCleanupArgs asks for API tokens and password links that expired or were revoked
+// long ago to be deleted (recent ones are kept so the audit trail can still name
+// them), and for the idempotent answers older than booking.IdempotencyRetention. (The
+// kind keeps its first name so jobs already queued still find their worker.)
 type TokenCleanupArgs struct{}
 
 // Kind names the job in River's tables.
@@ -137,8 +142,8 @@ func (TokenCleanupArgs) InsertOpts() river.InsertOpts {
 // TokenRetention is how long a dead token is kept after it expired or was revoked.
 const TokenRetention = 90 * 24 * time.Hour
 
-// TokenCleanupWorker deletes dead tokens past TokenRetention, expired idempotent
-// answers and booking change log entries past their retention.
+// TokenCleanupWorker deletes dead tokens and password links past TokenRetention,
+// expired idempotent answers and booking change log entries past their retention.
 type TokenCleanupWorker struct {
 	river.WorkerDefaults[TokenCleanupArgs]
 	Pool *pgxpool.Pool
@@ -155,6 +160,10 @@ func (w *TokenCleanupWorker) Work(ctx context.Context, job *river.Job[TokenClean
 	}
 	if _, err := w.Pool.Exec(ctx, `DELETE FROM api_tokens WHERE coalesce(revoked_at, expires_at) < $1`,
 		now.Add(-TokenRetention)); err != nil {
+		return err
+	}
+	// A password link is dead once expired (used or revoked ones expire too).
+	if _, err := w.Pool.Exec(ctx, `DELETE FROM password_links WHERE expires_at < $1`, now.Add(-TokenRetention)); err != nil {
 		return err
 	}
 	// The booking change log serves streams resuming within booking.ChangeRetention.

@@ -149,11 +149,11 @@ func requireAdmin(a booking.Actor) error {
 
 const userColumns = `u.id, u.organisation_id, u.email, u.name, u.role, u.locale,
 	coalesce((SELECT array_agg(site_id ORDER BY site_id) FROM user_sites WHERE user_id = u.id), '{}'),
-	u.password_hash IS NOT NULL, u.created_at`
+	u.password_hash IS NOT NULL, u.disabled_at IS NULL, u.version, u.created_at`
 
 func scanUser(row pgx.Row) (booking.User, error) {
 	var u booking.User
-	err := row.Scan(&u.ID, &u.OrganisationID, &u.Email, &u.Name, &u.Role, &u.Locale, &u.SiteIDs, &u.HasPassword, &u.CreatedAt)
+	err := row.Scan(&u.ID, &u.OrganisationID, &u.Email, &u.Name, &u.Role, &u.Locale, &u.SiteIDs, &u.HasPassword, &u.Active, &u.Version, &u.CreatedAt)
 	return u, err
 }
 

@@ -12,15 +12,15 @@ import (
 
 var _ booking.Catalogue = (*DB)(nil)
 
-const siteColumns = `id, slug, name, country, time_zone, currency, created_at`
+const siteColumns = `id, slug, name, country, time_zone, currency, active, version, created_at`
 
 func scanSite(row pgx.Row) (booking.Site, error) {
 	var s booking.Site
-	err := row.Scan(&s.ID, &s.Slug, &s.Name, &s.Country, &s.TimeZone, &s.Currency, &s.CreatedAt)
+	err := row.Scan(&s.ID, &s.Slug, &s.Name, &s.Country, &s.TimeZone, &s.Currency, &s.Active, &s.Version, &s.CreatedAt)
 	return s, err
 }
 
-// ListSites returns every site, ordered by name.
+// ListSites returns every site, in service or not, ordered by name.
 func (db *DB) ListSites(ctx context.Context) ([]booking.Site, error) {
 	rows, _ := db.Pool.Query(ctx, `SELECT `+siteColumns+` FROM sites ORDER BY name`)
 	sites, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Site, error) { return scanSite(r) })
@@ -33,15 +33,16 @@ func (db *DB) FindSite(ctx context.Context, id uuid.UUID) (booking.Site, error) 
 	return s, notFound(err, "site")
 }
 
-const resourceColumns = `id, site_id, name, category, kind, capabilities, rate_minor, rate_unit, trainee_capacity, active`
+const resourceColumns = `id, site_id, name, category, kind, capabilities, rate_minor, rate_unit, trainee_capacity, active, version`
 
 func scanResource(row pgx.Row) (booking.Resource, error) {
 	var r booking.Resource
-	err := row.Scan(&r.ID, &r.SiteID, &r.Name, &r.Category, &r.Kind, &r.Capabilities, &r.RateMinor, &r.RateUnit, &r.TraineeCapacity, &r.Active)
+	err := row.Scan(&r.ID, &r.SiteID, &r.Name, &r.Category, &r.Kind, &r.Capabilities, &r.RateMinor, &r.RateUnit, &r.TraineeCapacity, &r.Active, &r.Version)
 	return r, err
 }
 
-// ListResources returns active resources matching f, ordered by site and name.
+// ListResources returns active resources matching f (and inactive ones with
+// f.IncludeInactive), ordered by site and name.
 func (db *DB) ListResources(ctx context.Context, f booking.ResourceFilter) ([]booking.Resource, error) {
 	caps := f.Capability
 	if caps == nil {
@@ -49,11 +50,11 @@ func (db *DB) ListResources(ctx context.Context, f booking.ResourceFilter) ([]bo
 	}
 	rows, _ := db.Pool.Query(ctx, `
 		SELECT `+resourceColumns+` FROM resources
-		WHERE active
+		WHERE (active OR $4)
 		  AND ($1::uuid IS NULL OR site_id = $1)
 		  AND ($2 = '' OR kind = $2)
 		  AND capabilities @> $3::text[]
-		ORDER BY site_id, name`, f.SiteID, f.Kind, caps)
+		ORDER BY site_id, name`, f.SiteID, f.Kind, caps, f.IncludeInactive)
 	res, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Resource, error) { return scanResource(r) })
 	return res, formatError(err)
 }
@@ -68,7 +69,7 @@ func (db *DB) FindResource(ctx context.Context, id uuid.UUID) (booking.Resource,
 // producer is confined to, or NULL for roles that see every production.
 const productionSelect = `
 	SELECT p.id, p.organisation_id, p.title, p.format, p.runtime_minutes, p.emerging,
-	       coalesce(p.programme, ''), p.requested_emerging, coalesce(p.requested_programme, ''), p.created_at,
+	       coalesce(p.programme, ''), p.requested_emerging, coalesce(p.requested_programme, ''), p.version, p.created_at,
 	       coalesce((SELECT array_agg(o.country ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}'),
 	       coalesce((SELECT array_agg(o.share_pct::float8 ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}')
 	FROM productions p
@@ -79,7 +80,7 @@ func scanProduction(row pgx.Row) (booking.Production, error) {
 	var countries []string
 	var shares []float64
 	err := row.Scan(&p.ID, &p.OrganisationID, &p.Title, &p.Format, &p.RuntimeMinutes, &p.Emerging,
-		&p.Programme, &p.RequestedEmerging, &p.RequestedProgramme, &p.CreatedAt, &countries, &shares)
+		&p.Programme, &p.RequestedEmerging, &p.RequestedProgramme, &p.Version, &p.CreatedAt, &countries, &shares)
 	p.Origins = make([]booking.Origin, len(countries))
 	for i := range countries {
 		p.Origins[i] = booking.Origin{Country: countries[i], SharePct: shares[i]}
@@ -194,7 +195,7 @@ func (db *DB) SetMembership(ctx context.Context, a booking.Actor, id uuid.UUID, 
 			return notFound(err, "production")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE productions SET programme = nullif($2, ''), emerging = $3,
-			requested_programme = NULL, requested_emerging = false WHERE id = $1`, id, m.Programme, m.Emerging); err != nil {
+			requested_programme = NULL, requested_emerging = false, version = version + 1 WHERE id = $1`, id, m.Programme, m.Emerging); err != nil {
 			return err
 		}
 		if out, err = scanProduction(tx.QueryRow(ctx, productionSelect+` AND p.id = $2`, nil, id)); err != nil {

@@ -450,3 +450,162 @@ func markChanges(old booking.Plan, again *booking.Plan) {
 		}
 	}
 }
+
+// ListPlans lists the plans the actor may see, newest first: a producer's
+// organisation's only. Accepted plans read live, as FindPlan gives them.
+func (db *DB) ListPlans(ctx context.Context, a booking.Actor, f booking.PlanFilter) ([]booking.Plan, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 100
+	}
+	rows, _ := db.Pool.Query(ctx, `SELECT pl.id, pl.plan, pl.status, pl.accepted_at
+		FROM plans pl JOIN productions pr ON pr.id = pl.production_id
+		WHERE ($1::uuid IS NULL OR pr.organisation_id = $1) AND ($2::uuid IS NULL OR pl.production_id = $2)
+		ORDER BY pl.created_at DESC, pl.id LIMIT $3`, confinedTo(a), f.ProductionID, limit)
+	plans, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Plan, error) {
+		var p booking.Plan
+		var id uuid.UUID
+		var status string
+		var accepted *time.Time
+		if err := r.Scan(&id, &p, &status, &accepted); err != nil {
+			return p, err
+		}
+		p.ID, p.Status, p.AcceptedAt = id, status, accepted
+		if p.Feasible {
+			p.Placed = true
+		}
+		return p, nil
+	})
+	if err != nil {
+		return nil, formatError(err)
+	}
+	for i := range plans {
+		if plans[i].Status == "accepted" {
+			if err := livePlan(ctx, db.Pool, &plans[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if plans == nil {
+		plans = []booking.Plan{}
+	}
+	return plans, nil
+}
+
+// PlanOfBooking finds the accepted plan that placed a booking, and the stage.
+func (db *DB) PlanOfBooking(ctx context.Context, a booking.Actor, bookingID uuid.UUID) (booking.Plan, string, error) {
+	var id uuid.UUID
+	err := db.Pool.QueryRow(ctx, `SELECT id FROM plans WHERE status = 'accepted'
+		AND plan->'stages' @> jsonb_build_array(jsonb_build_object('booking_id', $1::text))
+		ORDER BY accepted_at DESC LIMIT 1`, bookingID.String()).Scan(&id)
+	if err != nil {
+		return booking.Plan{}, "", notFound(err, "plan")
+	}
+	p, err := db.FindPlan(ctx, a, id)
+	if err != nil {
+		return p, "", err
+	}
+	for _, s := range p.Stages {
+		if s.BookingID != nil && *s.BookingID == bookingID {
+			return p, s.ID, nil
+		}
+	}
+	return booking.Plan{}, "", booking.Errorf(booking.ENOTFOUND, "No such plan.")
+}
+
+// ConfirmPlan confirms every stage's hold of an accepted plan in one transaction, by
+// the confirm action each hold would take alone (db.confirm: a challenge when holds are
+// ahead, an approval request where the site wants one, else the confirmation), each
+// audited and notified as such. All or nothing: the first stage that cannot be
+// confirmed undoes the others, and its error names the stage.
+func (db *DB) ConfirmPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.PlanConfirmation, error) {
+	var out booking.PlanConfirmation
+	err := db.inTxRetry(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		p, _, err := db.loadPlan(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if p.Status != "accepted" {
+			return &booking.Error{Code: booking.ECONFLICT, Message: "This plan is " + p.Status + "; only an accepted plan's holds can be confirmed.",
+				Details: map[string]any{"status": p.Status}}
+		}
+		out = booking.PlanConfirmation{Stages: make([]booking.StageConfirmation, 0, len(p.Stages))}
+		confirmed := 0
+		for _, s := range p.Stages {
+			sc := booking.StageConfirmation{StageID: s.ID, Name: s.Name, BookingID: s.BookingID, Outcome: booking.StageSkipped}
+			if s.BookingID == nil {
+				out.Stages = append(out.Stages, sc)
+				continue
+			}
+			b, acted, err := db.confirmStage(ctx, tx, a, *s.BookingID)
+			if err != nil {
+				return stageError(err, s.ID)
+			}
+			sc.Status = b.Status
+			switch {
+			case !acted && b.Status == booking.StatusConfirmed:
+				sc.Outcome = booking.StageAlreadyConfirmed
+			case !acted:
+				sc.Outcome = booking.StageSkipped
+			case b.Status == booking.StatusConfirmed:
+				sc.Outcome = booking.StageConfirmed
+				confirmed++
+			case b.Challenge != nil:
+				sc.Outcome = booking.StageChallenge
+				d := b.Challenge.Deadline
+				sc.ChallengeDeadline = &d
+			case b.ApprovalPending:
+				sc.Outcome = booking.StageApprovalRequested
+			}
+			out.Stages = append(out.Stages, sc)
+		}
+		outcomes := map[string]string{}
+		for _, sc := range out.Stages {
+			outcomes[sc.StageID] = sc.Outcome
+		}
+		return audit(ctx, tx, a, db.now(), auditEvent{Action: "plan.confirmed", ObjectType: "plan", ObjectID: id.String(),
+			After: map[string]any{"confirmed": confirmed, "stages": outcomes}})
+	})
+	if err != nil {
+		return booking.PlanConfirmation{}, err
+	}
+	out.Plan, err = db.FindPlan(ctx, a, id)
+	return out, err
+}
+
+// confirmStage takes the confirm action on a plan's hold inside tx, as Act does, and
+// reports it acted; a booking that is no longer a hold is left as it is and returned.
+func (db *DB) confirmStage(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID) (booking.Booking, bool, error) {
+	g, err := db.loadGroup(ctx, tx, a, id)
+	if err != nil {
+		return booking.Booking{}, false, err
+	}
+	before, err := db.loadBooking(ctx, tx, g.ID)
+	if err != nil || g.Status != booking.StatusHold {
+		return before, false, err
+	}
+	if err := precheck(a, g, booking.ActionConfirm, booking.ActOptions{}); err != nil {
+		return before, false, err
+	}
+	now := db.now()
+	var ch change
+	if err := db.confirm(ctx, tx, a, g, now, &ch); err != nil {
+		return before, false, err
+	}
+	after, err := db.finish(ctx, tx, a, now, g.ID, "booking."+string(booking.ActionConfirm), &before, &ch)
+	return after, true, err
+}
+
+// stageError names the plan stage a refusal is about (details.stage); contention and
+// internal errors pass as they are.
+func stageError(err error, stage string) error {
+	var be *booking.Error
+	if !errors.As(err, &be) || be.Code == booking.EINTERNAL || be.Code == booking.EUNAVAILABLE {
+		return err
+	}
+	details := map[string]any{"stage": stage}
+	for k, v := range be.Details {
+		details[k] = v
+	}
+	return &booking.Error{Code: be.Code, Message: be.Message, Details: details, Err: be.Err}
+}

@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"strings"
 	"time"
 
@@ -33,6 +35,9 @@ type DB struct {
 	// OnEvents, when set, receives every booking change's events inside its
 	// transaction (the notifications enqueue their jobs there).
 	OnEvents EventSink
+	// OnPasswordLink queues the mail of a new password link inside the transaction that
+	// made it (jobs.PasswordLinkSink). Without it no link is made: EUNAVAILABLE.
+	OnPasswordLink func(ctx context.Context, tx pgx.Tx, link booking.PasswordLink) error
 	// OnRetry, when set, hears each booking transaction run again (lock_order,
 	// deadlock, serialization) or given up for contention (exhausted).
 	OnRetry func(reason string)
@@ -200,7 +205,12 @@ func formatError(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "23P01", "23505":
+		case "23505":
+			if field, ok := uniqueFields[pgErr.ConstraintName]; ok {
+				return &booking.Error{Code: booking.ECONFLICT, Message: field + " is already taken.", Details: map[string]any{"field": field}, Err: err}
+			}
+			return &booking.Error{Code: booking.ECONFLICT, Message: "The change conflicts with the current state.", Err: err}
+		case "23P01":
 			return &booking.Error{Code: booking.ECONFLICT, Message: "The change conflicts with the current state.", Err: err}
 		case "40P01", "40001", "55P03":
 			// Contention, not the state: nothing was written and a retry may succeed.
@@ -225,7 +235,21 @@ func formatError(err error) error {
 	return err
 }
 
+// uniqueFields names the field each unique constraint a caller can run into guards, so
+// its conflict says which value is taken.
+var uniqueFields = map[string]string{
+	"sites_slug_key":             "slug",
+	"organisations_slug_key":     "slug",
+	"resources_site_id_name_key": "name",
+	"users_email_idx":            "email",
+}
+
+// isConnError reports a connection that could not be made, or that broke under a
+// statement or a commit (the server died or failed over: unexpected EOF, a reset, a
+// closed conn). pgx closes such a connection and the pool replaces it; the caller is
+// told to retry (503), never 500 — a commit whose answer was lost may have been made.
 func isConnError(err error) bool {
 	var ce *pgconn.ConnectError
-	return errors.As(err, &ce)
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }

@@ -94,7 +94,7 @@ func startApp(t *testing.T, withWorkers bool) *app {
 	ui := &web.UI{Auth: db, Catalogue: db, Bookings: db, Blocks: db, Calendars: db, Notifications: db, Utilisation: db,
 		Plans: db, Logger: log, Version: "test"}
 	api := &httpapi.Server{Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Changes: db,
-		Notifications: db, Utilisation: db, Ready: db.Ready, Logger: log, Version: "test", TZVersion: calendar.TZVersion(),
+		Notifications: db, Utilisation: db, Coproduction: db, Ready: db.Ready, Logger: log, Version: "test", TZVersion: calendar.TZVersion(),
 		Mount: []func(*httpapi.Router){ui.Register}}
 	a.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(a.srv.Close)

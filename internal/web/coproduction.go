@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -124,8 +125,18 @@ func (u *UI) quotePage(w http.ResponseWriter, r *http.Request) {
 		u.pageError(w, r, title, err)
 		return
 	}
-	v := quoteView{Quote: q, Number: strings.ToUpper(q.ID.String()[:8]), Made: formatInstant(lang, q.CreatedAt, q.TimeZone),
+	v := viewQuote(lang, q)
+	u.render(w, r, "quote.html", http.StatusOK, page{Title: title + " " + v.Number, Data: v})
+}
+
+// viewQuote is a quote as people read it: its lines, total and conversions in the
+// language's way of writing money (the quote page, and a booking's price on its page).
+func viewQuote(lang string, q booking.Quote) quoteView {
+	v := quoteView{Quote: q, Made: formatInstant(lang, q.CreatedAt, q.TimeZone),
 		Total: quoteMoney(lang, q.TotalMinor, q.Currency)}
+	if q.ID != uuid.Nil {
+		v.Number = strings.ToUpper(q.ID.String()[:8])
+	}
 	if q.BookingID != nil {
 		v.Booking = q.BookingID.String()
 	}
@@ -159,7 +170,7 @@ func (u *UI) quotePage(w http.ResponseWriter, r *http.Request) {
 			Total: quoteMoney(lang, c.TotalMinor, c.Currency)})
 	}
 	v.RatesNote = fmt.Sprintf(translate(lang, "quote.rates_note"), formatInstant(lang, q.RatesAt, q.TimeZone))
-	u.render(w, r, "quote.html", http.StatusOK, page{Title: title + " " + v.Number, Data: v})
+	return v
 }
 
 // makeQuote quotes a booking from its card and shows the printable quote.
@@ -325,6 +336,7 @@ func (u *UI) treatyCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.WriteTreatyCSVHeaders(w, v.Site, v.Report)
+	_, _ = io.WriteString(w, utf8BOM)
 	if err := httpapi.WriteTreatyCSV(w, v.Report); err != nil {
 		u.Logger.Error("writing the treaty CSV", "err", err)
 	}

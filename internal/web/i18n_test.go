@@ -140,6 +140,9 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	for _, k := range []string{"quote.hours", "quote.ot_hours"} {
 		used[k] = "quote lines"
 	}
+	for _, k := range []string{"plan.confirm_confirmed", "plan.confirm_approval", "plan.confirm_challenge", "plan.confirm_already", "plan.confirm_skipped"} {
+		used[k], counted[k] = "confirmationText", "confirmationText"
+	}
 	for i := 0; i < 7; i++ {
 		used[fmt.Sprintf("day.%d", i)] = "weekdays"
 		used[fmt.Sprintf("dayname.%d", i)] = "weekdays"

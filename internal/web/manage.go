@@ -50,13 +50,33 @@ func (u *UI) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var d queueData
+	orgs := u.organisationNames(ctx, a)
 	for _, b := range holds {
 		if a.Role == booking.RoleManager && !a.ManagesSite(b.SiteID) {
 			continue
 		}
 		switch {
 		case b.ApprovalPending:
-			d.Approvals = append(d.Approvals, u.viewBooking(lang, a, l, b))
+			// An approval is a decision about a company's money: name both.
+			v := u.viewBooking(lang, a, l, b)
+			if p, ok := l.prodByID[b.ProductionID]; ok {
+				v.Organisation = orgs[p.OrganisationID]
+			}
+			// A requested move is priced where it would go.
+			priced := b
+			if b.RequestedStart != nil && b.RequestedEnd != nil {
+				priced.Start, priced.End = *b.RequestedStart, *b.RequestedEnd
+			}
+			if len(b.RequestedResourceIDs) > 0 {
+				priced.Resources = nil
+				for _, id := range b.RequestedResourceIDs {
+					priced.Resources = append(priced.Resources, booking.BookedResource{ResourceID: id})
+				}
+			}
+			if q, err := u.bookingPrice(ctx, a, priced); err == nil {
+				v.Price = quoteMoney(lang, q.TotalMinor, q.Currency)
+			}
+			d.Approvals = append(d.Approvals, v)
 		case b.Challenge != nil:
 			d.Challenges = append(d.Challenges, u.viewBooking(lang, a, l, b))
 		}
@@ -350,6 +370,8 @@ type calendarData struct {
 	Holidays  []holidayView
 	Policy    policyForm
 	CanManage bool
+	// Edit holds the calendar's forms, for those who manage the site (calendar_edit.go).
+	Edit *calendarEdit
 }
 
 type weekdayView struct {
@@ -358,8 +380,8 @@ type weekdayView struct {
 }
 
 type overrideView struct {
-	Name, From, To string
-	Week           []weekdayView
+	ID, Name, From, To string
+	Week               []weekdayView
 }
 
 type holidayView struct {
@@ -400,6 +422,12 @@ func weekView(lang string, w booking.Week) []weekdayView {
 }
 
 func (u *UI) calendarPage(w http.ResponseWriter, r *http.Request) {
+	u.renderCalendar(w, r, http.StatusOK, nil)
+}
+
+// renderCalendar shows a site's calendar and policy; failed is a refused calendar form
+// to show again as typed, with its errors (calendar_edit.go).
+func (u *UI) renderCalendar(w http.ResponseWriter, r *http.Request, status int, failed *calendarFailure) {
 	a := actor(r)
 	lang := language(r)
 	ctx := r.Context()
@@ -433,7 +461,7 @@ func (u *UI) calendarPage(w http.ResponseWriter, r *http.Request) {
 	d := calendarData{Sites: l.sites, Site: site, Zone: zoneLabel(site.TimeZone, now.In(loc)), TZVersion: sc.TZVersion,
 		Week: weekView(lang, sc.Week), CanManage: a.ManagesSite(site.ID)}
 	for _, o := range sc.Overrides {
-		d.Overrides = append(d.Overrides, overrideView{Name: o.Name, From: o.From, To: o.To, Week: weekView(lang, o.Week)})
+		d.Overrides = append(d.Overrides, overrideView{ID: o.ID.String(), Name: o.Name, From: o.From, To: o.To, Week: weekView(lang, o.Week)})
 	}
 	// Holidays from a month ago on; the provisional ones are what needs a decision.
 	since := siteToday(now, loc).AddDays(-31)
@@ -455,7 +483,13 @@ func (u *UI) calendarPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Policy = policyForm{ConfirmNeedsApproval: pol.ConfirmNeedsApproval, HoldLifetime: hoursString(pol.HoldLifetime),
 		ChallengeWindow: hoursString(pol.ChallengeWindow), MinNotice: hoursString(pol.MinNotice), Reminders: strings.Join(reminders, ", ")}
-	u.render(w, r, "calendar.html", http.StatusOK, page{Title: title, Data: d})
+	if d.CanManage {
+		if d.Edit, err = u.calendarEditData(ctx, lang, l, site, sc, loc, now, failed); err != nil {
+			u.pageError(w, r, title, err)
+			return
+		}
+	}
+	u.render(w, r, "calendar.html", status, page{Title: title, Data: d})
 }
 
 // parseHoursField reads a duration given in hours.
@@ -509,12 +543,18 @@ func (u *UI) confirmHoliday(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h, err := u.Calendars.ConfirmHoliday(r.Context(), actor(r), id, strings.TrimSpace(r.PostFormValue("date")))
-	if err != nil {
-		u.failed(w, r, "/manage/calendar", err)
+	date := strings.TrimSpace(r.PostFormValue("date"))
+	if _, ok := formDate(date); date != "" && !ok {
+		u.done(w, r, "/manage/calendar", "error", translate(lang, "calendar.err_date"))
 		return
 	}
-	u.done(w, r, "/manage/calendar", "ok", fmt.Sprintf(translate(lang, "flash.holiday_confirmed"), h.Name, h.Date))
+	before := u.reviewNotes(r.Context(), actor(r))
+	h, err := u.Calendars.ConfirmHoliday(r.Context(), actor(r), id, date)
+	if err != nil {
+		u.calendarActionFailed(w, r, "holiday", err)
+		return
+	}
+	u.calendarDone(w, r, uuid.Nil, fmt.Sprintf(translate(lang, "flash.holiday_confirmed"), h.Name, h.Date), before)
 }
 
 func (u *UI) deleteHoliday(w http.ResponseWriter, r *http.Request) {
@@ -524,16 +564,17 @@ func (u *UI) deleteHoliday(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := uuid.Parse(r.PathValue("id"))
+	before := u.reviewNotes(r.Context(), actor(r))
 	if err == nil {
 		err = u.Calendars.DeleteHoliday(r.Context(), actor(r), id)
 	} else {
 		err = booking.Errorf(booking.ENOTFOUND, "No such holiday.")
 	}
 	if err != nil {
-		u.failed(w, r, "/manage/calendar", err)
+		u.calendarActionFailed(w, r, "holiday", err)
 		return
 	}
-	u.done(w, r, "/manage/calendar", "ok", translate(lang, "flash.holiday_removed"))
+	u.calendarDone(w, r, uuid.Nil, translate(lang, "flash.holiday_removed"), before)
 }
 
 // formID reads a form post and the {id} in its path, for the handlers that act on one

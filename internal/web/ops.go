@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -163,7 +164,12 @@ func (u *UI) ops(w http.ResponseWriter, r *http.Request) {
 		v := jobView{Queue: j.Queue, State: j.State, StateLabel: translate(lang, "jobstate."+j.State), Count: j.Count,
 			Attention: j.State == "retryable" || j.State == "discarded"}
 		if j.State == "available" || j.State == "retryable" || j.State == "scheduled" {
+			// Scheduled and retryable jobs wait for a time to come: that is their next
+			// run, not how long they have waited.
 			v.Oldest = formatInstant(lang, j.Oldest, site.TimeZone)
+			if j.Oldest.After(u.now()) {
+				v.Oldest = fmt.Sprintf(translate(lang, "ops.next_run"), v.Oldest)
+			}
 			if j.State == "available" && u.now().Sub(j.Oldest) > 5*time.Minute {
 				v.Attention = true
 			}
@@ -302,6 +308,8 @@ func (u *UI) opsCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="posthub-utilisation-%s-%s-%s.csv"`,
 		site.Slug, from, to))
+	// A byte-order mark, so that spreadsheets (a French Excel's first) read UTF-8.
+	_, _ = io.WriteString(w, utf8BOM)
 	cw := csv.NewWriter(w)
 	header := []string{"site", "time_zone"}
 	for _, dim := range rep.GroupBy {
@@ -316,7 +324,8 @@ func (u *UI) opsCSV(w http.ResponseWriter, r *http.Request) {
 	_ = cw.Write(header)
 	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	write := func(row booking.UtilisationRow, total bool) {
-		rec := []string{site.Slug, site.TimeZone}
+		// The site by its name, as the treaty report's CSV and the pages name it.
+		rec := []string{csvSafe(site.Name), site.TimeZone}
 		for i, dim := range rep.GroupBy {
 			if total {
 				if i == 0 {
@@ -356,6 +365,10 @@ func (u *UI) opsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	cw.Flush()
 }
+
+// utf8BOM starts the CSV exports: without it a spreadsheet may read UTF-8 (Dakar's
+// "Équipe", a "—") as another encoding.
+const utf8BOM = "\ufeff"
 
 // csvSafe keeps a spreadsheet from reading a name as a formula.
 func csvSafe(s string) string {

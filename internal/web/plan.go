@@ -267,6 +267,11 @@ type planStageView struct {
 	ChangedText  string
 	BookingID    string
 	ResourceList string
+	// BookingStatus is where the stage's booking stands on an accepted plan;
+	// BookingActive says it is still a hold or a confirmed booking.
+	BookingStatus      string
+	BookingStatusLabel string
+	BookingActive      bool
 }
 
 // planView is the plan page.
@@ -295,6 +300,10 @@ type planView struct {
 	SVG          template.HTML
 	CanAccept    bool
 	AcceptedAt   string
+	// Live counts an accepted plan's stages by where their bookings stand;
+	// CanConfirmAll offers to confirm every hold at once.
+	Live          planLive
+	CanConfirmAll bool
 }
 
 func (u *UI) showPlan(w http.ResponseWriter, r *http.Request) {
@@ -394,6 +403,12 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 		}
 		bar := planBar{ID: s.ID, Label: sv.Name, Sub: sv.ResourceList, Hours: formatHours(s.Hours), Start: s.Start, End: s.End,
 			Title: sv.Name + ": " + sv.Start + " – " + sv.End + " (" + p.TimeZone + ") — " + sv.ResourceList}
+		if s.BookingStatus != "" {
+			sv.BookingStatus, sv.BookingStatusLabel = s.BookingStatus, translate(lang, "status."+s.BookingStatus)
+			sv.BookingActive = s.BookingStatus == string(booking.StatusHold) || s.BookingStatus == string(booking.StatusConfirmed)
+			bar.Title += " — " + sv.BookingStatusLabel
+			bar.Booking = s.BookingStatus
+		}
 		if c := s.Changed; c != nil {
 			v.Changed++
 			sv.Changed = true
@@ -410,6 +425,30 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 	}
 	if len(bars) > 0 {
 		v.SVG = u.planTimeline(r, lang, p, loc, bars)
+	}
+	if p.Status == "accepted" {
+		// What the plan's bookings are now, not what acceptance made them.
+		c := livePlanCounts(p)
+		v.Live = c
+		var help []string
+		if c.Ended > 0 {
+			help = append(help, fmt.Sprintf(translateN(lang, "plan.help_ended", c.Ended), c.Ended))
+		}
+		switch {
+		case c.Confirmed == c.Total:
+			help = append(help, translate(lang, "plan.help_confirmed"))
+		case c.Held == c.Total:
+			help = append(help, translate(lang, "plan.help_held"))
+		default:
+			if c.Confirmed > 0 {
+				help = append(help, fmt.Sprintf(translateN(lang, "plan.help_partly", c.Confirmed), c.Confirmed, c.Total))
+			}
+			if c.Held > 0 {
+				help = append(help, fmt.Sprintf(translateN(lang, "plan.help_left", c.Held), c.Held))
+			}
+		}
+		v.StatusHelp = strings.Join(help, " ")
+		v.CanConfirmAll = c.Held > 0 && (a.Role != booking.RoleManager || a.ManagesSite(p.SiteID))
 	}
 	return v, nil
 }

@@ -41,7 +41,7 @@ type opsSiteSummary struct {
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
-		http.NotFound(w, r)
+		u.errorPage(w, r, http.StatusNotFound, booking.Errorf(booking.ENOTFOUND, "No such page."))
 		return
 	}
 	a := actor(r)
@@ -372,7 +372,7 @@ func (u *UI) createBooking(w http.ResponseWriter, r *http.Request) {
 		b, err = u.Bookings.Book(r.Context(), actor(r), in)
 	}
 	if err != nil {
-		u.renderNewBooking(w, r, http.StatusUnprocessableEntity, f, u.errorText(lang, err))
+		u.renderNewBooking(w, r, http.StatusUnprocessableEntity, f, u.explain(r, err))
 		return
 	}
 	msg := fmt.Sprintf(translate(lang, "flash.hold_placed"), b.Rank, bookingWhen(lang, b))
@@ -398,12 +398,18 @@ func (u *UI) actOnBooking(act booking.Action) http.HandlerFunc {
 			u.done(w, r, "/bookings", "error", translate(lang, "queue.need_reason"))
 			return
 		}
-		b, err := u.Bookings.Act(r.Context(), actor(r), id, act, booking.ActOptions{Reason: reason})
+		a := actor(r)
+		b, err := u.Bookings.Act(r.Context(), a, id, act, booking.ActOptions{Reason: reason})
 		if err != nil {
 			u.failed(w, r, "/bookings", err)
 			return
 		}
-		u.done(w, r, "/bookings", "ok", outcome(lang, act, b))
+		msg := outcome(lang, act, b)
+		if a.Role != booking.RoleProducer && act == booking.ActionConfirm && b.Status != booking.StatusConfirmed && b.Challenge != nil {
+			// A manager confirms for the production: the holds ahead are not theirs to race.
+			msg = fmt.Sprintf(translate(lang, "flash.challenge_other"), formatInstant(lang, b.Challenge.Deadline, b.TimeZone))
+		}
+		u.done(w, r, "/bookings", "ok", msg)
 	}
 }
 
@@ -473,11 +479,11 @@ func (u *UI) notifications(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				if b, err := u.Bookings.FindBooking(ctx, a, *n.BookingID); err == nil {
 					z = b.TimeZone
-					v.Link = "/bookings#b-" + b.ID.String()
+					v.Link = "/bookings/" + b.ID.String()
 				}
 				zones[*n.BookingID] = z
 			} else if z != "" {
-				v.Link = "/bookings#b-" + n.BookingID.String()
+				v.Link = "/bookings/" + n.BookingID.String()
 			}
 			if z != "" {
 				zone = z

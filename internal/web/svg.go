@@ -429,6 +429,9 @@ type planBar struct {
 	Changed               bool
 	PrevStart, PrevEnd    time.Time
 	Title                 string
+	// Booking is the status of the stage's booking on an accepted plan: a confirmed
+	// stage is drawn as a confirmed booking, an ended one as an outline.
+	Booking string
 }
 
 // planMark is a moment drawn across a plan's rows: the deadline or the earliest start.
@@ -530,6 +533,16 @@ func planSVG(id, title, desc string, days []timelineDay, bars []planBar, marks [
 		fill, stroke = colCompleted, colCompleted
 	}
 	for i, b := range bars {
+		fill, stroke, textFill := fill, stroke, textFill
+		switch b.Booking {
+		case "", "hold":
+		case "confirmed":
+			fill, stroke, textFill = colConfirmed, colConfirmed, "#ffffff"
+		case "completed":
+			fill, stroke, textFill = colCompleted, colCompleted, "#ffffff"
+		default: // released, declined, expired, cancelled: the stage has no booking now
+			fill, stroke, textFill = "none", colBlock, colMuted
+		}
 		y := headH + rowH*float64(i)
 		d.f(`<line x1="0" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, y+rowH, w, y+rowH, colGrid)
 		label := truncate(b.Label, 30)
@@ -539,6 +552,9 @@ func planSVG(id, title, desc string, days []timelineDay, bars []planBar, marks [
 		cls := "stage"
 		if b.Changed {
 			cls += " changed"
+		}
+		if b.Booking != "" {
+			cls += " booking-" + b.Booking
 		}
 		d.f(`<g class="%s" data-stage="%s">`, cls, esc(b.ID))
 		d.text(6, y+15, 12, colInk, "start", label)

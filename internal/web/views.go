@@ -108,6 +108,10 @@ type bookingView struct {
 	CanCancel       bool
 	CanDecline      bool
 	CanReschedule   bool
+	// Organisation is the production's company and Price the booking's price as it
+	// stands, where a page shows them (the approval queue, the booking's page).
+	Organisation string
+	Price        string
 }
 
 func (u *UI) viewBooking(lang string, a booking.Actor, l *lookups, b booking.Booking) bookingView {

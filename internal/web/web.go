@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/posthub/posthub/internal/auth"
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/httpapi"
@@ -49,8 +51,12 @@ type UI struct {
 	Notifications booking.Notifications
 	Utilisation   booking.Utilisation
 	Plans         booking.Plans
-	Logger        *slog.Logger
-	Version       string
+	// History is bookings' audit trail and People names users; nil takes them from
+	// Bookings when it has them.
+	History booking.BookingHistory
+	People  booking.People
+	Logger  *slog.Logger
+	Version string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -102,6 +108,14 @@ func (u *UI) Register(r *httpapi.Router) {
 	// Quotes and the treaty report.
 	u.registerCoproduction(r)
 
+	// A booking's page, the lists of plans, confirming a plan, and error pages
+	// (bookingpage.go).
+	u.registerBookingPages(r)
+
+	// Calendar editing (calendar_edit.go) and the productions' forms (productions.go).
+	u.registerCalendarEdit(r)
+	u.registerProductionForms(r)
+
 	// Operators.
 	r.Handle("GET", "/ops", u.ops)
 	r.Handle("GET", "/ops/utilisation.csv", u.opsCSV)
@@ -109,6 +123,14 @@ func (u *UI) Register(r *httpapi.Router) {
 
 // defaults takes the services not given from the server.
 func (u *UI) defaults() {
+	defer func() {
+		if h, ok := u.Bookings.(booking.BookingHistory); ok && u.History == nil {
+			u.History = h
+		}
+		if p, ok := u.Bookings.(booking.People); ok && u.People == nil {
+			u.People = p
+		}
+	}()
 	s := u.api
 	if s == nil {
 		return
@@ -201,6 +223,8 @@ type navItem struct {
 	Href, Label string
 	Current     bool
 	Badge       int
+	// NewTab opens the link in a tab of its own: River's job UI has no way back.
+	NewTab bool
 }
 
 // flash is the outcome of the last form, shown once.
@@ -220,7 +244,11 @@ type page struct {
 	Next      string
 	Email     string
 	RoleLabel string
-	Nav       []navItem
+	// Name is the signed-in person's name, to greet them (their email without one).
+	Name string
+	// NewTabHint says a link opens in a tab of its own.
+	NewTabHint string
+	Nav        []navItem
 	// Planner is the "Request a plan" link (layout.html's nav_planner block), for
 	// those who may plan.
 	Planner *navItem
@@ -241,10 +269,17 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status 
 	if a, ok := httpapi.ActorFrom(r.Context()); ok && name != "login.html" {
 		p.Actor = &a
 		p.RoleLabel = translate(p.Lang, "role."+string(a.Role))
+		p.Name = a.Email
+		if u.People != nil && a.UserID != uuid.Nil {
+			if n, err := u.People.UserName(r.Context(), a.UserID); err == nil {
+				p.Name = n
+			}
+		}
 		p.Nav = u.nav(r, a, p.Lang)
 		p.Planner = u.plannerNav(r, a, p.Lang)
 	}
 	p.Langs = langLinks(r, p.Lang)
+	p.NewTabHint = translate(p.Lang, "ops.jobs_new_tab")
 	p.Back = r.URL.RequestURI()
 	if f := readFlash(w, r); f != nil {
 		p.Flash = f
@@ -274,7 +309,8 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 		for _, x := range roles {
 			if x == a.Role {
 				items = append(items, navItem{Href: href, Label: translate(lang, key),
-					Current: r.URL.Path == href || (href != "/" && strings.HasPrefix(r.URL.Path, href+"/") && href != "/bookings")})
+					Current: r.URL.Path == href || (href != "/" && strings.HasPrefix(r.URL.Path, href+"/") && href != "/bookings" &&
+						!(href == "/plans" && r.URL.Path == "/plans/new"))})
 				return
 			}
 		}
@@ -286,6 +322,9 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 	add("/productions", "nav.productions", ad, ma, op, pr)
 	add("/bookings", "nav.bookings", ad, ma, pr)
 	add("/bookings/new", "nav.new_booking", ad, ma, pr)
+	if u.Plans != nil {
+		add("/plans", "nav.plans", ad, ma, pr)
+	}
 	// The planner's "Request a plan" link is plannerNav's, drawn by the nav_planner
 	// block in layout.html.
 	add("/manage/queue", "nav.queue", ad, ma)
@@ -294,6 +333,9 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 	add("/ops", "nav.ops", ad, op)
 	add("/reports/treaty", "nav.treaty", ad, ma, op)
 	add("/ops/jobs/", "nav.jobs", ad, op)
+	if n := len(items); n > 0 && items[n-1].Href == "/ops/jobs/" {
+		items[n-1].NewTab = true
+	}
 	add("/notifications", "nav.notifications", ad, ma, op, pr)
 	if u.Notifications != nil {
 		if n, err := u.Notifications.UnreadCount(r.Context(), a); err == nil {
@@ -309,8 +351,7 @@ func (u *UI) plannerNav(r *http.Request, a booking.Actor, lang string) *navItem 
 	if u.Plans == nil || (a.Role != booking.RoleProducer && a.Role != booking.RoleManager && a.Role != booking.RoleAdmin) {
 		return nil
 	}
-	return &navItem{Href: "/plans/new", Label: translate(lang, "nav.request_plan"),
-		Current: r.URL.Path == "/plans/new" || strings.HasPrefix(r.URL.Path, "/plans/")}
+	return &navItem{Href: "/plans/new", Label: translate(lang, "nav.request_plan"), Current: r.URL.Path == "/plans/new"}
 }
 
 // setFlash leaves a message for the next page.
@@ -348,9 +389,10 @@ func (u *UI) done(w http.ResponseWriter, r *http.Request, fallback, kind, text s
 	http.Redirect(w, r, safeNext(back), http.StatusSeeOther)
 }
 
-// failed ends a form that the service refused, with the reason in words.
+// failed ends a form that the service refused, with the reason in words (and for a
+// clash, what is in the way).
 func (u *UI) failed(w http.ResponseWriter, r *http.Request, fallback string, err error) {
-	u.done(w, r, fallback, "error", u.errorText(language(r), err))
+	u.done(w, r, fallback, "error", u.explain(r, err))
 }
 
 // errorText says what went wrong: the code in the page's language, then the
@@ -375,18 +417,10 @@ func actor(r *http.Request) booking.Actor {
 	return a
 }
 
-// pageError shows a page that could not be built, with the reason in words.
+// pageError shows a page that could not be built, with the reason in words and the
+// status the one error table (httpapi.StatusOf) gives it.
 func (u *UI) pageError(w http.ResponseWriter, r *http.Request, title string, err error) {
-	status := http.StatusInternalServerError
-	switch booking.ErrorCode(err) {
-	case booking.ENOTFOUND:
-		status = http.StatusNotFound
-	case booking.EINVALID, booking.EUNPROCESSABLE:
-		status = http.StatusBadRequest
-	case booking.EUNAVAILABLE:
-		status = http.StatusServiceUnavailable
-	}
-	u.render(w, r, "home.html", status, page{Title: title, Error: u.errorText(language(r), err)})
+	u.renderError(w, r, httpapi.StatusOf(err), title, u.errorText(language(r), err))
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
