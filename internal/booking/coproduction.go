@@ -202,7 +202,9 @@ type Conversion struct {
 // currency, with the totals in XOF and EUR at the exchange rates in force at RatesAt.
 // A stored quote never changes: rates entered later do not touch it.
 type Quote struct {
-	ID              uuid.UUID    `json:"id"`
+	// ID and CreatedAt are those of a stored quote; a preview (a plan's quote) has
+	// neither.
+	ID              uuid.UUID    `json:"id,omitzero"`
 	BookingID       *uuid.UUID   `json:"booking_id,omitempty"`
 	ProductionID    *uuid.UUID   `json:"production_id,omitempty"`
 	ProductionTitle string       `json:"production_title,omitempty"`
@@ -216,7 +218,7 @@ type Quote struct {
 	Conversions     []Conversion `json:"conversions"`
 	RatesAt         time.Time    `json:"rates_at"`
 	Warnings        []string     `json:"warnings,omitempty"`
-	CreatedAt       time.Time    `json:"created_at"`
+	CreatedAt       time.Time    `json:"created_at,omitzero"`
 	CreatedBy       *uuid.UUID   `json:"created_by,omitempty"`
 }
 

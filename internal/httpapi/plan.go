@@ -84,6 +84,35 @@ func (s *Server) acceptPlan(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, acceptedPlan{Plan: p, Bookings: holds})
 }
 
+// listPlans serves GET /api/v1/plans: the plans the caller may see, newest first, of
+// one production or all.
+func (s *Server) listPlans(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	q := newQuery(r)
+	f := booking.PlanFilter{ProductionID: q.id("production_id"), Limit: q.limit(200)}
+	if q.err != nil {
+		writeError(w, r, s.Logger, q.err)
+		return
+	}
+	ps, err := s.Plans.ListPlans(r.Context(), a, f)
+	if ps == nil {
+		ps = []booking.Plan{}
+	}
+	respond(w, r, s, list[booking.Plan]{Items: ps}, err)
+}
+
+// confirmPlan serves POST /api/v1/plans/{id}/confirm: every stage's hold of an
+// accepted plan confirmed in one action, all or nothing.
+func (s *Server) confirmPlan(w http.ResponseWriter, r *http.Request) {
+	a, _ := ActorFrom(r.Context())
+	id, ok := s.idParam(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.Plans.ConfirmPlan(r.Context(), a, id)
+	respond(w, r, s, c, err)
+}
+
 type templateInfo struct {
 	Name   string              `json:"name"`
 	Stages []booking.StageSpec `json:"stages"`

@@ -196,6 +196,8 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("DELETE", "/api/v1/holidays/{id}", s.deleteHoliday)
 	rt.Handle("GET", "/api/v1/plan-templates", s.planTemplates)
 	rt.Handle("POST", "/api/v1/plans", s.proposePlan)
+	rt.Handle("GET", "/api/v1/plans", s.listPlans)
+	rt.Handle("POST", "/api/v1/plans/{id}/confirm", s.confirmPlan)
 	rt.Handle("GET", "/api/v1/plans/{id}", s.getPlan)
 	rt.Handle("POST", "/api/v1/plans/{id}/accept", s.acceptPlan)
 	rt.Handle("POST", "/api/v1/replans", s.proposeReplan)

@@ -191,7 +191,7 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 	}
 	out := booking.Plan{ProductionID: req.ProductionID, SiteID: req.SiteID, Status: "proposed", Template: req.Template,
 		TimeZone: sc.TimeZone, EarliestStart: req.EarliestStart, Placed: solved.Feasible, Unmet: solved.Unmet,
-		Currency: currency, Schedules: solved.Schedules}
+		Currency: currency, Schedules: solved.Schedules, Stages: []booking.PlannedStage{}}
 	if !req.Deadline.IsZero() {
 		d := req.Deadline
 		out.Deadline = &d
