@@ -7,10 +7,10 @@ LDFLAGS := -X github.com/posthub/posthub/internal/version.Version=$(VERSION)
 # The whole suite must stay well under 20 minutes on a cold 2-core machine.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: help run build test fuzz vet fmt tzdata bench drill bench-system clean
+.PHONY: help run build test fuzz vet fmt tzdata bench drill drill-failover bench-system clean
 
 help: ## Show the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 run: build ## Run the whole hub on a local PostgreSQL it starts itself (posthub dev)
 	./$(BIN) dev $(ARGS)
@@ -45,6 +45,9 @@ bench: ## Run the benchmarks (figures go to docs/BENCHMARKS.md)
 
 drill: ## Fault drill: kill -9 posthub 5 times and restart PostgreSQL under load, then check the invariants (~7 min)
 	$(GO) run ./cmd/posthub-drill faults $(ARGS)
+
+drill-failover: ## Failover drill: kill -9 the PostgreSQL primary under load, promote its standby; async then sync replication (~4 min)
+	$(GO) run ./cmd/posthub-drill failover $(ARGS)
 
 bench-system: ## System benchmark: HTTP writes vs pgbench, e2e mail vs River, reminder lateness, RSS (docs/BENCHMARKS.md)
 	$(GO) run ./cmd/posthub-drill bench $(ARGS)

@@ -672,6 +672,16 @@ func TestKubernetesManifests(t *testing.T) {
 	if str(cluster.obj, "spec", "bootstrap", "initdb", "owner") == "" {
 		t.Errorf("Cluster %s: initdb has no owner", cluster.name())
 	}
+	// A failover keeps every acknowledged write only with a synchronous replica
+	// (posthub-drill failover); the operator refuses the new stanza together with the
+	// deprecated minSyncReplicas/maxSyncReplicas.
+	syncRep := get(cluster.obj, "spec", "postgresql", "synchronous")
+	if n, _ := get(syncRep, "number").(int); n < 1 || str(syncRep, "method") == "" || str(syncRep, "dataDurability") != "required" {
+		t.Errorf("Cluster %s: postgresql.synchronous = %v, want at least one synchronous replica with dataDurability required", cluster.name(), syncRep)
+	}
+	if get(cluster.obj, "spec", "minSyncReplicas") != nil || get(cluster.obj, "spec", "maxSyncReplicas") != nil {
+		t.Errorf("Cluster %s: minSyncReplicas/maxSyncReplicas cannot be combined with postgresql.synchronous", cluster.name())
+	}
 	appSecret := cluster.name() + "-app"
 
 	configMaps := map[string]bool{}

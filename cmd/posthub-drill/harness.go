@@ -48,6 +48,7 @@ type harness struct {
 	procs   []*serveProc
 	smtpURL string
 	version string // what `posthub version` printed
+	onClose func() // stops what setupWith's startDB started, after the processes
 }
 
 // header is the first line of a drill's summary: what ran where.
@@ -64,6 +65,13 @@ func (h *harness) header() string {
 
 // setup prepares everything a drill needs. On error it cleans up what it started.
 func setup(ctx context.Context, cf commonFlags, log *progress) (h *harness, err error) {
+	return setupWith(ctx, cf, log, nil)
+}
+
+// setupWith is setup with the database started by startDB (which sets h.dbURL and
+// whatever else it owns, and stops it from h.onClose) instead of DATABASE_URL or one
+// devpg server.
+func setupWith(ctx context.Context, cf commonFlags, log *progress, startDB func(ctx context.Context, h *harness) error) (h *harness, err error) {
 	h = &harness{log: log, flags: cf}
 	defer func() {
 		if err != nil {
@@ -83,7 +91,12 @@ func setup(ctx context.Context, cf commonFlags, log *progress) (h *harness, err 
 	built := make(chan error, 1)
 	go func() { built <- h.locateBinary(ctx) }()
 
-	if url := os.Getenv("DATABASE_URL"); url != "" {
+	if startDB != nil {
+		if err = startDB(ctx, h); err != nil {
+			<-built
+			return h, err
+		}
+	} else if url := os.Getenv("DATABASE_URL"); url != "" {
 		h.dbURL = url
 		log.printf("using DATABASE_URL (%s)", redact(url))
 	} else {
@@ -255,11 +268,14 @@ func (h *harness) close() {
 		}
 		cancel()
 	}
+	if h.onClose != nil {
+		h.onClose()
+	}
 	if h.tmp == "" {
 		return
 	}
 	if h.flags.keep || h.failed {
-		h.log.printf("kept %s (process logs: serve-*.log, PostgreSQL: pg/postgres.log)", h.tmp)
+		h.log.printf("kept %s (process logs: serve-*.log, PostgreSQL: pg*/postgres.log)", h.tmp)
 		return
 	}
 	_ = os.RemoveAll(h.tmp)

@@ -40,17 +40,23 @@ const statusNetErr = 0
 // call sends one request with a bearer token and decodes a JSON answer into out (when
 // 2xx and out is not nil). It returns the status (0 when no answer came) and the body.
 func (c *apiClient) call(ctx context.Context, method, url, token string, body, out any) (int, []byte, error) {
+	status, _, b, err := c.callHeader(ctx, method, url, token, body, out)
+	return status, b, err
+}
+
+// callHeader is call that also returns the answer's header (nil when none came).
+func (c *apiClient) callHeader(ctx context.Context, method, url, token string, body, out any) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return statusNetErr, nil, err
+			return statusNetErr, nil, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		return statusNetErr, nil, err
+		return statusNetErr, nil, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -60,19 +66,19 @@ func (c *apiClient) call(ctx context.Context, method, url, token string, body, o
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return statusNetErr, nil, err
+		return statusNetErr, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, nil, err
+		return resp.StatusCode, resp.Header, nil, err
 	}
 	if out != nil && resp.StatusCode/100 == 2 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, b, fmt.Errorf("decoding %s %s: %w", method, url, err)
+			return resp.StatusCode, resp.Header, b, fmt.Errorf("decoding %s %s: %w", method, url, err)
 		}
 	}
-	return resp.StatusCode, b, nil
+	return resp.StatusCode, resp.Header, b, nil
 }
 
 // bookingReq is POST /api/v1/bookings. Overtime books time outside working hours (a

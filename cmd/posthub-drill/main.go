@@ -6,6 +6,7 @@
 //	posthub-drill scale    three serve processes on one database, ~30 s of contended booking load
 //	posthub-drill faults   kill -9 the serve process five times and restart PostgreSQL once under load
 //	posthub-drill bench    HTTP writes vs pgbench, end-to-end confirmations vs River, reminder lateness, RSS
+//	posthub-drill failover kill -9 the PostgreSQL primary under load, promote its streaming standby (async, then sync)
 //
 // Every run is self-contained and bounded in time; all load goes to 127.0.0.1. It exits 0
 // when every invariant held, 1 (naming the invariant) when one broke or the drill could
@@ -30,6 +31,8 @@ Usage:
   posthub-drill scale  [flags]   three serve processes, contended holds/confirmations/direct bookings, then invariants
   posthub-drill faults [flags]   kill -9 the serve process 5 times and restart PostgreSQL once under load, then invariants
   posthub-drill bench  [flags]   HTTP booking writes vs pgbench, e2e confirmations vs River, reminder lateness, peak RSS
+  posthub-drill failover [flags] a primary and a streaming standby; kill -9 the primary under load, promote the standby,
+                                 then invariants: with asynchronous replication (losses reported), then synchronous (none allowed)
 
 Common flags (see 'posthub-drill <command> -h'):
   -posthub PATH   use this posthub binary instead of building ./cmd/posthub
@@ -37,7 +40,8 @@ Common flags (see 'posthub-drill <command> -h'):
   -fast           run the drill's PostgreSQL with fsync off
 
 With DATABASE_URL set the drill uses that database instead of starting its own
-PostgreSQL (the faults drill then skips the PostgreSQL restart).
+PostgreSQL (the faults drill then skips the PostgreSQL restart; the failover drill
+ignores it, as it needs a primary and a standby of its own).
 `
 
 func main() {
@@ -67,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runFaults(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "failover":
+		err = runFailover(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

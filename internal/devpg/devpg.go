@@ -240,7 +240,7 @@ func (s *Server) runningPort(ctx context.Context) (int, bool) {
 }
 
 func (s *Server) run(ctx context.Context, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), args...)
+	cmd := exec.CommandContext(ctx, toolPath(s.bin, name), args...)
 	cmd.Dir = s.opts.Dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "TZ=UTC")
 	if s.runAs != nil {

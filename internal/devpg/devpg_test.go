@@ -332,3 +332,110 @@ func TestFindBinaries(t *testing.T) {
 		}
 	})
 }
+
+func TestStandbyStreamsAndTakesOverWhenThePrimaryIsKilled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pdir, sdir := clusterDir(t), clusterDir(t)
+
+	primary, err := Start(ctx, Options{Dir: pdir, Fast: true})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	pconn := connect(t, ctx, primary)
+	if _, err := pconn.Exec(ctx, `CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pconn.Exec(ctx, `INSERT INTO notes VALUES (1, 'before the backup')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := StartStandby(ctx, primary, "Bad-Name", Options{Dir: filepath.Join(sdir, "unused")}); err == nil {
+		t.Errorf("StartStandby accepted a name that cannot name a replication slot")
+	}
+	standby, err := StartStandby(ctx, primary, "standby1", Options{Dir: sdir, Fast: true})
+	if err != nil {
+		t.Fatalf("StartStandby: %v", err)
+	}
+	if standby.Port() == primary.Port() {
+		t.Fatalf("standby on the primary's port %d", standby.Port())
+	}
+	// Synchronous replication names the standby by its application_name; the backup
+	// left its replication slot on the primary.
+	if _, err := pconn.Exec(ctx, `ALTER SYSTEM SET synchronous_standby_names = 'standby1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pconn.Exec(ctx, `SELECT pg_reload_conf()`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var state, sync string
+		err := pconn.QueryRow(ctx, `SELECT r.state, r.sync_state FROM pg_stat_replication r
+			JOIN pg_replication_slots s ON s.active_pid = r.pid
+			WHERE r.application_name = 'standby1' AND s.slot_name = 'standby1'`).Scan(&state, &sync)
+		if err == nil && state == "streaming" && sync == "sync" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("standby not streaming synchronously through its slot after 1 min: %s/%s %v", state, sync, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A commit acknowledged by the primary is on the synchronous standby. (Fast runs
+	// the server with synchronous_commit off, which waits for no standby either; the
+	// session setting wins over the command line's.)
+	if _, err := pconn.Exec(ctx, `SET synchronous_commit = on`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pconn.Exec(ctx, `INSERT INTO notes VALUES (2, 'after the backup')`); err != nil {
+		t.Fatal(err)
+	}
+	sconn := connect(t, ctx, standby)
+	var inRecovery bool
+	if err := sconn.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&inRecovery); err != nil || !inRecovery {
+		t.Fatalf("standby pg_is_in_recovery() = %v, %v; want true", inRecovery, err)
+	}
+	if _, err := sconn.Exec(ctx, `INSERT INTO notes VALUES (3, 'on the standby')`); err == nil {
+		t.Errorf("the standby accepted a write")
+	}
+	sconn.Close(ctx)
+
+	pid, kids, err := primary.Kill(ctx)
+	if err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	if kids == 0 {
+		t.Errorf("Kill found no child processes of postmaster %d (backends, WAL sender)", pid)
+	}
+	if alive(pid) {
+		t.Errorf("postmaster %d alive after Kill", pid)
+	}
+	if _, err := pconn.Exec(ctx, `SELECT 1`); err == nil {
+		t.Errorf("a session on the killed primary still answers")
+	}
+	// A lost machine leaves its postmaster.pid; the test's cleanup would try pg_ctl stop.
+	if err := os.Remove(filepath.Join(pdir, "data", "postmaster.pid")); err != nil {
+		t.Errorf("postmaster.pid after Kill: %v", err)
+	}
+
+	if err := standby.Promote(ctx); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	conn := connect(t, ctx, standby)
+	if err := conn.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&inRecovery); err != nil || inRecovery {
+		t.Fatalf("after Promote pg_is_in_recovery() = %v, %v; want false", inRecovery, err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM notes WHERE id IN (1, 2)`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("rows 1 and 2 on the promoted standby: %d, %v; want both", n, err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO notes VALUES (3, 'after the failover')`); err != nil {
+		t.Errorf("writing to the promoted standby: %v", err)
+	}
+	conn.Close(ctx)
+	if err := standby.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertStopped(t, sdir, standby.Port())
+}
