@@ -145,7 +145,7 @@ func bench(ctx context.Context, h *harness, out io.Writer, o benchOpts) error {
 	}
 	log.printf("serve-1 ready on %s (pid %d, POSTHUB_WORKERS=%d)", p.addr, p.pid(), h.flags.workers)
 	api := newAPIClient(512)
-	tokens, err := mintTokens(ctx, api, p.addr, h.tokens["manager"], "drill-bench", 200)
+	tokens, err := mintTokens(ctx, h, "manager", "drill-bench", 200)
 	if err != nil {
 		return err
 	}

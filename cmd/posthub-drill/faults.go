@@ -83,7 +83,7 @@ func faults(ctx context.Context, h *harness, out io.Writer, nClients, nKills int
 	nProd := nClients - nMgr
 	roleTokens := map[string][]string{}
 	for _, role := range []string{"manager", "producer", "producer_other"} {
-		ts, err := mintTokens(ctx, api, p.addr, h.tokens[role], "drill-"+role, 2*nClients)
+		ts, err := mintTokens(ctx, h, role, "drill-"+role, 2*nClients)
 		if err != nil {
 			return err
 		}

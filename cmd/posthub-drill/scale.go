@@ -90,7 +90,7 @@ func scale(ctx context.Context, h *harness, out io.Writer, duration time.Duratio
 	roleTokens := map[string][]string{}
 	for _, role := range []string{"manager", "producer", "producer_other"} {
 		n := 3 * nClients
-		ts, err := mintTokens(ctx, api, addrs[0], h.tokens[role], "drill-"+role, n)
+		ts, err := mintTokens(ctx, h, role, "drill-"+role, n)
 		if err != nil {
 			return err
 		}

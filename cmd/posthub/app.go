@@ -141,6 +141,7 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		Version:        version.String(),
 		TZVersion:      calendar.TZVersion(),
 		SecureCookies:  strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		Limits:         httpapi.Limits{PerCredential: a.cfg.RatePerToken, PerUser: a.cfg.RatePerUser},
 		Mount:          []func(*httpapi.Router){ui.Register},
 	}
 	a.listener = l

@@ -56,6 +56,11 @@ type Config struct {
 	// (POSTHUB_WEBHOOK_ALLOW_PRIVATE): on in dev mode, for a local receiver; off
 	// elsewhere, so an organisation's webhook cannot reach the hub's own network.
 	WebhookAllowPrivate bool
+	// RatePerToken and RatePerUser are the API's rate limits in requests a minute per
+	// credential and per user and process (POSTHUB_RATE_PER_TOKEN, POSTHUB_RATE_PER_USER);
+	// zero takes the defaults (600, 1200). Load drills raise them: they measure posthub,
+	// not its limiter.
+	RatePerToken, RatePerUser int
 }
 
 // Getenv is how Load reads the environment; tests pass a map's lookup.
@@ -92,6 +97,18 @@ func Load(name string, args []string, getenv Getenv, stderr io.Writer) (*Config,
 		c.WebhookAllowPrivate = b
 	} else {
 		c.WebhookAllowPrivate = name == "dev"
+	}
+	for _, r := range []struct {
+		env string
+		to  *int
+	}{{"POSTHUB_RATE_PER_TOKEN", &c.RatePerToken}, {"POSTHUB_RATE_PER_USER", &c.RatePerUser}} {
+		if v := getenv(r.env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("%s: %q is not a positive whole number", r.env, v)
+			}
+			*r.to = n
+		}
 	}
 	if v := getenv("POSTHUB_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)

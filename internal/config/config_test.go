@@ -82,6 +82,11 @@ func TestLoad(t *testing.T) {
 			want: func(c *config.Config) { c.Workers = 42 },
 		},
 		{
+			name: "rate limits from env",
+			env:  map[string]string{"POSTHUB_RATE_PER_TOKEN": "6000", "POSTHUB_RATE_PER_USER": "12000"},
+			want: func(c *config.Config) { c.RatePerToken, c.RatePerUser = 6000, 12000 },
+		},
+		{
 			name: "every variable from env",
 			env:  fullEnv,
 			want: func(c *config.Config) {
@@ -325,6 +330,11 @@ func TestLoadErrors(t *testing.T) {
 			name: "workers not a number in env",
 			env:  map[string]string{"POSTHUB_WORKERS": "ten"},
 			want: `POSTHUB_WORKERS: "ten" is not a whole number`,
+		},
+		{
+			name: "rate limit not positive",
+			env:  map[string]string{"POSTHUB_RATE_PER_USER": "0"},
+			want: `POSTHUB_RATE_PER_USER: "0" is not a positive whole number`,
 		},
 		{
 			name: "workers not a number as flag",
