@@ -348,9 +348,10 @@ func (h *harness) quiet(ctx context.Context, after string) error {
 
 // confirmationEmails returns the Message-IDs of the confirmation emails of bookings.
 func confirmationEmails(ctx context.Context, h *harness, ids []uuid.UUID) ([]string, error) {
-	rows, _ := h.pool.Query(ctx, `SELECT (j.args->>'event_id')::uuid, u.id
-		FROM river_job j
-		JOIN booking_groups g ON g.id = (j.args->>'booking_id')::uuid
+	rows, _ := h.pool.Query(ctx, `WITH n AS (`+noticeItems+`)
+		SELECT DISTINCT n.key_id, u.id
+		FROM n
+		JOIN booking_groups g ON g.id = n.booking_id
 		JOIN productions p ON p.id = g.production_id
 		CROSS JOIN LATERAL (
 			SELECT id FROM users WHERE organisation_id = p.organisation_id AND role = 'producer' AND disabled_at IS NULL
@@ -358,14 +359,15 @@ func confirmationEmails(ctx context.Context, h *harness, ids []uuid.UUID) ([]str
 			SELECT u.id FROM users u JOIN user_sites us ON us.user_id = u.id
 			WHERE us.site_id = g.site_id AND u.role = 'manager' AND u.disabled_at IS NULL
 		) u
-		WHERE j.kind = 'booking_notice' AND j.args->>'event' = 'confirmed' AND (j.args->>'booking_id')::uuid = ANY($1)`, ids)
+		WHERE n.event = 'confirmed' AND n.booking_id = ANY($1) AND u.id IS DISTINCT FROM n.actor`, ids)
 	var out []string
 	var e, u uuid.UUID
 	_, err := pgx.ForEachRow(rows, []any{&e, &u}, func() error {
 		out = append(out, emailKey{e, u}.messageID())
 		return nil
 	})
-	if err == nil && len(out) < 2*len(ids) {
+	// Everyone told of a confirmation but the person who made it: at least one per booking.
+	if err == nil && len(out) < len(ids) {
 		err = fmt.Errorf("only %d confirmation emails expected for %d bookings: notice jobs missing", len(out), len(ids))
 	}
 	return out, err

@@ -181,23 +181,38 @@ type noticeReport struct {
 	keys        map[emailKey]string // every expected email of a completed job → event kind
 }
 
+// noticeItems lists every notice of the notice jobs, one row each: a booking_notice job
+// is one notice, a booking_notice_group job (one action's notices about several
+// bookings of a production) several, all mailed as one message per person under the
+// job's event_id. actor is the person who acted (NULL when posthub did): they are not
+// mailed.
+const noticeItems = `SELECT j.id AS job_id, j.state::text AS state, j.attempt, (j.args->>'event_id')::uuid AS key_id,
+		x->>'event' AS event, (x->>'booking_id')::uuid AS booking_id, (x->>'at')::timestamptz AS at,
+		nullif(coalesce(j.args->>'actor', x->>'actor'), '00000000-0000-0000-0000-000000000000')::uuid AS actor
+	FROM river_job j CROSS JOIN LATERAL jsonb_array_elements(
+		CASE WHEN j.kind = 'booking_notice_group' THEN j.args->'notices' ELSE jsonb_build_array(j.args) END) x
+	WHERE j.kind IN ('booking_notice', 'booking_notice_group')`
+
 func checkNotices(ctx context.Context, pool *pgxpool.Pool, sink *mailSink) (*noticeReport, error) {
 	r := &noticeReport{byState: map[string]int{}, noRow: map[string][]string{}, notReceived: map[string][]string{},
 		unfinished: map[string][]string{}, perKind: map[string]int{}, keys: map[emailKey]string{}}
-	rows, _ := pool.Query(ctx, `SELECT j.id, j.state::text, j.attempt, (j.args->>'event_id')::uuid, j.args->>'event',
-			(j.args->>'booking_id')::uuid, u.id, coalesce(d.status, '')
-		FROM river_job j
-		JOIN booking_groups g ON g.id = (j.args->>'booking_id')::uuid
+	// One email per job and recipient: the production's producers, and the site's
+	// managers for the kinds they are told of, less the person who acted.
+	rows, _ := pool.Query(ctx, `WITH n AS (`+noticeItems+`)
+		SELECT n.job_id, n.state, n.attempt, n.key_id, min(n.event), min(n.booking_id::text)::uuid, u.id, coalesce(max(d.status), '')
+		FROM n
+		JOIN booking_groups g ON g.id = n.booking_id
 		JOIN productions p ON p.id = g.production_id
 		CROSS JOIN LATERAL (
 			SELECT id FROM users WHERE organisation_id = p.organisation_id AND role = 'producer' AND disabled_at IS NULL
 			UNION
 			SELECT u.id FROM users u JOIN user_sites us ON us.user_id = u.id
-			WHERE us.site_id = g.site_id AND u.role = 'manager' AND u.disabled_at IS NULL AND j.args->>'event' = ANY($1)
+			WHERE us.site_id = g.site_id AND u.role = 'manager' AND u.disabled_at IS NULL AND n.event = ANY($1)
 		) u
-		LEFT JOIN deliveries d ON d.event_id = (j.args->>'event_id')::uuid AND d.recipient_id = u.id AND d.channel = 'email'
-		WHERE j.kind = 'booking_notice'
-		ORDER BY j.id`, managerKinds)
+		LEFT JOIN deliveries d ON d.event_id = n.key_id AND d.recipient_id = u.id AND d.channel = 'email'
+		WHERE u.id IS DISTINCT FROM n.actor
+		GROUP BY n.job_id, n.state, n.attempt, n.key_id, u.id
+		ORDER BY n.job_id`, managerKinds)
 	var jobID int64
 	var state, kind, dstatus string
 	var attempt int
@@ -308,9 +323,8 @@ type expectedReminder struct {
 // bookings: one per site reminder offset and recipient (the production's producers and
 // the site's managers). confirmed is when the booking's confirmed event happened.
 func reminderExpectations(ctx context.Context, pool *pgxpool.Pool) ([]expectedReminder, error) {
-	rows, _ := pool.Query(ctx, `WITH conf AS (
-			SELECT (args->>'booking_id')::uuid AS booking_id, min((args->>'at')::timestamptz) AS at
-			FROM river_job WHERE kind = 'booking_notice' AND args->>'event' = 'confirmed' GROUP BY 1)
+	rows, _ := pool.Query(ctx, `WITH n AS (`+noticeItems+`), conf AS (
+			SELECT booking_id, min(at) AS at FROM n WHERE event = 'confirmed' GROUP BY 1)
 		SELECT g.id, g.start_at, sp.reminder_offsets_seconds, conf.at, u.id
 		FROM booking_groups g
 		JOIN conf ON conf.booking_id = g.id

@@ -957,7 +957,7 @@ func riverPickup(ctx context.Context, pool *pgxpool.Pool, kill, promoted time.Ti
 		if err := pool.QueryRow(ctx, `SELECT count(*),
 				coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)), 0),
 				coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)), 0)
-			FROM river_job WHERE kind = 'booking_notice' AND attempt = 1 AND state = 'completed'
+			FROM river_job WHERE kind IN ('booking_notice', 'booking_notice_group') AND attempt = 1 AND state = 'completed'
 			  AND created_at > $1 AND created_at < $2`, w.from, w.to).Scan(&n, &p50, &p99); err != nil {
 			return "", err
 		}

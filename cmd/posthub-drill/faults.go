@@ -387,8 +387,9 @@ func confirmedWithoutNotice(ctx context.Context, h *harness) ([]string, int, err
 	if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM booking_groups WHERE status = 'confirmed'`).Scan(&n); err != nil {
 		return nil, 0, err
 	}
-	rows, _ := h.pool.Query(ctx, `SELECT g.id FROM booking_groups g WHERE g.status = 'confirmed' AND NOT EXISTS (
-		SELECT 1 FROM river_job j WHERE j.kind = 'booking_notice' AND j.args->>'event' = 'confirmed' AND (j.args->>'booking_id')::uuid = g.id)`)
+	rows, _ := h.pool.Query(ctx, `WITH n AS (`+noticeItems+`)
+		SELECT g.id FROM booking_groups g WHERE g.status = 'confirmed' AND NOT EXISTS (
+		SELECT 1 FROM n WHERE n.event = 'confirmed' AND n.booking_id = g.id)`)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	var out []string
 	for _, id := range ids {

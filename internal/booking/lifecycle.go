@@ -418,6 +418,10 @@ type Event struct {
 	NewRank      int
 	ChallengeID  uuid.UUID
 	Reason       string
+	// Actor is the person whose action raised the event (uuid.Nil when posthub itself
+	// acted: expiry, deadlines, completion, a tz database update). They are not told of
+	// it by mail: they made it, and see it where they made it.
+	Actor uuid.UUID
 	// State is the booking as the change left it, for scheduling its follow-ups; the
 	// events of one booking in one change share it. Nil when not known.
 	State *FollowUpState

@@ -24,8 +24,19 @@ type NoticeContext struct {
 	SiteName        string
 	OrganisationID  uuid.UUID
 	ResourceNames   []string
-	Producers       []Recipient
-	Managers        []Recipient
+	// Stage is the name of the plan stage the booking was placed for ("Grade"), when an
+	// accepted plan placed it.
+	Stage     string
+	Producers []Recipient
+	Managers  []Recipient
+}
+
+// Languages keeps the language each person reads posthub in.
+type Languages interface {
+	// SetLocale stores the language the actor chose in the UI (one posthub has a
+	// catalog for) as theirs: their mails and notices are written in it from then on.
+	// EINVALID for a language without a catalog.
+	SetLocale(ctx context.Context, a Actor, locale string) error
 }
 
 // DeliveryKey names one effect of one event: a recipient (a user or a webhook) on a

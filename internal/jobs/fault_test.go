@@ -94,8 +94,8 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 	f := newFixture(t, true)
 	smtpd := newMailServer(t)
 
-	// N confirmed bookings, for a French and an English producer's productions in
-	// turn: each tells its producer and the site's manager, 2N mails. Each lasts an hour
+	// N confirmed bookings an admin makes, for a French and an English producer's
+	// productions in turn: each tells its producer and the site's manager, 2N mails. Each lasts an hour
 	// from the site's first working time at least two hours after the previous one's
 	// start, so it holds working time whatever day and hour the test runs.
 	const n = 40
@@ -104,7 +104,7 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 	from := time.Now().UTC().Truncate(time.Hour).Add(60 * 24 * time.Hour) // reminders far off
 	for i := range n {
 		start := dbtest.NextWorking(t, cal, from)
-		f.book(t, "manager", producers[i%2], booking.StatusConfirmed, f.suites[:1], start, start.Add(time.Hour))
+		f.book(t, "admin", producers[i%2], booking.StatusConfirmed, f.suites[:1], start, start.Add(time.Hour))
 		from = start.Add(2 * time.Hour)
 	}
 	type key struct{ event, user uuid.UUID }

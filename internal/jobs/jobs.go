@@ -57,6 +57,7 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 	river.AddWorker(workers, &TokenCleanupWorker{Pool: pool})
 	if opts.Deps != nil {
 		river.AddWorker(workers, &NoticeWorker{Deps: opts.Deps})
+		river.AddWorker(workers, &NoticeGroupWorker{Deps: opts.Deps})
 		river.AddWorker(workers, &FollowUpWorker{Deps: opts.Deps})
 		river.AddWorker(workers, &ReminderWorker{Deps: opts.Deps})
 		river.AddWorker(workers, &HoldExpiringWorker{Deps: opts.Deps})

@@ -56,11 +56,12 @@ func TestEmailDeliveredOverSMTP(t *testing.T) {
 	deps := f.deps(smtpd.Mailer(), notify.WebhookSender{})
 	worker := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.NoticeWorker{Deps: deps})
 
-	// A manager books a confirmed slot for a French producer's production and one for
+	// An admin books a confirmed slot for a French producer's production and one for
 	// an English producer's, both at Casablanca on 10 March 2027, 10:00–18:00 UTC,
-	// which is 10:00–18:00 local (Morocco is on UTC+00:00 during Ramadan).
-	fr := f.book(t, "manager", "producer", booking.StatusConfirmed, f.suites[:1], at(10, 10), at(10, 18))
-	en := f.book(t, "manager", "producer_other", booking.StatusConfirmed, f.suites[1:2], at(10, 10), at(10, 18))
+	// which is 10:00–18:00 local (Morocco is on UTC+00:00 during Ramadan). The admin
+	// acted, so is told nothing; the producers and the site's manager are.
+	fr := f.book(t, "admin", "producer", booking.StatusConfirmed, f.suites[:1], at(10, 10), at(10, 18))
+	en := f.book(t, "admin", "producer_other", booking.StatusConfirmed, f.suites[1:2], at(10, 10), at(10, 18))
 	rows := f.noticeRows(t, 2)
 	events := []jobs.NoticeArgs{decodeArgs[jobs.NoticeArgs](t, rows[0]), decodeArgs[jobs.NoticeArgs](t, rows[1])}
 	if events[0].Event != booking.EventConfirmed || events[0].BookingID != fr.ID || events[1].BookingID != en.ID {
@@ -445,7 +446,7 @@ func TestNoticeComesBackForADeliveryInFlightElsewhere(t *testing.T) {
 	smtpd := newMailServer(t)
 	deps := f.deps(smtpd.Mailer(), notify.WebhookSender{})
 	worker := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.NoticeWorker{Deps: deps})
-	f.book(t, "manager", "producer", booking.StatusConfirmed, f.suites[:1], at(10, 10), at(10, 18))
+	f.book(t, "admin", "producer", booking.StatusConfirmed, f.suites[:1], at(10, 10), at(10, 18))
 	rows := f.noticeRows(t, 1)
 	ev := decodeArgs[jobs.NoticeArgs](t, rows[0])
 	if _, err := f.db.Pool.Exec(f.ctx, `INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, claimed_at)

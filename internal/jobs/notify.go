@@ -68,6 +68,9 @@ type NoticeArgs struct {
 	NewRank     int               `json:"new_rank,omitempty"`
 	ChallengeID uuid.UUID         `json:"challenge_id,omitempty"`
 	Reason      string            `json:"reason,omitempty"`
+	// Actor is the user whose action raised the event: everyone concerned is told of
+	// it but them (they see it where they acted). Nil when posthub itself acted.
+	Actor uuid.UUID `json:"actor,omitempty"`
 }
 
 // Kind names the job.
@@ -75,6 +78,30 @@ func (NoticeArgs) Kind() string { return "booking_notice" }
 
 // InsertOpts puts notices on the notifications queue.
 func (NoticeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueNotifications} }
+
+// NoticeGroupArgs tells the people concerned of the events one action raised about
+// several bookings of one production (a plan accepted or confirmed, a re-plan applied,
+// a calendar change, a release that lets a challenger win): one message to each person,
+// listing the events that concern them. EventID names the group: each person's
+// deliveries (email, in-app) are keyed by it, and their mail's Message-ID is made of
+// it, so a retried job finds them made. Each notice keeps its own EventID for the
+// webhooks, which hear every event as before.
+type NoticeGroupArgs struct {
+	EventID      uuid.UUID    `json:"event_id"`
+	ProductionID uuid.UUID    `json:"production_id"`
+	Actor        uuid.UUID    `json:"actor,omitempty"`
+	At           time.Time    `json:"at"`
+	Notices      []NoticeArgs `json:"notices"`
+}
+
+// Kind names the job: a kind of its own, so a worker of an earlier release, which
+// does not know it, leaves it for one that does instead of telling only its first event.
+func (NoticeGroupArgs) Kind() string { return "booking_notice_group" }
+
+// InsertOpts puts grouped notices on the notifications queue.
+func (NoticeGroupArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueNotifications}
+}
 
 // FollowUpArgs schedules what a booking's new state calls for: reminders before a
 // confirmed booking, a warning before a hold expires, and the due-work at expiry and
@@ -145,18 +172,19 @@ var managerKinds = map[booking.EventKind]bool{
 }
 
 // Sink returns the event sink the storage calls inside each booking change's
-// transaction: it inserts a notice per event and the follow-ups of each booking
-// concerned (its reminders, expiry warning and due work, from the state the change
-// left it in; a follow-up job when that state is not given) with one InsertManyTx,
-// so they exist if and only if the change commits.
+// transaction (once per action: the storage hands an action's events over together):
+// it inserts the notices, and the follow-ups of each booking concerned (its reminders,
+// expiry warning and due work, from the state the change left it in; a follow-up job
+// when that state is not given) with one InsertManyTx, so they exist if and only if
+// the change commits. The events of one production by one actor are one notice job
+// (NoticeGroupArgs when there are several), so each person hears of an action once.
 func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 	return func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 		params := make([]river.InsertManyParams, 0, 2*len(events))
+		params = append(params, notices(events)...)
 		var follow []river.InsertManyParams
 		seen := map[uuid.UUID]bool{}
 		for _, e := range events {
-			params = append(params, river.InsertManyParams{Args: NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID,
-				At: e.At, OldRank: e.OldRank, NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason}})
 			// Follow-ups for the bookings the change acted on.
 			if seen[e.BookingID] || !e.Kind.ActsOnBooking() {
 				continue
@@ -175,6 +203,38 @@ func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, eve
 		_, err := client.InsertManyTx(ctx, tx, params)
 		return err
 	}
+}
+
+// notices are the notice jobs of one action's events: those of one production by one
+// actor together, in the order of their first event; an event of no known production
+// alone.
+func notices(events []booking.Event) []river.InsertManyParams {
+	type key struct{ production, actor uuid.UUID }
+	var order []key
+	groups := map[key][]NoticeArgs{}
+	for _, e := range events {
+		n := NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID, At: e.At, OldRank: e.OldRank,
+			NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason, Actor: e.Actor}
+		k := key{e.ProductionID, e.Actor}
+		if e.ProductionID == uuid.Nil {
+			k = key{production: n.EventID} // a group of its own
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], n)
+	}
+	params := make([]river.InsertManyParams, 0, len(order))
+	for _, k := range order {
+		ns := groups[k]
+		if len(ns) == 1 {
+			params = append(params, river.InsertManyParams{Args: ns[0]})
+			continue
+		}
+		params = append(params, river.InsertManyParams{Args: NoticeGroupArgs{EventID: uuid.New(), ProductionID: k.production,
+			Actor: k.actor, At: ns[0].At, Notices: ns}})
+	}
+	return params
 }
 
 // uniqueSorted drops repeated jobs (River refuses two rows with one unique key in a
@@ -213,36 +273,103 @@ type NoticeWorker struct {
 
 // Work delivers the notice.
 func (w *NoticeWorker) Work(ctx context.Context, job *river.Job[NoticeArgs]) error {
-	a := job.Args
-	nc, err := w.Deps.Store.NoticeContext(ctx, a.BookingID)
-	if err != nil {
-		if booking.ErrorCode(err) == booking.ENOTFOUND {
-			return nil
+	return w.Deps.notices(ctx, job.Args.EventID, job.Args.Actor, []NoticeArgs{job.Args})
+}
+
+// NoticeGroupWorker delivers one action's notices about a production's bookings: one
+// message to each person concerned, by email and in-app, and every notice to the
+// organisation's webhooks, each once.
+type NoticeGroupWorker struct {
+	river.WorkerDefaults[NoticeGroupArgs]
+	Deps *Deps
+}
+
+// Work delivers the notices.
+func (w *NoticeGroupWorker) Work(ctx context.Context, job *river.Job[NoticeGroupArgs]) error {
+	return w.Deps.notices(ctx, job.Args.EventID, job.Args.Actor, job.Args.Notices)
+}
+
+// told is a notice with what it needs to be told: its booking, production and people.
+type told struct {
+	args NoticeArgs
+	nc   booking.NoticeContext
+}
+
+// notices tells everyone concerned by ns, but the actor, one message each under the
+// id, listing the notices that concern them (a booking's producers hear of each, the
+// site's managers of those in managerKinds); then posts each notice to the
+// organisation's webhooks. A booking gone since is left out.
+func (d *Deps) notices(ctx context.Context, id, actor uuid.UUID, ns []NoticeArgs) error {
+	items := make([]told, 0, len(ns))
+	contexts := map[uuid.UUID]booking.NoticeContext{}
+	for _, a := range ns {
+		nc, ok := contexts[a.BookingID]
+		if !ok {
+			var err error
+			if nc, err = d.Store.NoticeContext(ctx, a.BookingID); booking.ErrorCode(err) == booking.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return err
+			}
+			contexts[a.BookingID] = nc
 		}
-		return err
+		items = append(items, told{a, nc})
 	}
-	people := append([]booking.Recipient(nil), nc.Producers...)
-	if managerKinds[a.Event] {
-		people = append(people, nc.Managers...)
-	}
-	n := w.Deps.notice(nc, string(a.Event))
-	n.Rank, n.OldRank, n.Reason = a.NewRank, a.OldRank, a.Reason
-	if len(nc.Booking.ChallengedBy) > 0 && a.Event == booking.EventChallengeReceived {
-		n.Deadline = &nc.Booking.ChallengedBy[0].Deadline
-	}
-	if nc.Booking.Challenge != nil && a.Event == booking.EventChallengeOpened {
-		n.Deadline = &nc.Booking.Challenge.Deadline
+	var ls []letter
+	index := map[uuid.UUID]int{}
+	for _, it := range items {
+		people := it.nc.Producers
+		if managerKinds[it.args.Event] {
+			people = append(slices.Clip(people), it.nc.Managers...)
+		}
+		n := d.eventNotice(it.nc, it.args)
+		seen := map[uuid.UUID]bool{}
+		for _, p := range people {
+			if seen[p.UserID] {
+				continue
+			}
+			seen[p.UserID] = true
+			i, ok := index[p.UserID]
+			if !ok {
+				i = len(ls)
+				index[p.UserID] = i
+				bid := it.args.BookingID
+				ls = append(ls, letter{to: p, kind: string(it.args.Event), bookingID: &bid})
+			}
+			pn := n
+			pn.Role = p.Role
+			ls[i].notices = append(ls[i].notices, pn)
+		}
 	}
 	// A snooze (a delivery in flight elsewhere) still lets the webhooks go first.
-	told := w.Deps.tell(ctx, a.EventID, string(a.Event), &a.BookingID, people, n)
+	tellErr := d.tell(ctx, id, actor, ls)
 	var snooze *rivertype.JobSnoozeError
-	if told != nil && !errors.As(told, &snooze) {
-		return told
+	if tellErr != nil && !errors.As(tellErr, &snooze) {
+		return tellErr
 	}
-	if err := w.Deps.webhooks(ctx, a, nc); err != nil {
+	if err := d.webhooks(ctx, items); err != nil {
 		return err
 	}
-	return told
+	return tellErr
+}
+
+// eventNotice is the notice of an event about the booking nc tells of.
+func (d *Deps) eventNotice(nc booking.NoticeContext, a NoticeArgs) notify.Notice {
+	n := d.notice(nc, string(a.Event))
+	n.Rank, n.OldRank, n.Reason = a.NewRank, a.OldRank, a.Reason
+	switch {
+	case a.Event == booking.EventChallengeReceived && len(nc.Booking.ChallengedBy) > 0:
+		c := nc.Booking.ChallengedBy[0] // the soonest deadline, unless the event names its challenge
+		for _, x := range nc.Booking.ChallengedBy {
+			if x.ID == a.ChallengeID {
+				c = x
+			}
+		}
+		n.Deadline = &c.Deadline
+	case a.Event == booking.EventChallengeOpened && nc.Booking.Challenge != nil:
+		n.Deadline = &nc.Booking.Challenge.Deadline
+	}
+	return n
 }
 
 // notice builds the notice of a booking for rendering.
@@ -255,7 +382,7 @@ func (d *Deps) notice(nc booking.NoticeContext, kind string) notify.Notice {
 	if zone == "" {
 		zone = "UTC"
 	}
-	return notify.Notice{Kind: kind, Production: nc.ProductionTitle, Site: nc.SiteName, Resources: nc.ResourceNames,
+	return notify.Notice{Kind: kind, Production: nc.ProductionTitle, Site: nc.SiteName, Resources: nc.ResourceNames, Stage: nc.Stage,
 		Start: nc.Booking.Start, End: nc.Booking.End, Location: loc, Zone: zone,
 		Link: d.BaseURL + "/bookings/" + nc.Booking.ID.String()}
 }
@@ -285,23 +412,56 @@ func (f *inFlight) result(now time.Time) error {
 	return river.JobSnooze(max(f.until.Sub(now), 0) + time.Second)
 }
 
-// tell sends n to each person by email and in the feed, each once per event.
-func (d *Deps) tell(ctx context.Context, eventID uuid.UUID, kind string, bookingID *uuid.UUID, people []booking.Recipient, n notify.Notice) error {
+// letter is what one person is told under one id: one notice, or several of one
+// action (rendered as one message).
+type letter struct {
+	to        booking.Recipient
+	kind      string     // the kind the feed and the deliveries record: the first notice's
+	bookingID *uuid.UUID // the booking the feed entry links to: the first notice's
+	notices   []notify.Notice
+}
+
+// letters are n told to each person once, as one letter each.
+func letters(people []booking.Recipient, kind string, bookingID *uuid.UUID, n notify.Notice) []letter {
+	var out []letter
+	seen := map[uuid.UUID]bool{}
+	for _, p := range people {
+		if seen[p.UserID] {
+			continue
+		}
+		seen[p.UserID] = true
+		pn := n
+		pn.Role = p.Role
+		out = append(out, letter{to: p, kind: kind, bookingID: bookingID, notices: []notify.Notice{pn}})
+	}
+	return out
+}
+
+// tell delivers each letter once, in its reader's language (their stored locale), in
+// the feed and by email, keyed by id and the person: a retried job finds what was
+// made, and a mail sent again after a crash has the same Message-ID. The actor (who
+// made the change) is mailed nothing: the feed keeps the entry, as the UI they acted
+// in shows the change.
+func (d *Deps) tell(ctx context.Context, id, actor uuid.UUID, ls []letter) error {
 	var waiting inFlight
 	done := map[uuid.UUID]bool{}
-	for _, p := range people {
+	for _, l := range ls {
+		p := l.to
 		if done[p.UserID] {
 			continue
 		}
 		done[p.UserID] = true
-		r := notify.Render(n, p.Locale)
-		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: p.UserID, Channel: "in_app", Kind: kind},
-			booking.Notification{Kind: kind, BookingID: bookingID, Title: r.Subject, Body: r.Text}); err != nil {
+		r := notify.RenderGroup(l.notices, p.Locale)
+		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: id, RecipientID: p.UserID, Channel: "in_app", Kind: l.kind},
+			booking.Notification{Kind: l.kind, BookingID: l.bookingID, Title: r.Subject, Body: r.Text}); err != nil {
 			return err
 		}
+		if actor != uuid.Nil && p.UserID == actor {
+			continue
+		}
 		msg := notify.Message{To: p.Email, ToName: p.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-			MessageID: fmt.Sprintf("<%s.%s@posthub>", eventID, p.UserID)}
-		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: p.UserID, Channel: "email", Kind: kind},
+			MessageID: fmt.Sprintf("<%s.%s@posthub>", id, p.UserID)}
+		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: id, RecipientID: p.UserID, Channel: "email", Kind: l.kind},
 			func(ctx context.Context) error {
 				err := d.Mailer.Send(ctx, msg)
 				d.Metrics.Delivery(metrics.ChannelEmail, err)
@@ -325,44 +485,67 @@ type webhookBody struct {
 	Challenge *uuid.UUID      `json:"challenge_id,omitempty"`
 }
 
-// webhooks posts the event to the production's organisation's webhooks, each once. A
-// failure is returned so River retries with backoff; after WebhookFailureLimit
-// failures in a row a webhook is disabled and the organisation told.
-func (d *Deps) webhooks(ctx context.Context, a NoticeArgs, nc booking.NoticeContext) error {
-	hooks, err := d.Store.OrgWebhooks(ctx, nc.OrganisationID)
-	if err != nil {
-		return err
+// webhooks posts each notice to its production's organisation's webhooks, each once
+// per event (a group's events each as their own). A failure is returned so River
+// retries with backoff; a webhook that fails is sent nothing more in this attempt, so
+// one attempt counts one failure however many events wait for it; after
+// WebhookFailureLimit failures in a row a webhook is disabled and the organisation told.
+func (d *Deps) webhooks(ctx context.Context, items []told) error {
+	var orgs []uuid.UUID
+	byOrg := map[uuid.UUID][]told{}
+	for _, it := range items {
+		o := it.nc.OrganisationID
+		if _, ok := byOrg[o]; !ok {
+			orgs = append(orgs, o)
+		}
+		byOrg[o] = append(byOrg[o], it)
 	}
-	wb := webhookBody{Event: string(a.Event), EventID: a.EventID, At: a.At, Booking: nc.Booking,
-		OldRank: a.OldRank, NewRank: a.NewRank, Reason: a.Reason}
-	if a.ChallengeID != uuid.Nil {
-		wb.Challenge = &a.ChallengeID
-	}
-	body, _ := json.Marshal(wb)
 	var failed error
 	var waiting inFlight
-	for _, h := range hooks {
-		key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
-		delivered, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
-			err := d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
-			d.Metrics.Delivery(metrics.ChannelWebhook, err)
+	for _, o := range orgs {
+		hooks, err := d.Store.OrgWebhooks(ctx, o)
+		if err != nil {
 			return err
-		})
-		if err != nil && waiting.check(err) == nil {
-			continue // another worker is on it: no news of the webhook's health
 		}
-		if err == nil && !delivered {
-			continue // an earlier attempt delivered it: no news of the webhook's health
-		}
-		disabled, oerr := d.Store.WebhookOutcome(ctx, h.ID, err)
-		if oerr != nil {
-			return oerr
-		}
-		if disabled {
-			d.webhookDisabled(ctx, h)
-		}
-		if err != nil && !disabled {
-			failed = err
+		for _, h := range hooks {
+			var hookErr error
+			delivered := false
+			for _, it := range byOrg[o] {
+				a := it.args
+				wb := webhookBody{Event: string(a.Event), EventID: a.EventID, At: a.At, Booking: it.nc.Booking,
+					OldRank: a.OldRank, NewRank: a.NewRank, Reason: a.Reason}
+				if a.ChallengeID != uuid.Nil {
+					wb.Challenge = &a.ChallengeID
+				}
+				body, _ := json.Marshal(wb)
+				key := booking.DeliveryKey{EventID: a.EventID, RecipientID: h.ID, Channel: "webhook", Kind: string(a.Event)}
+				ok, err := d.Store.DeliverOnce(ctx, key, func(ctx context.Context) error {
+					err := d.Webhooks.Send(ctx, h.URL, h.Secret, string(a.Event), a.EventID.String()+"."+h.ID.String(), body)
+					d.Metrics.Delivery(metrics.ChannelWebhook, err)
+					return err
+				})
+				if err != nil && waiting.check(err) == nil {
+					continue // another worker is on it: no news of the webhook's health
+				}
+				if err != nil {
+					hookErr = err
+					break
+				}
+				delivered = delivered || ok
+			}
+			if hookErr == nil && !delivered {
+				continue // earlier attempts delivered them all: no news of the webhook's health
+			}
+			disabled, oerr := d.Store.WebhookOutcome(ctx, h.ID, hookErr)
+			if oerr != nil {
+				return oerr
+			}
+			if disabled {
+				d.webhookDisabled(ctx, h)
+			}
+			if hookErr != nil && !disabled {
+				failed = hookErr
+			}
 		}
 	}
 	if failed != nil {
@@ -512,7 +695,7 @@ func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 	}
 	eventID := stableID("reminder", job.Args.BookingID.String(), job.Args.Start.UTC().Format(time.RFC3339), job.Args.Before.String())
 	people := append(append([]booking.Recipient(nil), nc.Producers...), nc.Managers...)
-	return w.Deps.tell(ctx, eventID, "reminder", &nc.Booking.ID, people, w.Deps.notice(nc, "reminder"))
+	return w.Deps.tell(ctx, eventID, uuid.Nil, letters(people, "reminder", &nc.Booking.ID, w.Deps.notice(nc, "reminder")))
 }
 
 // HoldExpiringWorker warns a hold's producers, unless the hold has moved on.
@@ -537,7 +720,8 @@ func (w *HoldExpiringWorker) Work(ctx context.Context, job *river.Job[HoldExpiri
 	n := w.Deps.notice(nc, "hold_expiring")
 	n.Deadline = b.HoldExpiresAt
 	n.Rank = b.Rank
-	return w.Deps.tell(ctx, stableID("hold_expiring", b.ID.String(), job.Args.ExpiresAt.UTC().Format(time.RFC3339)), "hold_expiring", &b.ID, nc.Producers, n)
+	return w.Deps.tell(ctx, stableID("hold_expiring", b.ID.String(), job.Args.ExpiresAt.UTC().Format(time.RFC3339)), uuid.Nil,
+		letters(nc.Producers, "hold_expiring", &b.ID, n))
 }
 
 // DueWorker runs the lifecycle's due work.

@@ -23,43 +23,75 @@ type ev struct {
 
 // expectEnqueued asserts that exactly the notices want, in that order of events, were
 // enqueued since the last clearJobs, on their queue, and no follow-up job (the change
-// scheduled the follow-ups itself); it returns the notices' args.
+// scheduled the follow-ups itself); it returns the notices' args. The notices of one
+// action about one production's bookings are one job (NoticeGroupArgs): they count
+// here each as the notice it carries.
 func (f *fixture) expectEnqueued(t *testing.T, want ...ev) []jobs.NoticeArgs {
 	t.Helper()
 	if len(want) == 0 {
 		rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.NoticeArgs{}, nil)
+		rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.NoticeGroupArgs{}, nil)
 		rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.FollowUpArgs{}, nil)
 		return nil
 	}
-	notice := &rivertest.RequireInsertedOpts{Queue: jobs.QueueNotifications, State: rivertype.JobStateAvailable, MaxAttempts: 25}
-	var expected []rivertest.ExpectedJob
-	for range want {
-		expected = append(expected, rivertest.ExpectedJob{Args: jobs.NoticeArgs{}, Opts: notice})
-	}
-	rows := rivertest.RequireManyInserted(f.ctx, t, f.driver, expected)
 	rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.FollowUpArgs{}, nil)
 	var notices []jobs.NoticeArgs
 	var got []ev
-	for _, r := range rows {
-		a := decodeArgs[jobs.NoticeArgs](t, r)
-		if a.EventID == uuid.Nil || a.At.IsZero() {
-			t.Errorf("notice without event id or time: %+v", a)
+	ids := map[uuid.UUID]bool{}
+	for _, r := range f.noticeJobs(t) {
+		if r.Queue != jobs.QueueNotifications || r.State != rivertype.JobStateAvailable || r.MaxAttempts != 25 {
+			t.Errorf("notice job %d (%s) on %s, %s, %d attempts; want %s, available, 25", r.ID, r.Kind, r.Queue, r.State, r.MaxAttempts, jobs.QueueNotifications)
 		}
-		notices = append(notices, a)
-		got = append(got, ev{a.Event, a.BookingID})
+		var ns []jobs.NoticeArgs
+		if r.Kind == (jobs.NoticeGroupArgs{}).Kind() {
+			g := decodeArgs[jobs.NoticeGroupArgs](t, r)
+			if g.EventID == uuid.Nil || len(g.Notices) < 2 || g.ProductionID == uuid.Nil {
+				t.Errorf("notice group without id, production or several notices: %+v", g)
+			}
+			if ids[g.EventID] {
+				t.Errorf("event id %s used twice", g.EventID)
+			}
+			ids[g.EventID] = true
+			ns = g.Notices
+		} else {
+			ns = []jobs.NoticeArgs{decodeArgs[jobs.NoticeArgs](t, r)}
+		}
+		for _, a := range ns {
+			if a.EventID == uuid.Nil || a.At.IsZero() {
+				t.Errorf("notice without event id or time: %+v", a)
+			}
+			if ids[a.EventID] {
+				t.Errorf("event id %s used twice", a.EventID)
+			}
+			ids[a.EventID] = true
+			notices = append(notices, a)
+			got = append(got, ev{a.Event, a.BookingID})
+		}
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("notices enqueued %v, want %v", got, want)
 	}
-	ids := map[uuid.UUID]bool{}
-	for _, n := range notices {
-		if ids[n.EventID] {
-			t.Errorf("event id %s used twice", n.EventID)
-		}
-		ids[n.EventID] = true
-	}
 	f.clearJobs(t)
 	return notices
+}
+
+// noticeJobs are the notice jobs enqueued since the last clearJobs, single and
+// grouped, in the order they were inserted.
+func (f *fixture) noticeJobs(t *testing.T) []*rivertype.JobRow {
+	t.Helper()
+	rows, _ := f.db.Pool.Query(f.ctx, `SELECT id, kind, queue, state, max_attempts, args FROM river_job
+		WHERE kind = ANY($1) ORDER BY id`, []string{(jobs.NoticeArgs{}).Kind(), (jobs.NoticeGroupArgs{}).Kind()})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rivertype.JobRow, error) {
+		var j rivertype.JobRow
+		var state string
+		err := r.Scan(&j.ID, &j.Kind, &j.Queue, &state, &j.MaxAttempts, &j.EncodedArgs)
+		j.State = rivertype.JobState(state)
+		return &j, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestTransitionsEnqueue(t *testing.T) {
@@ -97,6 +129,15 @@ func TestTransitionsEnqueue(t *testing.T) {
 	})
 	step("release lets the challenger win", func(t *testing.T) {
 		f.act(t, "producer", a.ID, booking.ActionRelease)
+		// One action: the releasing production hears of its release, the challenger's
+		// of its three events about b in one notice.
+		var kinds []string
+		for _, r := range f.noticeJobs(t) {
+			kinds = append(kinds, r.Kind)
+		}
+		if want := []string{(jobs.NoticeArgs{}).Kind(), (jobs.NoticeGroupArgs{}).Kind()}; !slices.Equal(kinds, want) {
+			t.Errorf("notice jobs %v, want %v", kinds, want)
+		}
 		n := f.expectEnqueued(t, ev{booking.EventReleased, a.ID}, ev{booking.EventRankChanged, b.ID},
 			ev{booking.EventConfirmed, b.ID}, ev{booking.EventChallengeWon, b.ID})
 		if n[1].OldRank != 2 || n[1].NewRank != 1 {

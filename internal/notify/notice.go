@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/i18n"
 )
 
@@ -16,6 +18,8 @@ type Notice struct {
 	Production string
 	Site       string
 	Resources  []string
+	// Stage is the plan stage the booking was placed for ("Grade"), if a plan placed it.
+	Stage      string
 	Start, End time.Time
 	Location   *time.Location // the site's zone: times are shown in its wall-clock
 	Zone       string         // the zone's name, shown beside the times
@@ -24,6 +28,9 @@ type Notice struct {
 	Deadline   *time.Time
 	Reason     string
 	Link       string
+	// Role is the reader's: a manager is told what a manager does about it (approve,
+	// decline, review), anyone else what the booking's producers do.
+	Role booking.Role
 }
 
 // Rendered is a notice in one language.
@@ -70,43 +77,176 @@ func language(lang string) string {
 	return i18n.Fallback
 }
 
-// Render writes the notice in lang (a language without a catalog gets English). The
-// words are the catalogs' notice.* messages; the subject is notice.subject.<kind>.
-func Render(n Notice, lang string) Rendered {
-	lang = language(lang)
+// row is a labelled value of a notice: When, Where, Deadline, …
+type row struct{ Label, Value string }
+
+// block is one notice's words in one language: what happened, its details, what to
+// do and by when, and the link to the booking's page.
+type block struct {
+	Heading string
+	Lead    string
+	Rows    []row
+	Todo    string
+	Link    string
+}
+
+// todoDeadline are the kinds whose to-do names the deadline: without one, they say
+// nothing.
+var todoDeadline = map[string]bool{"challenge_received": true, "challenge_opened": true, "hold_expiring": true}
+
+// block writes n in lang (a language with a catalog).
+func (n Notice) block(lang string) block {
 	l := func(key string) string { return i18n.T(lang, "notice."+key) }
-	subject := "posthub: " + n.Production
-	if key := "notice.subject." + n.Kind; hasMessage(key) {
-		subject = i18n.T(lang, key, n.Production)
+	b := block{Link: n.Link}
+	switch key := "notice.lead." + n.Kind; {
+	case n.Kind == "reminder":
+		b.Lead = i18n.T(lang, key, n.Production, n.At(n.Start, lang))
+	case hasMessage(key):
+		b.Lead = i18n.T(lang, key)
 	}
-	type row struct{ Label, Value string }
-	rows := []row{{l("when"), n.When(lang)}, {l("where"), n.Site}}
+	b.Rows = []row{{l("when"), n.When(lang)}, {l("where"), n.Site}}
 	if len(n.Resources) > 0 {
-		rows = append(rows, row{l("rooms"), strings.Join(n.Resources, ", ")})
+		b.Rows = append(b.Rows, row{l("rooms"), strings.Join(n.Resources, ", ")})
+	}
+	if n.Stage != "" {
+		b.Rows = append(b.Rows, row{l("stage"), n.Stage})
 	}
 	if n.Rank > 0 {
 		v := fmt.Sprint(n.Rank)
 		if n.OldRank > 0 && n.OldRank != n.Rank {
 			v = fmt.Sprintf("%d → %d", n.OldRank, n.Rank)
 		}
-		rows = append(rows, row{l("rank"), v})
+		b.Rows = append(b.Rows, row{l("rank"), v})
 	}
 	if n.Deadline != nil {
-		rows = append(rows, row{l("deadline"), n.At(*n.Deadline, lang)})
+		b.Rows = append(b.Rows, row{l("deadline"), n.At(*n.Deadline, lang)})
 	}
 	if n.Reason != "" {
-		rows = append(rows, row{l("reason"), n.Reason})
+		b.Rows = append(b.Rows, row{l("reason"), n.Reason})
 	}
+	b.Todo = n.todo(lang)
+	return b
+}
+
+// todo says what the reader must do about the notice, and by when: the catalogs'
+// notice.todo.<kind>, or notice.todo.<kind>.manager for a manager when there is one.
+// Empty when there is nothing to do.
+func (n Notice) todo(lang string) string {
+	key := "notice.todo." + n.Kind
+	if n.Kind == "rank_changed" && n.Rank == 1 {
+		key = "notice.todo.rank_first"
+	}
+	if (n.Role == booking.RoleManager || n.Role == booking.RoleAdmin) && hasMessage(key+".manager") {
+		key += ".manager"
+	}
+	switch {
+	case !hasMessage(key):
+		return ""
+	case todoDeadline[n.Kind]:
+		if n.Deadline == nil {
+			return ""
+		}
+		return i18n.T(lang, key, n.At(*n.Deadline, lang))
+	}
+	return i18n.T(lang, key)
+}
+
+// subject is the notice's subject in lang, naming what: the subject of its kind, or
+// "posthub: <what>" for a kind without one.
+func (n Notice) subject(lang, what string) string {
+	if key := "notice.subject." + n.Kind; hasMessage(key) {
+		return i18n.T(lang, key, what)
+	}
+	return "posthub: " + what
+}
+
+// Render writes the notice in lang (a language without a catalog gets English). The
+// words are the catalogs' notice.* messages; the subject is notice.subject.<kind>,
+// the opening line notice.lead.<kind>, and what to do notice.todo.<kind>.
+func Render(n Notice, lang string) Rendered {
+	lang = language(lang)
+	subject := n.subject(lang, n.Production)
+	b := n.block(lang)
 	var text strings.Builder
 	text.WriteString(subject + "\n\n")
-	for _, r := range rows {
+	if b.Lead != "" {
+		text.WriteString(b.Lead + "\n\n")
+	}
+	for _, r := range b.Rows {
 		fmt.Fprintf(&text, "%s: %s\n", r.Label, r.Value)
 	}
+	if b.Todo != "" {
+		text.WriteString("\n" + b.Todo + "\n")
+	}
+	open := i18n.T(lang, "notice.open")
 	if n.Link != "" {
-		fmt.Fprintf(&text, "\n%s: %s\n", l("open"), n.Link)
+		fmt.Fprintf(&text, "\n%s: %s\n", open, n.Link)
 	}
 	var html bytes.Buffer
-	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Rows": rows, "Link": n.Link, "Open": l("open")})
+	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Blocks": []block{b}, "Open": open})
+	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}
+}
+
+// RenderGroup writes, in lang, one message telling a person of several notices about
+// one production's bookings that one action raised (a plan accepted, a re-plan
+// applied): the subject counts them by kind ("Le Souffle du Baobab: 8 holds placed"),
+// and each follows, headed by its kind and its plan stage (or its resources), with
+// what to do about it and its link. One notice is rendered as Render does.
+func RenderGroup(ns []Notice, lang string) Rendered {
+	if len(ns) == 1 {
+		return Render(ns[0], lang)
+	}
+	lang = language(lang)
+	production := ""
+	if len(ns) > 0 {
+		production = ns[0].Production
+	}
+	var kinds []string
+	count := map[string]int{}
+	for _, n := range ns {
+		if count[n.Kind] == 0 {
+			kinds = append(kinds, n.Kind)
+		}
+		count[n.Kind]++
+	}
+	counts := make([]string, len(kinds))
+	for i, k := range kinds {
+		counts[i] = i18n.N(lang, "notice.count."+k, count[k], count[k])
+	}
+	subject := i18n.T(lang, "notice.group.subject", production, strings.Join(counts, ", "))
+	lead := i18n.T(lang, "notice.group.lead", production)
+	open := i18n.T(lang, "notice.open")
+	blocks := make([]block, len(ns))
+	var text strings.Builder
+	text.WriteString(subject + "\n\n" + lead + "\n")
+	for i, n := range ns {
+		what := n.Stage
+		if what == "" && len(n.Resources) > 0 {
+			what = strings.Join(n.Resources, ", ")
+		}
+		if what == "" {
+			what = n.Production
+		}
+		b := n.block(lang)
+		b.Heading = n.subject(lang, what)
+		if what == n.Stage {
+			// The heading names the stage.
+			b.Rows = slices.DeleteFunc(b.Rows, func(r row) bool { return r.Label == i18n.T(lang, "notice.stage") })
+		}
+		blocks[i] = b
+		fmt.Fprintf(&text, "\n%d. %s\n", i+1, b.Heading)
+		for _, r := range b.Rows {
+			fmt.Fprintf(&text, "   %s: %s\n", r.Label, r.Value)
+		}
+		if b.Todo != "" {
+			fmt.Fprintf(&text, "   %s\n", b.Todo)
+		}
+		if b.Link != "" {
+			fmt.Fprintf(&text, "   %s: %s\n", open, b.Link)
+		}
+	}
+	var html bytes.Buffer
+	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Lead": lead, "Blocks": blocks, "Open": open})
 	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}
 }
 
@@ -114,9 +254,13 @@ var noticeHTML = htmltemplate.Must(htmltemplate.New("notice").Parse(`<!doctype h
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family: system-ui, sans-serif; color: #1d232b">
 <h1 style="font-size: 1.2em">{{.Subject}}</h1>
-<table>{{range .Rows}}<tr><th style="text-align: left; padding-right: 1em">{{.Label}}</th><td>{{.Value}}</td></tr>{{end}}</table>
-{{if .Link}}<p><a href="{{.Link}}">{{.Open}}</a></p>{{end}}
-</body></html>
+{{if .Lead}}<p>{{.Lead}}</p>
+{{end}}{{range .Blocks}}{{if .Heading}}<h2 style="font-size: 1em">{{.Heading}}</h2>
+{{end}}{{if .Lead}}{{if not .Heading}}<p>{{.Lead}}</p>
+{{end}}{{end}}<table>{{range .Rows}}<tr><th style="text-align: left; padding-right: 1em">{{.Label}}</th><td>{{.Value}}</td></tr>{{end}}</table>
+{{if .Todo}}<p><strong>{{.Todo}}</strong></p>
+{{end}}{{if .Link}}<p><a href="{{.Link}}">{{$.Open}}</a></p>
+{{end}}{{end}}</body></html>
 `))
 
 // hasMessage tells whether the catalogs have key (English has every key).

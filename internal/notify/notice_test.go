@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"fmt"
 	"html"
 	"strings"
 	"testing"
@@ -201,5 +202,124 @@ func TestDigestPlural(t *testing.T) {
 	}
 	if r := notify.RenderDigest(booking.Digest{}, "en"); !strings.Contains(r.Text, "Nothing needs you today.") || !strings.Contains(r.HTML, `<html lang="en">`) {
 		t.Errorf("empty digest:\n%s", r.Text)
+	}
+}
+
+// TestRenderSaysWhatToDo: a notice that asks something of its reader says what and by
+// when, with the deadline in the site's wall-clock, its zone and the offset then; a
+// manager is told what a manager does; a reminder says what starts when.
+func TestRenderSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	summer := func(kind string) notify.Notice { // Casablanca on UTC+01:00
+		n := casablanca(t, kind)
+		n.Start, n.End = time.Date(2026, 6, 11, 9, 0, 0, 0, time.UTC), time.Date(2026, 6, 11, 12, 0, 0, 0, time.UTC)
+		d := time.Date(2026, 6, 10, 16, 0, 0, 0, time.UTC)
+		n.Deadline = &d
+		return n
+	}
+	manager := func(n notify.Notice) notify.Notice { n.Role = booking.RoleManager; return n }
+	for _, c := range []struct {
+		name string
+		n    notify.Notice
+		lang string
+		want []string
+	}{
+		{"challenge received", summer("challenge_received"), "en", []string{
+			"Your hold is challenged: Le Souffle du Baobab\n\nA later hold on the same resources wants to confirm",
+			"When: Thu 11 Jun 2026 10:00 – 13:00 (Africa/Casablanca, UTC+01:00)\n",
+			"Deadline: Wed 10 Jun 2026 17:00 (Africa/Casablanca, UTC+01:00)\n",
+			"\nWhat to do: confirm or release your hold before Wed 10 Jun 2026 17:00 (Africa/Casablanca, UTC+01:00). If you do neither, it is released then",
+			"\nOpen in posthub: https://posthub.test/bookings/42\n"}},
+		{"challenge received, French", summer("challenge_received"), "fr", []string{
+			"\nÀ faire : confirmez ou libérez votre option avant le mer. 10 juin 2026 17:00 (Africa/Casablanca, UTC+01:00). Sinon, elle est libérée"}},
+		{"challenge opened, to its producer", summer("challenge_opened"), "en", []string{"\nNothing to do now: the holds ahead have until Wed 10 Jun 2026 17:00"}},
+		{"challenge opened, to a manager", manager(summer("challenge_opened")), "en", []string{"\nThe holds ahead have until Wed 10 Jun 2026 17:00"}},
+		{"approval, to a manager", manager(casablanca(t, "approval_requested")), "fr", []string{
+			"\nÀ faire : approuvez ou refusez cette confirmation sur la page de la réservation", "Ouvrir dans posthub: https://posthub.test/bookings/42"}},
+		{"approval, to its producer", casablanca(t, "approval_requested"), "en", []string{"\nA manager of the site will approve or decline it"}},
+		{"hold expiring", summer("hold_expiring"), "en", []string{"\nWhat to do: confirm or release your hold before Wed 10 Jun 2026 17:00 (Africa/Casablanca, UTC+01:00), or it expires then"}},
+		{"reminder", casablanca(t, "reminder"), "en", []string{
+			"Reminder: Le Souffle du Baobab starts soon\n\nLe Souffle du Baobab starts on Wed 10 Mar 2027 10:00 (Africa/Casablanca, UTC+00:00).\n"}},
+		{"reminder, French", casablanca(t, "reminder"), "fr", []string{"Le Souffle du Baobab commence le mer. 10 mars 2027 10:00 (Africa/Casablanca, UTC+00:00).\n"}},
+	} {
+		r := notify.Render(c.n, c.lang)
+		for _, w := range c.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("%s: text lacks %q:\n%s", c.name, w, r.Text)
+			}
+		}
+	}
+	// No deadline known: nothing said about one.
+	n := casablanca(t, "challenge_received")
+	if r := notify.Render(n, "en"); strings.Contains(r.Text, "What to do") || strings.Contains(r.Text, "%!") {
+		t.Errorf("a challenge without its deadline:\n%s", r.Text)
+	}
+	// Every event kind opens with a line of its own, in every language.
+	for _, k := range booking.EventKinds {
+		for _, lang := range []string{"en", "fr"} {
+			r := notify.Render(casablanca(t, string(k)), lang)
+			lines := strings.Split(r.Text, "\n")
+			if len(lines) < 3 || lines[1] != "" || lines[2] == "" || strings.HasPrefix(lines[2], "When:") || strings.HasPrefix(lines[2], "Quand:") {
+				t.Errorf("%s in %s opens with no line of its own:\n%s", k, lang, r.Text)
+			}
+		}
+	}
+}
+
+// TestRenderGroup: one action's notices about several bookings of a production are one
+// message: the subject counts them by kind in the reader's language, and each follows
+// headed by its kind and plan stage (its resources without one), with its times, what
+// to do and its link.
+func TestRenderGroup(t *testing.T) {
+	t.Parallel()
+	var ns []notify.Notice
+	for i, stage := range []string{"Conform", "Grade", ""} {
+		n := casablanca(t, "hold_placed")
+		n.Stage, n.Rank = stage, 1
+		n.Start, n.End = n.Start.Add(time.Duration(i)*24*time.Hour), n.End.Add(time.Duration(i)*24*time.Hour)
+		n.Link = fmt.Sprintf("https://posthub.test/bookings/%d", i)
+		ns = append(ns, n)
+	}
+	ch := casablanca(t, "challenge_opened")
+	d := time.Date(2027, 3, 9, 15, 0, 0, 0, time.UTC)
+	ch.Deadline, ch.Stage = &d, "Mix"
+	ns = append(ns, ch)
+	fr := notify.RenderGroup(ns, "fr")
+	if fr.Subject != "Le Souffle du Baobab : 3 options posées, 1 challenge ouvert" {
+		t.Errorf("French subject %q", fr.Subject)
+	}
+	for _, want := range []string{"Une même action a modifié ces réservations de Le Souffle du Baobab :\n",
+		"\n1. Option posée : Conform\n   Quand: mer. 10 mars 2027 10:00 – 18:00 (Africa/Casablanca, UTC+00:00)\n",
+		"\n2. Option posée : Grade\n   Quand: jeu. 11 mars 2027",
+		"\n3. Option posée : Grading Suite 1 — Zellige, Yasmine El Alami\n",
+		"\n4. Challenge ouvert pour Mix\n", "   Échéance: mar. 9 mars 2027 15:00 (Africa/Casablanca, UTC+00:00)\n",
+		"   Rien à faire pour l’instant : les options devant ont jusqu’au mar. 9 mars 2027 15:00",
+		"   Ouvrir dans posthub: https://posthub.test/bookings/1\n"} {
+		if !strings.Contains(fr.Text, want) {
+			t.Errorf("French group lacks %q:\n%s", want, fr.Text)
+		}
+	}
+	if strings.Contains(fr.Text, "Étape du plan: Conform") {
+		t.Errorf("the stage is named twice:\n%s", fr.Text)
+	}
+	if !strings.Contains(fr.HTML, `<html lang="fr">`) || strings.Count(fr.HTML, "<h2") != 4 || !strings.Contains(fr.HTML, `<a href="https://posthub.test/bookings/2">`) {
+		t.Errorf("French group HTML:\n%s", fr.HTML)
+	}
+	en := notify.RenderGroup(ns[:2], "en")
+	if en.Subject != "Le Souffle du Baobab: 2 holds placed" || !strings.Contains(en.Text, "\n2. Hold placed: Grade\n") {
+		t.Errorf("English group: %q\n%s", en.Subject, en.Text)
+	}
+	// One notice is told as Render tells it.
+	if one := notify.RenderGroup(ns[:1], "en"); one != notify.Render(ns[0], "en") {
+		t.Errorf("a group of one:\n%s", one.Text)
+	}
+	// Every event kind has its count in every language.
+	for _, k := range booking.EventKinds {
+		for _, lang := range []string{"en", "fr"} {
+			a, b := casablanca(t, string(k)), casablanca(t, string(k))
+			if s := notify.RenderGroup([]notify.Notice{a, b}, lang).Subject; !strings.Contains(s, "2 ") || strings.Contains(s, "notice.count") || strings.Contains(s, "%!") {
+				t.Errorf("%s in %s: group subject %q", k, lang, s)
+			}
+		}
 	}
 }

@@ -39,6 +39,9 @@ type groupRow struct {
 // change collects what a transaction did, to raise and audit it at the end.
 type change struct {
 	events []booking.Event
+	// actor is the user who made the change (uuid.Nil for posthub itself); emit
+	// stamps it on the events that do not name one.
+	actor uuid.UUID
 }
 
 func (c *change) add(g *groupRow, kind booking.EventKind, at time.Time, reason string) {

@@ -64,22 +64,67 @@ func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.T
 	if err := audit(ctx, tx, a, now, auditEvent{Action: action, ObjectType: "booking", ObjectID: id.String(), Before: b, After: after}); err != nil {
 		return after, err
 	}
+	if ch.actor == uuid.Nil {
+		ch.actor = a.UserID
+	}
 	return after, db.emit(ctx, tx, ch)
 }
 
+// eventBatch holds the events of one action's transaction until it ends: an action
+// that changes several bookings (a plan accepted or confirmed, a re-plan applied) makes
+// a change per booking, and the sink hears them together, once, so the notices can tell
+// each person of the action once. inTxRetry opens one for every transaction it runs.
+type eventBatch struct {
+	tx     pgx.Tx
+	events []booking.Event
+}
+
+type eventBatchKey struct{}
+
+// withEventBatch gives tx's changes under ctx a batch, which flushEvents hands on.
+func withEventBatch(ctx context.Context, tx pgx.Tx) (context.Context, *eventBatch) {
+	b := &eventBatch{tx: tx}
+	return context.WithValue(ctx, eventBatchKey{}, b), b
+}
+
+// flushEvents hands the batch's events to the sink, at the end of its transaction.
+func (db *DB) flushEvents(ctx context.Context, b *eventBatch) error {
+	if len(b.events) == 0 {
+		return nil
+	}
+	events := b.events
+	b.events = nil
+	return db.sink(ctx, b.tx, events)
+}
+
 // emit logs the bookings the change touched (the change log live views follow) and
-// hands the change's events to the sink, those that act on their booking with its
-// state as the change left it, so the sink can schedule the follow-ups in the same
-// transaction.
+// hands the change's events, stamped with its actor, to the sink: at the end of the
+// transaction when it runs under inTxRetry (one action, heard at once), else now.
 func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
 	if err := logChanges(ctx, tx, ch); err != nil {
 		return err
 	}
+	for i := range ch.events {
+		if ch.events[i].Actor == uuid.Nil {
+			ch.events[i].Actor = ch.actor
+		}
+	}
 	if db.OnEvents == nil || len(ch.events) == 0 {
 		return nil
 	}
+	if b, ok := ctx.Value(eventBatchKey{}).(*eventBatch); ok && b.tx == tx {
+		b.events = append(b.events, ch.events...)
+		return nil
+	}
+	return db.sink(ctx, tx, ch.events)
+}
+
+// sink hands events to OnEvents, those that act on their booking with its state as
+// the transaction left it, so the sink can schedule the follow-ups in the same
+// transaction.
+func (db *DB) sink(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 	var ids []uuid.UUID
-	for _, e := range ch.events {
+	for _, e := range events {
 		if e.Kind.ActsOnBooking() && !slices.Contains(ids, e.BookingID) {
 			ids = append(ids, e.BookingID)
 		}
@@ -101,10 +146,10 @@ func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
 	}); err != nil {
 		return err
 	}
-	for i := range ch.events {
-		ch.events[i].State = states[ch.events[i].BookingID]
+	for i := range events {
+		events[i].State = states[events[i].BookingID]
 	}
-	return db.OnEvents(ctx, tx, ch.events)
+	return db.OnEvents(ctx, tx, events)
 }
 
 func copyTime(t *time.Time) *time.Time {

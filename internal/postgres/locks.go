@@ -80,7 +80,8 @@ func (db *DB) retried(reason string) {
 // gets the context that carries the lock set; it may be run several times, so it must
 // not keep state across runs. A transaction still failing for contention when the
 // attempts are spent is answered EUNAVAILABLE: nothing was written and a retry is
-// likely to succeed, so it is no conflict with the state.
+// likely to succeed, so it is no conflict with the state. The transaction is one
+// action: the events of all its changes reach the sink together at its end.
 func (db *DB) inTxRetry(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	ls := &lockSet{}
 	ctx = context.WithValue(ctx, lockSetKey{}, ls)
@@ -88,7 +89,13 @@ func (db *DB) inTxRetry(ctx context.Context, fn func(ctx context.Context, tx pgx
 	restarts, retries := 0, 0
 	for {
 		ls.held, ls.max = map[uuid.UUID]bool{}, uuid.Nil
-		err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+		err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+			ctx, batch := withEventBatch(ctx, tx)
+			if err := fn(ctx, tx); err != nil {
+				return err
+			}
+			return db.flushEvents(ctx, batch)
+		})
 		var order *lockOrderError
 		if errors.As(err, &order) {
 			ls.hint = order.want

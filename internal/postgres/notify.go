@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/posthub/posthub/internal/auth"
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/i18n"
 )
 
 var _ booking.Notifications = (*DB)(nil)
@@ -39,10 +41,13 @@ func (db *DB) NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.N
 		return nil
 	})
 	b.Queue(`SELECT p.title, s.name, p.organisation_id,
-			array(SELECT r.name FROM bookings bk JOIN resources r ON r.id = bk.resource_id WHERE bk.group_id = $1 ORDER BY r.name)
+			array(SELECT r.name FROM bookings bk JOIN resources r ON r.id = bk.resource_id WHERE bk.group_id = $1 ORDER BY r.name),
+			coalesce((SELECT st->>'name' FROM plans pl CROSS JOIN LATERAL jsonb_array_elements(pl.plan->'stages') st
+				WHERE pl.production_id = g.production_id AND pl.status = 'accepted' AND st->>'booking_id' = $1::text
+				ORDER BY pl.accepted_at DESC LIMIT 1), '')
 		FROM booking_groups g JOIN productions p ON p.id = g.production_id JOIN sites s ON s.id = g.site_id WHERE g.id = $1`, bookingID).
 		QueryRow(func(row pgx.Row) error {
-			metaErr = row.Scan(&nc.ProductionTitle, &nc.SiteName, &nc.OrganisationID, &nc.ResourceNames)
+			metaErr = row.Scan(&nc.ProductionTitle, &nc.SiteName, &nc.OrganisationID, &nc.ResourceNames, &nc.Stage)
 			return nil
 		})
 	b.Queue(`SELECT id, email, name, locale, role FROM users
@@ -61,6 +66,22 @@ func (db *DB) NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.N
 		return nc, notFound(metaErr, "booking")
 	}
 	return nc, nil
+}
+
+var _ booking.Languages = (*DB)(nil)
+
+// SetLocale stores the language the actor chose as theirs, which their mails and
+// notices are written in; any language posthub has a catalog for.
+func (db *DB) SetLocale(ctx context.Context, a booking.Actor, locale string) error {
+	if !i18n.Supported(locale) {
+		return &booking.Error{Code: booking.EINVALID, Message: "locale must be one of " + strings.Join(i18n.Languages(), ", ") + ".",
+			Details: map[string]any{"field": "locale"}}
+	}
+	if a.UserID == uuid.Nil {
+		return nil // posthub itself reads no mail
+	}
+	_, err := db.Pool.Exec(ctx, `UPDATE users SET locale = $2, version = version + 1 WHERE id = $1 AND locale <> $2`, a.UserID, locale)
+	return formatError(err)
 }
 
 // DeliveryLease is how long a claimed delivery belongs to the worker that claimed it:

@@ -114,7 +114,7 @@ func (db *DB) recalendar(ctx context.Context, tx pgx.Tx, a booking.Actor, sites 
 		return err
 	}
 	now := db.now()
-	var ch change
+	ch := change{actor: a.UserID}
 	for _, site := range sites {
 		_, after, err := db.siteCalendar(ctx, tx, site)
 		if err != nil {

@@ -3,6 +3,10 @@ package web
 import (
 	"net/http"
 
+	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/httpapi"
 	"github.com/posthub/posthub/internal/i18n"
 )
 
@@ -31,6 +35,29 @@ func language(r *http.Request) string {
 		return c.Value
 	}
 	return catalog.Match(r.Header.Get("Accept-Language"))
+}
+
+// keepLanguage stores the language a signed-in person chose with the switch as theirs
+// (users.locale, through the storage's booking.Languages): their mails and in-app
+// notices are written in it from then on. A failure is logged; the page shows anyway.
+func (u *UI) keepLanguage(r *http.Request, lang string) {
+	a, ok := httpapi.ActorFrom(r.Context())
+	if !ok || a.UserID == uuid.Nil || a.System || a.Locale == lang {
+		return
+	}
+	var store booking.Languages
+	for _, s := range []any{u.Notifications, u.Auth, u.Bookings} {
+		if l, ok := s.(booking.Languages); ok {
+			store = l
+			break
+		}
+	}
+	if store == nil {
+		return
+	}
+	if err := store.SetLocale(r.Context(), a, lang); err != nil {
+		u.Logger.Warn("storing the language chosen", "user_id", a.UserID, "lang", lang, "err", err)
+	}
 }
 
 // langLink is the current page in another language, named in that language.

@@ -284,10 +284,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name string, status 
 	if f := readFlash(w, r); f != nil {
 		p.Flash = f
 	}
-	// The language switch sticks: ?lang= sets the cookie that later pages read.
+	// The language switch sticks: ?lang= sets the cookie that later pages read, and
+	// becomes the signed-in person's language, which their mails are written in.
 	if l := r.URL.Query().Get("lang"); catalog.Supported(l) {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			SameSite: http.SameSiteLaxMode, Secure: u.secure(r)})
+		u.keepLanguage(r, l)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
