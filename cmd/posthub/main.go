@@ -24,6 +24,11 @@ Usage:
   posthub seed demo          load the demo data and print the demo users' API tokens
   posthub org add [flags]    create an organisation (--slug --name --country [--kind production_company|hub])
   posthub user add [flags]   create a user (--email --name --role --org [--site] [--password-stdin])
+  posthub catalogue export [-o FILE]
+                             write the hub's set-up (sites, calendars, resources, rate
+                             cards, organisations, users) as one YAML file
+  posthub catalogue apply FILE [--dry-run] [--prune]
+                             make the database match the file, printing what changes
   posthub token create|revoke [flags]
                              issue a user's API token (--email --name [--ttl]) or revoke one (--id)
   posthub bench psplib [--set DIR] [--schedules N] [--seed S] [--limit K] [--workers W]
@@ -71,6 +76,8 @@ func runWithStdin(ctx context.Context, args []string, getenv func(string) string
 		err = runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "token":
 		err = runToken(ctx, rest, getenv, stdout, stderr)
+	case "catalogue":
+		err = runCatalogue(ctx, rest, getenv, stdin, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, rest, stdout, stderr)
 	case "version":

@@ -94,13 +94,15 @@ type Production struct {
 	// Emerging and Programme are what a manager or admin granted: only they count for
 	// ring-fences, the treaty report and utilisation. A producer's ask waits in
 	// RequestedEmerging and RequestedProgramme until a manager grants or refuses it.
-	Emerging           bool      `json:"emerging"`
-	Programme          string    `json:"programme,omitempty"`
-	RequestedEmerging  bool      `json:"requested_emerging,omitempty"`
-	RequestedProgramme string    `json:"requested_programme,omitempty"`
-	Origins            []Origin  `json:"origins"`
-	Version            int       `json:"version"`
-	CreatedAt          time.Time `json:"created_at"`
+	Emerging           bool     `json:"emerging"`
+	Programme          string   `json:"programme,omitempty"`
+	RequestedEmerging  bool     `json:"requested_emerging,omitempty"`
+	RequestedProgramme string   `json:"requested_programme,omitempty"`
+	Origins            []Origin `json:"origins"`
+	// Deliverables drive its plan (DerivedStages).
+	Deliverables Deliverables `json:"deliverables"`
+	Version      int          `json:"version"`
+	CreatedAt    time.Time    `json:"created_at"`
 }
 
 // Membership is a production's programme and emerging-filmmaker status as a manager
@@ -196,9 +198,11 @@ type ProductionInput struct {
 	Emerging       bool
 	Programme      string
 	Origins        []Origin
+	Deliverables   Deliverables
 }
 
-// Validate checks the input's rules and returns EINVALID naming the first broken one.
+// Validate checks the input's rules and returns EINVALID naming the first broken one
+// (EUNPROCESSABLE for the deliverables, which Normalize checks).
 func (in ProductionInput) Validate() error {
 	switch {
 	case len(in.Title) == 0 || len([]rune(in.Title)) > 300:
@@ -208,7 +212,11 @@ func (in ProductionInput) Validate() error {
 	case in.RuntimeMinutes < 1 || in.RuntimeMinutes > 1000:
 		return invalidField("runtime_minutes", "must be 1 to 1000")
 	}
-	return checkOrigins(in.Origins)
+	if err := checkOrigins(in.Origins); err != nil {
+		return err
+	}
+	_, err := in.Deliverables.Normalize()
+	return err
 }
 
 // checkOrigins checks a production's origins: at least one, distinct countries, shares

@@ -250,6 +250,8 @@ type ProductionPatch struct {
 	Format         *string
 	RuntimeMinutes *int
 	Origins        *[]Origin
+	// Deliverables change field by field; UpdateProduction normalizes the result.
+	Deliverables *DeliverablesPatch
 }
 
 // Validate checks the fields given, by ProductionInput's rules.
@@ -274,6 +276,9 @@ func (p ProductionPatch) Apply(pr Production) Production {
 	set(&pr.RuntimeMinutes, p.RuntimeMinutes)
 	if p.Origins != nil {
 		pr.Origins = *p.Origins
+	}
+	if p.Deliverables != nil {
+		pr.Deliverables = p.Deliverables.Apply(pr.Deliverables)
 	}
 	return pr
 }

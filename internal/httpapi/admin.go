@@ -191,6 +191,8 @@ type updateProductionRequest struct {
 	Format         *string           `json:"format"`
 	RuntimeMinutes *int              `json:"runtime_minutes"`
 	Origins        *[]booking.Origin `json:"origins"`
+	// Deliverables change field by field (a merge patch).
+	Deliverables *booking.DeliverablesPatch `json:"deliverables"`
 }
 
 func (s *Server) updateProduction(w http.ResponseWriter, r *http.Request) {

@@ -168,6 +168,8 @@ type createProductionRequest struct {
 	Emerging       bool             `json:"emerging"`
 	Programme      string           `json:"programme"`
 	Origins        []booking.Origin `json:"origins"`
+	// Deliverables drive the production's plan.
+	Deliverables booking.Deliverables `json:"deliverables"`
 }
 
 func (s *Server) createProduction(w http.ResponseWriter, r *http.Request) {

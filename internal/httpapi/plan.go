@@ -116,10 +116,25 @@ func (s *Server) confirmPlan(w http.ResponseWriter, r *http.Request) {
 type templateInfo struct {
 	Name   string              `json:"name"`
 	Stages []booking.StageSpec `json:"stages"`
+	// Derived says the stages are derived from the production's deliverables; Basis
+	// then says, per stage, where its figures come from.
+	Derived bool              `json:"derived,omitempty"`
+	Basis   map[string]string `json:"basis,omitempty"`
+}
+
+// templateList is the answer of GET /api/v1/plan-templates: with a production, the
+// public norms its derived stages cite.
+type templateList struct {
+	Items        []templateInfo    `json:"items"`
+	ProductionID *uuid.UUID        `json:"production_id,omitempty"`
+	Sources      map[string]string `json:"sources,omitempty"`
 }
 
 // planTemplates lists the pipeline templates, expanded for a runtime (default 90
-// minutes), so a producer can start from one and edit its stages.
+// minutes), so a producer can start from one and edit its stages. With production_id,
+// they are expanded for that production: its runtime (unless runtime_minutes is
+// given) and, when it has deliverables, the stages and demands derived from them, as
+// POST /api/v1/plans would plan them.
 func (s *Server) planTemplates(w http.ResponseWriter, r *http.Request) {
 	runtime := 90
 	if v := r.URL.Query().Get("runtime_minutes"); v != "" {
@@ -130,12 +145,45 @@ func (s *Server) planTemplates(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var out []templateInfo
-	for _, n := range booking.TemplateNames() {
-		st, _ := booking.TemplateStages(n, runtime, nil)
-		out = append(out, templateInfo{Name: n, Stages: st})
+	q := newQuery(r)
+	prodID := q.id("production_id")
+	if q.err != nil {
+		writeError(w, r, s.Logger, q.err)
+		return
 	}
-	writeJSON(w, http.StatusOK, list[templateInfo]{Items: out})
+	var d booking.Deliverables
+	if prodID != nil {
+		a, _ := ActorFrom(r.Context())
+		p, err := s.Catalogue.FindProduction(r.Context(), a, *prodID)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		if r.URL.Query().Get("runtime_minutes") == "" {
+			runtime = p.RuntimeMinutes
+		}
+		d = p.Deliverables
+	}
+	out := templateList{Items: []templateInfo{}, ProductionID: prodID}
+	for _, n := range booking.TemplateNames() {
+		st, err := booking.PipelineStages(n, runtime, d, nil)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		info := templateInfo{Name: n, Stages: st}
+		if d.Any() {
+			info.Derived, info.Basis = true, map[string]string{}
+			for _, stage := range st {
+				info.Basis[stage.ID] = booking.StageBasis(stage.ID)
+			}
+		}
+		out.Items = append(out.Items, info)
+	}
+	if d.Any() {
+		out.Sources = booking.PipelineSources()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func parsePositiveInt(v string, max int) (int, error) {

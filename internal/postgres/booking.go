@@ -239,7 +239,7 @@ func (db *DB) policy(ctx context.Context, q querier, siteID uuid.UUID) (booking.
 
 // SitePolicy returns a site's policy.
 func (db *DB) SitePolicy(ctx context.Context, siteID uuid.UUID) (booking.SitePolicy, error) {
-	return db.policy(ctx, db.Pool, siteID)
+	return db.policy(ctx, db.reader(), siteID)
 }
 
 // UpdateSitePolicy replaces a site's policy; managers of the site and admins only.

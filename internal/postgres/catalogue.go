@@ -71,7 +71,8 @@ const productionSelect = `
 	SELECT p.id, p.organisation_id, p.title, p.format, p.runtime_minutes, p.emerging,
 	       coalesce(p.programme, ''), p.requested_emerging, coalesce(p.requested_programme, ''), p.version, p.created_at,
 	       coalesce((SELECT array_agg(o.country ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}'),
-	       coalesce((SELECT array_agg(o.share_pct::float8 ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}')
+	       coalesce((SELECT array_agg(o.share_pct::float8 ORDER BY o.share_pct DESC, o.country) FROM production_origins o WHERE o.production_id = p.id), '{}'),
+	       ` + deliverablesColumns + `
 	FROM productions p
 	WHERE ($1::uuid IS NULL OR p.organisation_id = $1)`
 
@@ -79,8 +80,10 @@ func scanProduction(row pgx.Row) (booking.Production, error) {
 	var p booking.Production
 	var countries []string
 	var shares []float64
-	err := row.Scan(&p.ID, &p.OrganisationID, &p.Title, &p.Format, &p.RuntimeMinutes, &p.Emerging,
-		&p.Programme, &p.RequestedEmerging, &p.RequestedProgramme, &p.Version, &p.CreatedAt, &countries, &shares)
+	err := row.Scan(append([]any{&p.ID, &p.OrganisationID, &p.Title, &p.Format, &p.RuntimeMinutes, &p.Emerging,
+		&p.Programme, &p.RequestedEmerging, &p.RequestedProgramme, &p.Version, &p.CreatedAt, &countries, &shares},
+		deliverablesDest(&p.Deliverables)...)...)
+	normalizeScanned(&p.Deliverables)
 	p.Origins = make([]booking.Origin, len(countries))
 	for i := range countries {
 		p.Origins[i] = booking.Origin{Country: countries[i], SharePct: shares[i]}
@@ -135,6 +138,7 @@ func (db *DB) CreateProduction(ctx context.Context, a booking.Actor, in booking.
 	if err := in.Validate(); err != nil {
 		return p, err
 	}
+	deliverables, _ := in.Deliverables.Normalize() // checked by Validate
 	now := db.now()
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var kind string
@@ -166,6 +170,11 @@ func (db *DB) CreateProduction(ctx context.Context, a booking.Actor, in booking.
 		for _, o := range in.Origins {
 			if _, err := tx.Exec(ctx, `INSERT INTO production_origins (production_id, country, share_pct) VALUES ($1, $2, $3)`,
 				id, o.Country, o.SharePct); err != nil {
+				return err
+			}
+		}
+		if deliverables.Any() || deliverables.OriginalLanguage != "" {
+			if err := setDeliverables(ctx, tx, id, deliverables); err != nil {
 				return err
 			}
 		}

@@ -322,9 +322,10 @@ func (db *DB) UpdateOrganisation(ctx context.Context, a booking.Actor, id uuid.U
 	return out, err
 }
 
-// UpdateProduction changes a production's title, format, runtime or origins: admins and
-// managers any production, producers their own organisation's (another's answers
-// ENOTFOUND, as one that does not exist).
+// UpdateProduction changes a production's title, format, runtime, origins or
+// deliverables (field by field; EUNPROCESSABLE names the first that breaks a rule):
+// admins and managers any production, producers their own organisation's (another's
+// answers ENOTFOUND, as one that does not exist).
 func (db *DB) UpdateProduction(ctx context.Context, a booking.Actor, id uuid.UUID, p booking.ProductionPatch, ifMatch *int) (booking.Production, error) {
 	var out booking.Production
 	switch a.Role {
@@ -345,8 +346,12 @@ func (db *DB) UpdateProduction(ctx context.Context, a booking.Actor, id uuid.UUI
 			return err
 		}
 		after := p.Apply(before)
+		if after.Deliverables, err = after.Deliverables.Normalize(); err != nil {
+			return err
+		}
 		originsChanged := !sameOrigins(before.Origins, after.Origins)
-		if !originsChanged && after.Title == before.Title && after.Format == before.Format && after.RuntimeMinutes == before.RuntimeMinutes {
+		deliverablesChanged := !after.Deliverables.Equal(before.Deliverables)
+		if !originsChanged && !deliverablesChanged && after.Title == before.Title && after.Format == before.Format && after.RuntimeMinutes == before.RuntimeMinutes {
 			out = before
 			return nil
 		}
@@ -363,6 +368,11 @@ func (db *DB) UpdateProduction(ctx context.Context, a booking.Actor, id uuid.UUI
 					id, o.Country, o.SharePct); err != nil {
 					return err
 				}
+			}
+		}
+		if deliverablesChanged {
+			if err := setDeliverables(ctx, tx, id, after.Deliverables); err != nil {
+				return err
 			}
 		}
 		if out, err = scanProduction(tx.QueryRow(ctx, productionSelect+` AND p.id = $2`, nil, id)); err != nil {

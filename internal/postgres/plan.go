@@ -40,16 +40,17 @@ type planRequest struct {
 }
 
 // resolveStages turns a request into the stages to plan: the template expanded for the
-// production's runtime (or the producer's own stages), with the preferences added to
-// the matching demands.
-func resolveStages(r booking.PlanRequest, runtime int) ([]booking.StageSpec, error) {
+// production's runtime, or derived from its deliverables when it has any
+// (booking.PipelineStages), or the producer's own stages; with the preferences added
+// to the matching demands.
+func resolveStages(r booking.PlanRequest, runtime int, deliverables booking.Deliverables) ([]booking.StageSpec, error) {
 	stages := r.Stages
 	if len(stages) == 0 {
 		if r.Template == "" {
 			return nil, &booking.Error{Code: booking.EINVALID, Message: "Give a template or stages.", Details: map[string]any{"field": "template"}}
 		}
 		var err error
-		if stages, err = booking.TemplateStages(r.Template, runtime, r.Skip); err != nil {
+		if stages, err = booking.PipelineStages(r.Template, runtime, deliverables, r.Skip); err != nil {
 			return nil, err
 		}
 	}
@@ -81,13 +82,11 @@ func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour
 
 // ProposePlan plans a production's post-production against current capacity.
 func (db *DB) ProposePlan(ctx context.Context, a booking.Actor, r booking.PlanRequest) (booking.Plan, error) {
-	var org uuid.UUID
-	var runtime int
-	if err := db.Pool.QueryRow(ctx, `SELECT organisation_id, runtime_minutes FROM productions WHERE id = $1`, r.ProductionID).Scan(&org, &runtime); err != nil ||
-		(!a.SeesAllProductions() && org != a.OrganisationID) {
-		return booking.Plan{}, booking.Errorf(booking.ENOTFOUND, "No such production.")
+	prod, err := db.planProduction(ctx, a, r.ProductionID)
+	if err != nil {
+		return booking.Plan{}, err
 	}
-	stages, err := resolveStages(r, runtime)
+	stages, err := resolveStages(r, prod.RuntimeMinutes, prod.Deliverables)
 	if err != nil {
 		return booking.Plan{}, err
 	}

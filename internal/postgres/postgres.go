@@ -41,6 +41,9 @@ type DB struct {
 	// OnRetry, when set, hears each booking transaction run again (lock_order,
 	// deadlock, serialization) or given up for contention (exhausted).
 	OnRetry func(reason string)
+	// tx, when set (OnTx, InOneTx), is the transaction every change of this DB runs
+	// in, each as a savepoint of it; whoever began tx commits or rolls it back.
+	tx pgx.Tx
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -183,8 +186,12 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// inTx runs fn in a transaction (a savepoint of db.tx when db has one), committing
+// when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if db.tx != nil {
+		return formatError(pgx.BeginFunc(ctx, db.tx, fn))
+	}
 	err := pgx.BeginFunc(ctx, db.Pool, fn)
 	return formatError(err)
 }

@@ -268,8 +268,8 @@ func (u *UI) treatyReport(r *http.Request) (treatyView, int, error) {
 	if err != nil {
 		return v, http.StatusInternalServerError, err
 	}
-	v.Sites = l.sites
 	site, loc, from, to, err := u.treatyRange(r, l, a)
+	v.Sites = activeSites(l.sites, site.ID)
 	v.Site, v.From, v.To, v.Currencies = site, from.String(), to.String(), booking.QuoteCurrencies
 	if err != nil {
 		return v, http.StatusBadRequest, err

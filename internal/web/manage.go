@@ -281,7 +281,7 @@ func (u *UI) timeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var items []timelineItem
-	d := timelineData{Sites: l.sites, Site: site, From: from.String(), Days: days, Resources: len(rows),
+	d := timelineData{Sites: activeSites(l.sites, site.ID), Site: site, From: from.String(), Days: days, Resources: len(rows),
 		Zone: zoneLabel(site.TimeZone, start.In(loc)), Today: siteToday(now, loc).String(),
 		Hours: fmt.Sprintf("%02d:00–%02d:00", h0, h1)}
 	for _, b := range bookings {
@@ -458,7 +458,7 @@ func (u *UI) renderCalendar(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	now := u.now()
-	d := calendarData{Sites: l.sites, Site: site, Zone: zoneLabel(site.TimeZone, now.In(loc)), TZVersion: sc.TZVersion,
+	d := calendarData{Sites: activeSites(l.sites, site.ID), Site: site, Zone: zoneLabel(site.TimeZone, now.In(loc)), TZVersion: sc.TZVersion,
 		Week: weekView(lang, sc.Week), CanManage: a.ManagesSite(site.ID)}
 	for _, o := range sc.Overrides {
 		d.Overrides = append(d.Overrides, overrideView{ID: o.ID.String(), Name: o.Name, From: o.From, To: o.To, Week: weekView(lang, o.Week)})

@@ -91,7 +91,7 @@ func (u *UI) ops(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	site, loc, from, to, err := u.opsRange(r, l, a, maxOpsDays)
-	d := opsData{Sites: l.sites, Site: site, From: from.String(), To: to.String()}
+	d := opsData{Sites: activeSites(l.sites, site.ID), Site: site, From: from.String(), To: to.String()}
 	if err != nil {
 		d.Error = u.errorText(lang, err)
 		u.render(w, r, "ops.html", http.StatusBadRequest, page{Title: title, Data: d})

@@ -87,7 +87,7 @@ func (u *UI) renderPlanForm(w http.ResponseWriter, r *http.Request, status int, 
 		u.pageError(w, r, title, err)
 		return
 	}
-	d := planFormData{Sites: l.sites, FormError: formErr}
+	d := planFormData{Sites: activeSites(l.sites, uuid.Nil), FormError: formErr}
 	for _, p := range l.prods {
 		d.Productions = append(d.Productions, productionOption{ID: p.ID.String(), Format: p.Format,
 			Label: fmt.Sprintf(translate(lang, "plan.production_option"), p.Title, translate(lang, "format."+p.Format), p.RuntimeMinutes)})
@@ -107,8 +107,8 @@ func (u *UI) renderPlanForm(w http.ResponseWriter, r *http.Request, status int, 
 	for _, c := range planLanguages {
 		d.Languages = append(d.Languages, kindOption{Value: c.Code, Label: translate(lang, c.Key)})
 	}
-	if f.Site == "" && len(l.sites) > 0 {
-		f.Site = l.sites[0].ID.String()
+	if f.Site == "" && len(d.Sites) > 0 {
+		f.Site = d.Sites[0].ID.String()
 	}
 	if f.Earliest == "" {
 		if s, ok := l.siteByID[uuidOrNil(f.Site)]; ok {
@@ -157,6 +157,15 @@ func stageLabel(lang, template, id, name string) string {
 		for _, key := range []string{"stage." + template + "." + id, "stage." + id} {
 			if v, ok := catalog.Lookup(lang, key); ok {
 				return v
+			}
+		}
+	}
+	// A derived pipeline's stage per language (subtitles_wo, dub_ar, dub_mix_ar) is
+	// named by its kind with the language's code.
+	if lang != "en" || name == "" {
+		if i := strings.LastIndexByte(id, '_'); i > 0 && booking.IsLanguage(id[i+1:]) && slices.Contains([]string{"subtitles", "dub", "dub_mix"}, id[:i]) {
+			if v, ok := catalog.Lookup(lang, "stage."+id[:i]); ok {
+				return fmt.Sprintf(v, id[i+1:])
 			}
 		}
 	}

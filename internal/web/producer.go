@@ -223,7 +223,7 @@ func (u *UI) renderNewBooking(w http.ResponseWriter, r *http.Request, status int
 	}
 	d := newBookingData{Productions: l.prods, Form: form, FormError: formErr}
 	kinds := map[string]bool{}
-	for _, s := range l.sites {
+	for _, s := range activeSites(l.sites, uuid.Nil) {
 		sr := siteResources{Site: s}
 		for _, res := range l.resources {
 			if res.SiteID == s.ID {

@@ -69,12 +69,18 @@ func (l *lookups) site(r *http.Request, a booking.Actor) (booking.Site, bool) {
 		}
 	}
 	for _, s := range l.sites {
-		if a.Role == booking.RoleManager && a.ManagesSite(s.ID) {
+		if a.Role == booking.RoleManager && a.ManagesSite(s.ID) && s.Active {
 			return s, true
 		}
 	}
 	if len(l.sites) == 0 {
 		return booking.Site{}, false
+	}
+	// The first site in service; sites out of service are shown only when asked for.
+	for _, s := range l.sites {
+		if s.Active {
+			return s, true
+		}
 	}
 	return l.sites[0], true
 }

@@ -116,6 +116,9 @@ func (u *UI) Register(r *httpapi.Router) {
 	u.registerCalendarEdit(r)
 	u.registerProductionForms(r)
 
+	// The administration, tokens, webhooks and password links (admin*.go).
+	u.registerAdmin(r)
+
 	// Operators.
 	r.Handle("GET", "/ops", u.ops)
 	r.Handle("GET", "/ops/utilisation.csv", u.opsCSV)
@@ -338,6 +341,8 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 	if n := len(items); n > 0 && items[n-1].Href == "/ops/jobs/" {
 		items[n-1].NewTab = true
 	}
+	add("/admin", "nav.admin", ad, ma)
+	add("/webhooks", "nav.webhooks", pr)
 	add("/notifications", "nav.notifications", ad, ma, op, pr)
 	if u.Notifications != nil {
 		if n, err := u.Notifications.UnreadCount(r.Context(), a); err == nil {
