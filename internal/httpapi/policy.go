@@ -208,6 +208,7 @@ var Policies = map[string]Policy{
 	"POST /manage/bookings/{id}/reviewed":      page(admin, manager),
 	"POST /manage/productions/{id}/membership": page(admin, manager),
 	"GET /manage/timeline":                     page(admin, manager),
+	"GET /manage/board":                        page(admin, manager),
 	"GET /manage/calendar":                     page(admin, manager),
 	"POST /manage/sites/{id}/policy":           page(admin, manager),
 	"POST /manage/holidays/{id}/confirm":       page(admin, manager),

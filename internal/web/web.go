@@ -100,6 +100,7 @@ func (u *UI) Register(r *httpapi.Router) {
 	r.Handle("POST", "/manage/bookings/{id}/reviewed", u.markReviewed)
 	r.Handle("POST", "/manage/productions/{id}/membership", u.setMembership)
 	r.Handle("GET", "/manage/timeline", u.timeline)
+	u.registerBoard(r) // the scheduling board, /manage/board (board.go)
 	r.Handle("GET", "/manage/calendar", u.calendarPage)
 	r.Handle("POST", "/manage/sites/{id}/policy", u.updatePolicy)
 	r.Handle("POST", "/manage/holidays/{id}/confirm", u.confirmHoliday)
@@ -333,6 +334,7 @@ func (u *UI) nav(r *http.Request, a booking.Actor, lang string) []navItem {
 	// The planner's "Request a plan" link is plannerNav's, drawn by the nav_planner
 	// block in layout.html.
 	add("/manage/queue", "nav.queue", ad, ma)
+	add("/manage/board", "nav.board", ad, ma)
 	add("/manage/timeline", "nav.timeline", ad, ma)
 	add("/manage/calendar", "nav.calendar", ad, ma)
 	add("/ops", "nav.ops", ad, op)
