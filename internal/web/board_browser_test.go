@@ -293,6 +293,16 @@ func TestBrowserBoard(t *testing.T) {
 	if b, err := a.db.FindBooking(ctx, booking.System, drawn); err != nil || !b.Start.Equal(at(2, 10)) || !b.End.Equal(at(2, 15)) {
 		t.Fatalf("after resizing the drawn hold is %s–%s (%v)", b.Start, b.End, err)
 	}
+	// A colleague's booking elsewhere on the board redraws it, but the bars already there
+	// stay the same elements: nothing is taken from under the pointer or the focus.
+	manager.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(boardBar(drawn, mixB))+`).marked = "yes"`))
+	other := a.book(t, "admin", a.production(t, "Layali Derb Sultan"), oasis, at(2, 15), at(2, 17), booking.StatusConfirmed)
+	if !manager.waitFor(`!!document.querySelector(`+jsString(boardBar(other.ID, oasis))+`)`, 5*time.Second) {
+		t.Fatal("a colleague's booking did not reach the board")
+	}
+	if m := eval[string](manager, `(document.querySelector(`+jsString(boardBar(drawn, mixB))+`) || {}).marked || ""`); m != "yes" {
+		t.Error("redrawing the board replaced a bar that had not changed")
+	}
 	// And release it from its bar, saying so twice.
 	manager.do(chromedp.Click(chromedp.CSS(boardBar(drawn, mixB) + " .name")))
 	if !manager.waitFor(`!document.getElementById("board-menu").hidden`, 2*time.Second) {

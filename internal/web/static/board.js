@@ -420,6 +420,37 @@
     return e;
   }
 
+  // update makes the element e read as its fresh rendering n: attributes set or
+  // removed, the content replaced only when it differs.
+  function update(e, n) {
+    if (e.isEqualNode(n)) {
+      return;
+    }
+    Array.from(e.attributes).forEach(function (a) {
+      if (!n.hasAttribute(a.name)) {
+        e.removeAttribute(a.name);
+      }
+    });
+    Array.from(n.attributes).forEach(function (a) {
+      if (e.getAttribute(a.name) !== a.value) {
+        e.setAttribute(a.name, a.value);
+      }
+    });
+    if (e.innerHTML !== n.innerHTML) {
+      e.replaceChildren.apply(e, Array.from(n.childNodes));
+    }
+  }
+
+  // previousBar is the bar before e in its lane, or null.
+  function previousBar(e) {
+    for (var x = e.previousElementSibling; x; x = x.previousElementSibling) {
+      if (x.classList.contains("board-bar")) {
+        return x;
+      }
+    }
+    return null;
+  }
+
   // follow is the bar that should have the focus once drawn: a focused booking that
   // moved to another row keeps the focus there.
   var follow = null;
@@ -429,21 +460,57 @@
     if (follow && (!active || active === document.body || key)) {
       key = follow;
     }
-    lanes.forEach(function (lane) {
-      lane.querySelectorAll(".board-bar, .clash, .requested").forEach(function (x) { x.remove(); });
-    });
+    // Bars already on the board are kept and brought up to date in place, so that an
+    // update elsewhere (a colleague's move, a highlight fading) does not take a bar
+    // from under the pointer or the focus; only bars that went away are removed, and
+    // a kept bar moves in the document only when its place in the start order changed.
     var now = Date.now();
     fresh.forEach(function (until, id) {
       if (until < now) { fresh.delete(id); }
     });
     var list = Array.from(store.values()).sort(function (a, b) { return a.start - b.start || (a.id < b.id ? -1 : 1); });
+    var want = [];
     list.forEach(function (b) {
       b.resources.forEach(function (r) {
         var lane = lanes.get(r.resource_id);
         if (lane) {
-          lane.appendChild(barEl(b, r));
+          want.push({ lane: lane, bar: barEl(b, r) });
         }
       });
+    });
+    var keys = new Set(want.map(function (w) { return w.bar.getAttribute("data-key"); }));
+    var old = new Map();
+    lanes.forEach(function (lane) {
+      lane.querySelectorAll(".clash, .requested").forEach(function (x) { x.remove(); });
+      lane.querySelectorAll(".board-bar").forEach(function (x) {
+        var k = x.getAttribute("data-key");
+        if (keys.has(k) && !old.has(k)) {
+          old.set(k, x);
+        } else {
+          x.remove();
+        }
+      });
+    });
+    var last = new Map(); // lane → the bar placed last in it
+    want.forEach(function (w) {
+      var k = w.bar.getAttribute("data-key"), e = old.get(k), prev = last.get(w.lane) || null;
+      if (e && e.parentNode !== w.lane) {
+        e.remove();
+        e = null;
+      }
+      if (e) {
+        update(e, w.bar);
+      } else {
+        e = w.bar;
+      }
+      if (!e.parentNode || previousBar(e) !== prev) {
+        if (prev) {
+          prev.after(e);
+        } else {
+          w.lane.insertBefore(e, w.lane.querySelector(".board-bar"));
+        }
+      }
+      last.set(w.lane, e);
     });
     // A requested move awaiting approval: where the booking would go, outlined.
     list.forEach(function (b) {
