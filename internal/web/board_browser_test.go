@@ -295,7 +295,7 @@ func TestBrowserBoard(t *testing.T) {
 	}
 	// A colleague's booking elsewhere on the board redraws it, but the bars already there
 	// stay the same elements: nothing is taken from under the pointer or the focus.
-	manager.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(boardBar(drawn, mixB))+`).marked = "yes"`))
+	manager.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(` + jsString(boardBar(drawn, mixB)) + `).marked = "yes"`))
 	other := a.book(t, "admin", a.production(t, "Layali Derb Sultan"), oasis, at(2, 15), at(2, 17), booking.StatusConfirmed)
 	if !manager.waitFor(`!!document.querySelector(`+jsString(boardBar(other.ID, oasis))+`)`, 5*time.Second) {
 		t.Fatal("a colleague's booking did not reach the board")
