@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,6 +61,9 @@ type app struct {
 	actors map[string]booking.Actor
 	sites  map[string]booking.Site
 	logs   *syncBuffer
+	// before, when set, sees each request before the hub does (a test makes the hub
+	// slow with it).
+	before atomic.Pointer[func(*http.Request)]
 }
 
 func startApp(t *testing.T, withWorkers bool) *app {
@@ -96,7 +100,13 @@ func startApp(t *testing.T, withWorkers bool) *app {
 	api := &httpapi.Server{Catalogue: db, Auth: db, Audit: db, Bookings: db, Blocks: db, Idempotency: db, Calendars: db, Changes: db,
 		Notifications: db, Utilisation: db, Coproduction: db, Ready: db.Ready, Logger: log, Version: "test", TZVersion: calendar.TZVersion(),
 		Mount: []func(*httpapi.Router){ui.Register}}
-	a.srv = httptest.NewServer(api.Handler())
+	h := api.Handler()
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := a.before.Load(); f != nil {
+			(*f)(r)
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(a.srv.Close)
 	if withWorkers {
 		deps := &jobs.Deps{Store: db, Mailer: notify.LogMailer{Logger: log}, Logger: log, BaseURL: a.srv.URL}

@@ -11,6 +11,40 @@
     }
   });
 
+  // Forms whose answer can take a while say so: <form data-busy="Planning…">. Once
+  // sent, a second press does not send it again, and if the answer has not come
+  // within 300 ms the form shows the text with a progress bar.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target, text = form.getAttribute && form.getAttribute("data-busy");
+    if (!text || ev.defaultPrevented) {
+      return;
+    }
+    if (form.getAttribute("aria-busy") === "true") {
+      ev.preventDefault();
+      return;
+    }
+    form.setAttribute("aria-busy", "true");
+    form.busyTimer = setTimeout(function () {
+      var status = form.querySelector(".busy");
+      if (!status) {
+        status = document.createElement("p");
+        status.className = "busy";
+        status.setAttribute("role", "status");
+        form.appendChild(status);
+      }
+      status.replaceChildren(document.createElement("progress"), document.createTextNode(" " + text));
+      status.hidden = false;
+    }, 300);
+  });
+  // Back to a page kept in the browser's cache: the form is ready again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy=true]").forEach(function (form) {
+      clearTimeout(form.busyTimer);
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll(".busy").forEach(function (x) { x.hidden = true; });
+    });
+  });
+
   // The hold form names the zone of the chosen resource's site, since the times typed
   // are that site's wall-clock.
   function showZone(select) {
