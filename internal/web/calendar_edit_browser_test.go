@@ -279,6 +279,12 @@ func TestBrowserProductionForms(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("origin-share-2"), "30"),
 		chromedp.SendKeys(chromedp.ID("production-programme"), "Fonds Teranga"),
 		chromedp.Click(chromedp.ID("production-emerging")),
+		// Its deliverables: HDR, Atmos, a DCP, in Wolof with French subtitles.
+		chromedp.Click(chromedp.ID("deliverable-picture-hdr")),
+		chromedp.Click(chromedp.ID("deliverable-sound-atmos")),
+		chromedp.Click(chromedp.ID("deliverable-delivery-dcp")),
+		chromedp.SetValue(chromedp.ID("deliverable-original-language"), "wo"),
+		chromedp.Click(chromedp.ID("deliverable-subtitle_languages-fr")),
 	)
 	p.submitAnswering(chromedp.Click(chromedp.CSS(`#production-form button[type="submit"]`)), 422)
 	if e := p.text("#origins-error"); e != "Donnez au moins un pays d’origine (deux lettres, chacun une fois) avec des parts supérieures à 0 qui font 100 en tout." {
@@ -298,13 +304,16 @@ func TestBrowserProductionForms(t *testing.T) {
 		t.Errorf("after creating at %s", h)
 	}
 	row := p.text("#p-" + id.String())
-	for _, want := range []string{"Les Marées de Joal", "Documentaire", "74 min", "SN 60% · MA 40%", "Demandé à un responsable", "Fonds Teranga"} {
+	for _, want := range []string{"Les Marées de Joal", "Documentaire", "74 min", "SN 60% · MA 40%", "Demandé à un responsable", "Fonds Teranga",
+		"HDR · Dolby Atmos · DCP (cinéma) · sous-titres français"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the listed production lacks %q: %q", want, row)
 		}
 	}
 	got, err := a.db.FindProduction(context.Background(), a.actors["producer"], id)
-	if err != nil || got.Emerging || got.Programme != "" || !got.RequestedEmerging || got.RequestedProgramme != "Fonds Teranga" {
+	if err != nil || got.Emerging || got.Programme != "" || !got.RequestedEmerging || got.RequestedProgramme != "Fonds Teranga" ||
+		!got.Deliverables.Equal(booking.Deliverables{Picture: []string{"hdr"}, Sound: []string{"atmos"}, Delivery: []string{"dcp"}, OriginalLanguage: "wo",
+			SubtitleLanguages: []string{"fr"}, DubLanguages: []string{}}) {
 		t.Fatalf("stored %+v (%v): the programme and status are only asked", got, err)
 	}
 	p.screenshot("prod-02-listed-fr")

@@ -118,9 +118,20 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	for _, w := range planStatusWords {
 		used[w[0]], used[w[1]] = "plan statuses", "plan statuses"
 	}
-	for _, l := range planLanguages {
-		used[l.Key] = "colourist languages"
+	for _, l := range formLanguages {
+		used["language."+l] = "languages"
 	}
+	for _, g := range deliverableFormats {
+		used["deliverables."+g.Field] = "deliverables"
+		used["productions.err_deliverables."+g.Field] = "deliverables"
+		for _, v := range g.Values {
+			used["deliverables."+g.Field+"."+strings.ReplaceAll(v, ".", "")] = "deliverables"
+		}
+	}
+	for _, f := range []string{"original_language", "subtitle_languages", "dub_languages", "sdh", "vfx_shots"} {
+		used["productions.err_deliverables."+f] = "deliverables"
+	}
+	used["deliverables.subtitle_languages"], used["deliverables.dub_languages"] = "deliverables", "deliverables"
 	// Every stage of every pipeline has a name in each language.
 	for _, name := range booking.TemplateNames() {
 		stages, err := booking.TemplateStages(name, 90, nil)

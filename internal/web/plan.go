@@ -31,10 +31,8 @@ var planTemplateOrder = []string{"feature", "short", "documentary", "series_epis
 // planSkippable are the stages a producer may say are already done.
 var planSkippable = []string{"offline_edit", "picture_lock"}
 
-// planLanguages are the colourist languages the form offers, with their names' keys.
-var planLanguages = []struct{ Code, Key string }{
-	{"fr", "plan.lang_fr"}, {"ar", "plan.lang_ar"}, {"wo", "plan.lang_wo"}, {"en", "plan.lang_en"},
-}
+// planLanguages are the colourist languages the plan form offers.
+var planLanguages = []string{"fr", "ar", "wo", "en"}
 
 // planStatusWords name a plan's status and say what it means.
 var planStatusWords = map[string][2]string{
@@ -105,7 +103,7 @@ func (u *UI) renderPlanForm(w http.ResponseWriter, r *http.Request, status int, 
 		d.Skippable = append(d.Skippable, kindOption{Value: s, Label: stageLabel(lang, "", s, "")})
 	}
 	for _, c := range planLanguages {
-		d.Languages = append(d.Languages, kindOption{Value: c.Code, Label: translate(lang, c.Key)})
+		d.Languages = append(d.Languages, kindOption{Value: c, Label: languageName(lang, c)})
 	}
 	if f.Site == "" && len(d.Sites) > 0 {
 		f.Site = d.Sites[0].ID.String()
@@ -227,8 +225,8 @@ func planRequest(lang string, f planForm, sites []booking.Site) (booking.PlanReq
 		in.Preferences["grading_suite"] = []string{"hdr"}
 	}
 	for _, c := range planLanguages {
-		if c.Code == f.ColouristLang {
-			in.Preferences["colourist"] = []string{"lang:" + c.Code}
+		if c == f.ColouristLang {
+			in.Preferences["colourist"] = []string{"lang:" + c}
 		}
 	}
 	return in, nil

@@ -40,7 +40,7 @@ func TestPlanFormHasLabelledFieldsAndRefusesBadRequests(t *testing.T) {
 	}
 	checkFormsAndLabels(t, "/plans/new", body)
 	for _, want := range []string{
-		`<form method="post" action="/plans" id="plan-form">`,
+		`<form method="post" action="/plans" id="plan-form" data-busy="Planning… a large plan can take a few seconds.">`,
 		`<label for="plan-production">Production</label>`, `<label for="plan-site">Site</label>`, `<label for="plan-template">Pipeline</label>`,
 		`<label for="skip-offline_edit">Offline edit</label>`, `<label for="skip-picture_lock">Picture lock screening</label>`,
 		`<label for="plan-earliest">Picture lock (earliest start)</label>`, `id="plan-earliest" name="earliest" type="date" required`,

@@ -108,6 +108,8 @@ type productionView struct {
 	booking.Production
 	FormatLabel string
 	Origins     string
+	// DeliverablesText is the deliverables in a few words.
+	DeliverablesText string
 }
 
 func (u *UI) productions(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +127,8 @@ func (u *UI) productions(w http.ResponseWriter, r *http.Request) {
 		for _, o := range p.Origins {
 			origins = append(origins, fmt.Sprintf("%s %s%%", o.Country, strconv.FormatFloat(o.SharePct, 'f', -1, 64)))
 		}
-		out = append(out, productionView{Production: p, FormatLabel: translate(lang, "format."+p.Format), Origins: strings.Join(origins, " · ")})
+		out = append(out, productionView{Production: p, FormatLabel: translate(lang, "format."+p.Format), Origins: strings.Join(origins, " · "),
+			DeliverablesText: deliverablesSummary(lang, p.Deliverables)})
 	}
 	u.render(w, r, "productions.html", http.StatusOK, page{Title: translate(lang, "productions.title"),
 		Data: map[string]any{"Productions": out, "CanBook": a.Role != booking.RoleOperator}})

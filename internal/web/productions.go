@@ -54,8 +54,10 @@ type productionFormData struct {
 	Producer bool
 	// Membership is what the production has been granted (shown when correcting it).
 	Membership string
-	Error      string
-	Errors     map[string]string
+	// Deliverables are what the film delivers, which its plan's stages follow from.
+	Deliverables deliverablesForm
+	Error        string
+	Errors       map[string]string
 }
 
 // Err is the reason a field was refused, if it was.
@@ -85,6 +87,7 @@ func (u *UI) fillProductionForm(r *http.Request, d *productionFormData) error {
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
 	}
+	d.Deliverables.fill(lang, d.Errors)
 	if !d.Edit && !d.Producer {
 		orgs, err := u.Catalogue.ListOrganisations(r.Context(), a)
 		if err != nil {
@@ -184,6 +187,8 @@ func readProductionForm(lang string, v url.Values, d *productionFormData) (booki
 		d.Errors["origins"] = translate(lang, "productions.err_origins")
 	}
 	in.Origins = origins
+	in.Deliverables, d.Deliverables.VFXShots = readDeliverables(lang, v, d.Errors)
+	d.Deliverables.Value = in.Deliverables
 	return in, origins
 }
 
@@ -258,7 +263,7 @@ func (u *UI) createProduction(w http.ResponseWriter, r *http.Request) {
 // editFormOf is the form showing a production as it is.
 func editFormOf(lang string, p booking.Production) *productionFormData {
 	d := &productionFormData{Edit: true, ID: p.ID.String(), Version: p.Version, Title: p.Title, Format: p.Format,
-		Runtime: strconv.Itoa(p.RuntimeMinutes), Errors: map[string]string{}}
+		Runtime: strconv.Itoa(p.RuntimeMinutes), Deliverables: deliverablesForm{Value: p.Deliverables}, Errors: map[string]string{}}
 	for _, o := range p.Origins {
 		d.Origins = append(d.Origins, originRow{Country: o.Country, Share: strconv.FormatFloat(o.SharePct, 'f', -1, 64)})
 	}
@@ -317,7 +322,8 @@ func (u *UI) updateProduction(w http.ResponseWriter, r *http.Request) {
 		u.renderProductionForm(w, r, http.StatusUnprocessableEntity, d)
 		return
 	}
-	patch := booking.ProductionPatch{Title: &in.Title, Format: &in.Format, RuntimeMinutes: &in.RuntimeMinutes, Origins: &origins}
+	patch := booking.ProductionPatch{Title: &in.Title, Format: &in.Format, RuntimeMinutes: &in.RuntimeMinutes, Origins: &origins,
+		Deliverables: deliverablesPatch(in.Deliverables)}
 	p, err := u.Catalogue.UpdateProduction(r.Context(), a, id, patch, &version)
 	if err != nil {
 		field, text := u.productionRefusal(lang, err)
