@@ -185,3 +185,38 @@ func TestUpdateProductionDeliverables(t *testing.T) {
 		t.Errorf("another company: %v", err)
 	}
 }
+
+// TestVFXStageIsPlacedOnTheDemoHub: a documentary with VFX shots has a visual-effects
+// stage after picture lock, sized by its shots, and the demo hub has someone to do it.
+func TestVFXStageIsPlacedOnTheDemoHub(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	producer := f.actors["producer"]
+	p, err := f.db.CreateProduction(f.ctx, producer, booking.ProductionInput{Title: "Les Oiseaux de Saint-Louis", Format: "documentary", RuntimeMinutes: 80,
+		Origins: []booking.Origin{{Country: "SN", SharePct: 100}}, Deliverables: booking.Deliverables{Delivery: []string{"streaming"}, VFXShots: 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := f.db.ProposePlan(f.ctx, producer, booking.PlanRequest{ProductionID: p.ID, SiteID: site, Template: "documentary",
+		EarliestStart: casa("2027-03-01", 9, 0), Seed: 1})
+	if err != nil || !plan.Placed {
+		t.Fatalf("plan: %v placed=%v unmet=%v", err, plan.Placed, plan.Unmet)
+	}
+	i := slices.IndexFunc(plan.Stages, func(s booking.PlannedStage) bool { return s.ID == "vfx" })
+	if i < 0 {
+		t.Fatal("no visual-effects stage")
+	}
+	vfx := plan.Stages[i]
+	if len(vfx.Resources) != 1 || vfx.Resources[0].Kind != "vfx_artist" || vfx.Hours != 8+6*12 {
+		t.Fatalf("the VFX stage: %.1f h on %+v", vfx.Hours, vfx.Resources)
+	}
+	for _, s := range plan.Stages {
+		if s.ID == "picture_lock" && s.End.After(vfx.Start) {
+			t.Errorf("VFX starts %s, before picture lock ends %s", vfx.Start, s.End)
+		}
+	}
+}

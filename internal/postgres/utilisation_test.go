@@ -103,10 +103,10 @@ func checkRow(t *testing.T, what string, got booking.UtilisationRow, want wantRo
 	}
 }
 
-// Casablanca has 23 active resources; each has 73 working hours from 1 to 14 March
+// Casablanca has 24 active resources; each has 73 working hours from 1 to 14 March
 // 2027: five Ramadan days of 6h, two more (8-9 March), three ordinary days of 9h and a
 // Saturday morning.
-const casablancaResources, hoursPerResource = 23, 73.0
+const casablancaResources, hoursPerResource = 24, 73.0
 
 // TestUtilisationTotalsAndGroups reads the fixture grouped every way, twice: as
 // booked, when only working time counts and nothing is overtime (the mix running

@@ -322,7 +322,7 @@ func TestBrowser(t *testing.T) {
 	operator.login(a.emails["operator"])
 	from := a.siteDay(t, "casablanca", 0)
 	operator.open("/ops?site=casablanca&from=" + from.String() + "&to=" + from.AddDays(20).String())
-	if n := eval[int](operator, `document.querySelectorAll("#heatmap-figure svg g.cell").length`); n != 23*21 {
+	if n := eval[int](operator, `document.querySelectorAll("#heatmap-figure svg g.cell").length`); n != 24*21 { // the demo's 24 resources at Casablanca, 21 days
 		t.Fatalf("the heatmap has %d cells", n)
 	}
 	if n := eval[int](operator, `document.querySelectorAll("#heatmap-figure svg g.cell text").length`); n < 4 {

@@ -297,7 +297,7 @@ func TestOpsDashboardAndCSV(t *testing.T) {
 	to := from.AddDays(20)
 	q := url.Values{"site": {"casablanca"}, "from": {from.String()}, "to": {to.String()}}
 	st, body, _ := c.get(t, "/ops?"+q.Encode())
-	if st != 200 || strings.Count(body, `<g class="cell">`) != 23*21 {
+	if st != 200 || strings.Count(body, `<g class="cell">`) != 24*21 {
 		t.Fatalf("ops: %d, %d heatmap cells", st, strings.Count(body, `<g class="cell">`))
 	}
 	for _, want := range []string{"Share by origin country", `id="countries"`, `id="emerging"`, `id="kindweek"`, "Queue health"} {
@@ -315,7 +315,7 @@ func TestOpsDashboardAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1+23*21+1 || recs[0][2] != "resource_id" || recs[len(recs)-1][2] != "TOTAL" {
+	if len(recs) != 1+24*21+1 || recs[0][2] != "resource_id" || recs[len(recs)-1][2] != "TOTAL" {
 		t.Fatalf("csv: %d records, header %v, last %v", len(recs), recs[0], recs[len(recs)-1])
 	}
 	var confirmed float64
