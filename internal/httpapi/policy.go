@@ -128,6 +128,7 @@ var Policies = map[string]Policy{
 	"POST /api/v1/plans/{id}/accept":                   roles(admin, manager, producer),
 	"GET /api/v1/plans":                                roles(admin, manager, producer),
 	"POST /api/v1/plans/{id}/confirm":                  roles(admin, manager, producer),
+	"POST /api/v1/plans/{id}/replan-remaining":         roles(admin, manager, producer),
 	"POST /api/v1/replans":                             roles(admin, manager),
 	"POST /api/v1/replans/{id}/apply":                  roles(admin, manager),
 	"GET /api/v1/availability":                         everyone,
