@@ -179,6 +179,10 @@ type Plan struct {
 	Quote      *Quote     `json:"quote,omitempty"`
 	Schedules  int        `json:"schedules"`
 	ReplacesID *uuid.UUID `json:"replaces_id,omitempty"`
+	// Remaining says the plan re-plans the stages of the accepted plan ReplacesID that
+	// were not confirmed or completed (RemainingPlans): accepting it releases that
+	// plan's holds.
+	Remaining  bool       `json:"remaining,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 }

@@ -35,7 +35,7 @@ func TestReplanRemainingOverAPI(t *testing.T) {
 	res := b.do(t, "POST", path, b.tokens["producer"], nil)
 	loc := res.Header.Get("Location")
 	np := decode[booking.Plan](t, res, 201)
-	if loc != "/api/v1/plans/"+np.ID.String() || np.Status != "proposed" || np.ReplacesID == nil || *np.ReplacesID != p.ID ||
+	if loc != "/api/v1/plans/"+np.ID.String() || np.Status != "proposed" || !np.Remaining || np.ReplacesID == nil || *np.ReplacesID != p.ID ||
 		len(np.Stages) != 2 || np.Stages[0].BookingID == nil || *np.Stages[0].BookingID != grade || np.Stages[1].BookingID != nil ||
 		np.Stages[1].Start.Before(np.Stages[0].End) {
 		t.Fatalf("proposal (Location %q): %+v", loc, np)

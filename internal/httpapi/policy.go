@@ -200,6 +200,7 @@ var Policies = map[string]Policy{
 	"GET /plans/{id}":                          page(admin, manager, producer),
 	"POST /plans/{id}/accept":                  page(admin, manager, producer),
 	"POST /plans/{id}/confirm":                 page(admin, manager, producer),
+	"POST /plans/{id}/replan-remaining":        page(admin, manager, producer),
 	"GET /plans":                               page(admin, manager, producer),
 	"GET /productions/{id}/plans":              page(admin, manager, producer),
 	"GET /bookings/{id}":                       page(admin, manager, producer),

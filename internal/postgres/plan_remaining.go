@@ -271,7 +271,7 @@ func (db *DB) planBusy(ctx context.Context, resources []uuid.UUID, from, to time
 // accepted plan (which stays accepted until the proposal is), superseding stale.
 func (db *DB) storeRemaining(ctx context.Context, a booking.Actor, req remainingRequest, p *booking.Plan, replaces uuid.UUID, stale *uuid.UUID) error {
 	now := db.now()
-	p.ID, p.Status, p.CreatedAt, p.ReplacesID, p.AcceptedAt = uuid.New(), "proposed", now, &replaces, nil
+	p.ID, p.Status, p.CreatedAt, p.ReplacesID, p.AcceptedAt, p.Remaining = uuid.New(), "proposed", now, &replaces, nil, true
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var creator *uuid.UUID
 		if a.UserID != uuid.Nil {

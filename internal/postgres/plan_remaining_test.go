@@ -57,7 +57,7 @@ func TestReplanRemainingReleasesAndPlacesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r1.Status != "proposed" || r1.ReplacesID == nil || *r1.ReplacesID != p.ID || !r1.Placed || len(r1.Stages) != 2 {
+	if r1.Status != "proposed" || !r1.Remaining || r1.ReplacesID == nil || *r1.ReplacesID != p.ID || !r1.Placed || len(r1.Stages) != 2 {
 		t.Fatalf("proposal %+v", r1)
 	}
 	if k := r1.Stages[0]; k.ID != "conform" || k.BookingID == nil || *k.BookingID != conform || !k.Start.Equal(p.Stages[0].Start) || k.Changed != nil {
