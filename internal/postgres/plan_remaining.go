@@ -303,13 +303,22 @@ func remainingOf(ctx context.Context, q querier, id uuid.UUID) (*remainingMark, 
 
 // takeOverReplaced runs in the transaction that accepts plan id, before its holds are
 // placed: when id re-plans an accepted plan's remaining stages, the old plan must still
-// be accepted, its kept stages still confirmed or completed and no other stage become
+// be accepted, its kept stages still confirmed or completed where the proposal found
+// them (the stages planned again were placed around them) and no other stage become
 // so; its holds are released (each as its release action, audited and notified) and
 // it becomes superseded. Any of it failing fails the acceptance whole (ECONFLICT).
 func (db *DB) takeOverReplaced(ctx context.Context, tx pgx.Tx, a booking.Actor, id uuid.UUID) error {
 	m, err := remainingOf(ctx, tx, id)
 	if err != nil || m == nil {
 		return err
+	}
+	var proposal booking.Plan
+	if err := tx.QueryRow(ctx, `SELECT plan FROM plans WHERE id = $1`, id).Scan(&proposal); err != nil {
+		return formatError(err)
+	}
+	planned := map[string]booking.PlannedStage{}
+	for _, s := range proposal.Stages {
+		planned[s.ID] = s
 	}
 	var status string
 	var old booking.Plan
@@ -331,10 +340,13 @@ func (db *DB) takeOverReplaced(ctx context.Context, tx pgx.Tx, a booking.Actor, 
 			continue
 		}
 		var st booking.Status
-		if err := tx.QueryRow(ctx, `SELECT status FROM booking_groups WHERE id = $1`, *s.BookingID).Scan(&st); err != nil {
+		var start, end time.Time
+		if err := tx.QueryRow(ctx, `SELECT status, start_at, end_at FROM booking_groups WHERE id = $1`, *s.BookingID).Scan(&st, &start, &end); err != nil {
 			return formatError(err)
 		}
-		if keep[s.ID] != keptStatus(string(st)) {
+		// A kept stage must still be where the proposal planned around it.
+		moved := keep[s.ID] && (!start.Equal(planned[s.ID].Start) || !end.Equal(planned[s.ID].End))
+		if keep[s.ID] != keptStatus(string(st)) || moved {
 			return &booking.Error{Code: booking.ECONFLICT, Message: "A stage of the plan this one replaces has changed since; plan its remaining stages again.",
 				Details: map[string]any{"stage": s.ID, "status": st}}
 		}

@@ -163,3 +163,72 @@ func holdsOf(t *testing.T, f *fixture, prod uuid.UUID) map[uuid.UUID]booking.Sta
 	}
 	return out
 }
+
+// TestReplanRemainingKeepsTheOrderAroundKeptStages: the screening is confirmed and the
+// conform before it released. Re-planned while the DCP room is taken until the
+// screening starts, the conform cannot end before the kept screening: the proposal
+// is not placed and names it, and cannot be accepted. With the room free again the
+// conform is proposed before the screening; but the screening is moved before the
+// proposal is accepted, so the acceptance is refused whole — nothing placed, nothing
+// released — and the refusal carries a proposal made around the screening's new slot.
+func TestReplanRemainingKeepsTheOrderAroundKeptStages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	dcp := f.resourceNamed(t, "DCP Mastering")
+	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
+		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,
+		Stages: []booking.StageSpec{
+			{ID: "conform", Name: "Conform", Hours: 9, Demands: []booking.Demand{{Kind: "dcp_mastering"}}},
+			{ID: "screen", Name: "Screening", Hours: 4, Demands: []booking.Demand{{Kind: "screening_room"}},
+				After: []booking.StageLink{{From: "conform"}}},
+		}})
+	if err != nil || !p.Placed {
+		t.Fatalf("plan: %v %+v", err, p)
+	}
+	if _, _, err := f.db.AcceptPlan(f.ctx, f.actors["producer"], p.ID); err != nil {
+		t.Fatal(err)
+	}
+	conform, screen := f.stageBooking(t, p.ID, "conform"), f.stageBooking(t, p.ID, "screen")
+	f.act(t, "producer", screen, booking.ActionConfirm)
+	f.act(t, "producer", conform, booking.ActionRelease)
+	taken := f.book(t, "manager", f.prod["producer_other"], []uuid.UUID{dcp}, casa("2027-06-08", 9, 0), casa("2027-06-08", 19, 0), booking.StatusConfirmed, 0)
+
+	late, err := f.db.ReplanRemaining(f.ctx, f.actors["producer"], p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late.Placed || late.Feasible || len(late.Unmet) != 1 || late.Unmet[0] != "conform" {
+		t.Fatalf("a conform that cannot end before the kept screening: placed %v, unmet %v, stages %+v", late.Placed, late.Unmet, late.Stages)
+	}
+	if _, _, err := f.db.AcceptPlan(f.ctx, f.actors["producer"], late.ID); booking.ErrorCode(err) != booking.EUNPROCESSABLE {
+		t.Errorf("accepting an unplaced proposal: %v", err)
+	}
+
+	f.act(t, "manager", taken.ID, booking.ActionCancel)
+	r, err := f.db.ReplanRemaining(f.ctx, f.actors["producer"], p.ID)
+	if err != nil || !r.Placed || !r.Stages[0].Start.Equal(casa("2027-06-08", 9, 0)) || r.Stages[0].End.After(r.Stages[1].Start) {
+		t.Fatalf("re-planned with the room free: %v %+v", err, r.Stages)
+	}
+	if _, err := f.db.Reschedule(f.ctx, f.actors["manager"], screen, casa("2027-06-10", 9, 0), casa("2027-06-10", 13, 0), booking.ActOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := holdsOf(t, f, f.prod["producer"])
+	_, _, err = f.db.AcceptPlan(f.ctx, f.actors["producer"], r.ID)
+	if booking.ErrorCode(err) != booking.ECONFLICT {
+		t.Fatalf("accepting around a kept stage that moved: %v", err)
+	}
+	if after := holdsOf(t, f, f.prod["producer"]); len(after) != len(before) {
+		t.Errorf("a refused acceptance placed holds: %v → %v", before, after)
+	}
+	again, ok := err.(*booking.Error).Details["replanned"].(booking.Plan)
+	if !ok || !again.Placed || !again.Stages[1].Start.Equal(casa("2027-06-10", 9, 0)) || again.Stages[0].End.After(again.Stages[1].Start) {
+		t.Fatalf("the refusal's proposal: %+v", again)
+	}
+	if _, holds, err := f.db.AcceptPlan(f.ctx, f.actors["producer"], again.ID); err != nil || len(holds) != 1 || !holds[0].Start.Equal(again.Stages[0].Start) {
+		t.Fatalf("accepting the fresh proposal: %v %+v", err, holds)
+	}
+}
