@@ -1,11 +1,17 @@
 package postgres_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
+	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/dbtest"
 )
 
 // TestReplanRemainingReleasesAndPlacesAtomically: a plan's screening was pushed to
@@ -230,5 +236,150 @@ func TestReplanRemainingKeepsTheOrderAroundKeptStages(t *testing.T) {
 	}
 	if _, holds, err := f.db.AcceptPlan(f.ctx, f.actors["producer"], again.ID); err != nil || len(holds) != 1 || !holds[0].Start.Equal(again.Stages[0].Start) {
 		t.Fatalf("accepting the fresh proposal: %v %+v", err, holds)
+	}
+}
+
+// TestReplanRemainingPropertyKeepsEveryLink: random plans (chains of stages of random
+// kinds, hours and lags, with a link skipping a stage now and then) are accepted; then
+// each stage's booking is confirmed, released or left a hold at random, and random
+// confirmed bookings take some capacity. The remaining stages are re-planned and the
+// proposal accepted. Read back as it stands, every new plan keeps its kept stages'
+// bookings where they were, has every other stage held, at or after the re-plan's
+// release, and after each predecessor by at least the link's minimum lag in the site's
+// working time (an independent check on the calendar); the old plan is superseded and
+// none of its holds is left.
+func TestReplanRemainingPropertyKeepsEveryLink(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var site uuid.UUID
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+		t.Fatal(err)
+	}
+	cal := dbtest.SiteCalendar(t, f.db, site)
+	opts := calendar.Options{AvoidProvisional: true}
+	kinds := []string{"dcp_mastering", "screening_room", "edit_suite", "mix_stage", "grading_suite"}
+	rng := rand.New(rand.NewPCG(3, 17))
+	replaced := 0
+	for round := range 8 {
+		weekStart := casa("2027-05-03", 0, 0).AddDate(0, 0, 14*round) // a Monday
+		var stages []booking.StageSpec
+		for j := range 3 + rng.IntN(3) {
+			st := booking.StageSpec{ID: fmt.Sprintf("s%d", j), Name: fmt.Sprintf("Stage %d", j), Hours: float64(2 + rng.IntN(14)),
+				Demands: []booking.Demand{{Kind: kinds[rng.IntN(len(kinds))]}}}
+			if j > 0 {
+				st.After = []booking.StageLink{{From: fmt.Sprintf("s%d", j-1), MinLagHours: float64(rng.IntN(3) * 2)}}
+			}
+			if j > 1 && rng.IntN(3) == 0 {
+				st.After = append(st.After, booking.StageLink{From: fmt.Sprintf("s%d", j-2), MinLagHours: float64(rng.IntN(2) * 4)})
+			}
+			stages = append(stages, st)
+		}
+		earliest := weekStart.AddDate(0, 0, rng.IntN(2)).Add(9 * time.Hour)
+		p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
+			EarliestStart: earliest, Seed: uint64(round), Stages: stages})
+		if err != nil || !p.Placed {
+			t.Fatalf("round %d: plan %v %+v", round, err, p.Unmet)
+		}
+		if _, _, err := f.db.AcceptPlan(f.ctx, f.actors["producer"], p.ID); err != nil {
+			t.Fatalf("round %d: accept: %v", round, err)
+		}
+		old, _ := f.db.FindPlan(f.ctx, booking.System, p.ID)
+		kept := map[string]booking.PlannedStage{}
+		var holds []uuid.UUID
+		for _, s := range old.Stages {
+			switch rng.IntN(3) {
+			case 0:
+				f.act(t, "manager", *s.BookingID, booking.ActionConfirm)
+				now, _ := f.db.FindBooking(f.ctx, booking.System, *s.BookingID)
+				if now.Status == booking.StatusConfirmed {
+					kept[s.ID] = s
+				} else {
+					holds = append(holds, *s.BookingID) // a challenge: still a hold
+				}
+			case 1:
+				f.act(t, "producer", *s.BookingID, booking.ActionRelease)
+			default:
+				holds = append(holds, *s.BookingID)
+			}
+		}
+		for range 2 {
+			k := kinds[rng.IntN(len(kinds))]
+			rows, _ := f.db.Pool.Query(f.ctx, `SELECT r.id FROM resources r JOIN sites s ON s.id = r.site_id WHERE s.slug = 'casablanca' AND r.kind = $1`, k)
+			res, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+			if err != nil {
+				t.Fatal(err)
+			}
+			day := weekStart.AddDate(0, 0, rng.IntN(5))
+			_, _ = f.db.Book(f.ctx, f.actors["manager"], booking.BookingInput{ProductionID: f.prod["producer_other"], ResourceIDs: res[:1],
+				Start: day.Add(9 * time.Hour), End: day.Add(17 * time.Hour), Status: booking.StatusConfirmed}) // where free
+		}
+
+		r, err := f.db.ReplanRemaining(f.ctx, f.actors["producer"], p.ID)
+		if len(kept) == len(old.Stages) {
+			if booking.ErrorCode(err) != booking.ECONFLICT {
+				t.Errorf("round %d: re-planning a plan confirmed whole: %v", round, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("round %d: re-plan: %v", round, err)
+		}
+		if !r.Placed {
+			if len(r.Unmet) == 0 {
+				t.Errorf("round %d: an unplaced proposal names no stage", round)
+			}
+			continue
+		}
+		if _, _, err := f.db.AcceptPlan(f.ctx, f.actors["producer"], r.ID); err != nil {
+			t.Fatalf("round %d: accepting the re-plan: %v", round, err)
+		}
+		replaced++
+		live, err := f.db.FindPlan(f.ctx, booking.System, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := earliest
+		if f.now.After(release) {
+			release = f.now
+		}
+		at := map[string]booking.PlannedStage{}
+		for _, s := range live.Stages {
+			at[s.ID] = s
+			if k, ok := kept[s.ID]; ok {
+				if s.BookingID == nil || *s.BookingID != *k.BookingID || !s.Start.Equal(k.Start) || s.BookingStatus != "confirmed" {
+					t.Errorf("round %d: kept stage %s is now %+v, was %+v", round, s.ID, s, k)
+				}
+				continue
+			}
+			if s.BookingStatus != "hold" || s.Start.Before(release) {
+				t.Errorf("round %d: stage %s re-planned to %v (%s), release %v", round, s.ID, s.Start, s.BookingStatus, release)
+			}
+		}
+		if len(at) != len(stages) {
+			t.Errorf("round %d: the new plan has %d stages of %d", round, len(at), len(stages))
+		}
+		for _, spec := range stages {
+			s := at[spec.ID]
+			for _, l := range spec.After {
+				pred := at[l.From]
+				lag := cal.WorkingHoursBetween(pred.End, s.Start, opts)
+				if s.Start.Before(pred.End) || lag < time.Duration(l.MinLagHours*float64(time.Hour)) {
+					t.Errorf("round %d: stage %s starts %v, %v of working time after %s ends %v; minimum lag %v h",
+						round, s.ID, s.Start, lag, l.From, pred.End, l.MinLagHours)
+				}
+			}
+		}
+		if o, _ := f.db.FindPlan(f.ctx, booking.System, p.ID); o.Status != "superseded" {
+			t.Errorf("round %d: the old plan is %s", round, o.Status)
+		}
+		for _, h := range holds {
+			if b, _ := f.db.FindBooking(f.ctx, booking.System, h); b.Status != booking.StatusReleased {
+				t.Errorf("round %d: the old plan's hold %s is %s", round, h, b.Status)
+			}
+		}
+	}
+	t.Logf("%d plans replaced over 8 rounds", replaced)
+	if replaced < 4 {
+		t.Fatalf("only %d plans replaced: the scenarios test too little", replaced)
 	}
 }
