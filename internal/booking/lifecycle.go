@@ -329,6 +329,9 @@ type BookingFilter struct {
 type ActOptions struct {
 	IfMatch *int
 	Reason  string
+	// Replan, when a manager's applied re-plan moves the booking, says so; its events
+	// carry it (Event.Replan).
+	Replan *ReplanCause
 }
 
 // Bookings is the booking lifecycle.
@@ -422,6 +425,10 @@ type Event struct {
 	// acted: expiry, deadlines, completion, a tz database update). They are not told of
 	// it by mail: they made it, and see it where they made it.
 	Actor uuid.UUID
+	// PreviousStart and PreviousEnd are where a rescheduled booking was before the
+	// move (zero for other events); Replan, the manager's re-plan that moved it.
+	PreviousStart, PreviousEnd time.Time
+	Replan                     *ReplanCause
 	// State is the booking as the change left it, for scheduling its follow-ups; the
 	// events of one booking in one change share it. Nil when not known.
 	State *FollowUpState

@@ -179,6 +179,10 @@ type Plan struct {
 	Quote      *Quote     `json:"quote,omitempty"`
 	Schedules  int        `json:"schedules"`
 	ReplacesID *uuid.UUID `json:"replaces_id,omitempty"`
+	// Remaining says the plan re-plans the stages of the accepted plan ReplacesID that
+	// were not confirmed or completed (RemainingPlans): accepting it releases that
+	// plan's holds.
+	Remaining  bool       `json:"remaining,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 }
@@ -274,16 +278,19 @@ type Replan struct {
 	Holds  int        `json:"holds"`
 	Moves  []HoldMove `json:"moves"`
 	// HoursEarlier is the sum over the moved holds of how much earlier they end.
-	HoursEarlier float64    `json:"hours_earlier"`
-	CreatedAt    time.Time  `json:"created_at"`
-	AppliedAt    *time.Time `json:"applied_at,omitempty"`
+	HoursEarlier float64 `json:"hours_earlier"`
+	// Reason is the manager's, when given: the producers whose holds move are told it.
+	Reason    string     `json:"reason,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	AppliedAt *time.Time `json:"applied_at,omitempty"`
 }
 
 // Replans are managers' what-if re-plans of pending holds.
 type Replans interface {
-	// ProposeReplan repacks the site's holds in [from, to) and stores the proposal;
+	// ProposeReplan repacks the site's holds in [from, to) and stores the proposal
+	// with the manager's reason (optional, told to the producers whose holds move);
 	// managers of the site and admins only.
-	ProposeReplan(ctx context.Context, a Actor, siteID uuid.UUID, from, to time.Time) (Replan, error)
+	ProposeReplan(ctx context.Context, a Actor, siteID uuid.UUID, from, to time.Time, reason string) (Replan, error)
 	// ApplyReplan moves every hold of a proposal in one transaction; ECONFLICT (and
 	// nothing moved) when a hold changed since.
 	ApplyReplan(ctx context.Context, a Actor, id uuid.UUID) (Replan, error)

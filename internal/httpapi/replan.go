@@ -12,6 +12,7 @@ type replanRequest struct {
 	SiteID uuid.UUID `json:"site_id"`
 	From   string    `json:"from"`
 	To     string    `json:"to"`
+	Reason string    `json:"reason"`
 }
 
 // proposeReplan serves a manager's what-if: the site's pending holds in a window
@@ -27,7 +28,7 @@ func (s *Server) proposeReplan(w http.ResponseWriter, r *http.Request) {
 		var to = from
 		if to, err = requiredTime("to", req.To); err == nil {
 			var rp booking.Replan
-			if rp, err = s.Replans.ProposeReplan(r.Context(), a, req.SiteID, from, to); err == nil {
+			if rp, err = s.Replans.ProposeReplan(r.Context(), a, req.SiteID, from, to, req.Reason); err == nil {
 				writeJSON(w, http.StatusCreated, rp)
 				return
 			}

@@ -200,6 +200,7 @@ func (s *Server) Handler() http.Handler {
 	rt.Handle("POST", "/api/v1/plans/{id}/confirm", s.confirmPlan)
 	rt.Handle("GET", "/api/v1/plans/{id}", s.getPlan)
 	rt.Handle("POST", "/api/v1/plans/{id}/accept", s.acceptPlan)
+	rt.Handle("POST", "/api/v1/plans/{id}/replan-remaining", s.replanRemaining)
 	rt.Handle("POST", "/api/v1/replans", s.proposeReplan)
 	rt.Handle("POST", "/api/v1/replans/{id}/apply", s.applyReplan)
 	rt.Handle("GET", "/api/v1/availability", s.availability)

@@ -71,6 +71,11 @@ type NoticeArgs struct {
 	// Actor is the user whose action raised the event: everyone concerned is told of
 	// it but them (they see it where they acted). Nil when posthub itself acted.
 	Actor uuid.UUID `json:"actor,omitempty"`
+	// PreviousStart and PreviousEnd are where a rescheduled booking was; Replan, the
+	// manager's re-plan that moved it (the notice says what moved and why).
+	PreviousStart *time.Time           `json:"previous_start,omitempty"`
+	PreviousEnd   *time.Time           `json:"previous_end,omitempty"`
+	Replan        *booking.ReplanCause `json:"replan,omitempty"`
 }
 
 // Kind names the job.
@@ -215,6 +220,11 @@ func notices(events []booking.Event) []river.InsertManyParams {
 	for _, e := range events {
 		n := NoticeArgs{EventID: uuid.New(), Event: e.Kind, BookingID: e.BookingID, At: e.At, OldRank: e.OldRank,
 			NewRank: e.NewRank, ChallengeID: e.ChallengeID, Reason: e.Reason, Actor: e.Actor}
+		if !e.PreviousStart.IsZero() {
+			ps, pe := e.PreviousStart, e.PreviousEnd
+			n.PreviousStart, n.PreviousEnd = &ps, &pe
+		}
+		n.Replan = e.Replan
 		k := key{e.ProductionID, e.Actor}
 		if e.ProductionID == uuid.Nil {
 			k = key{production: n.EventID} // a group of its own
@@ -357,6 +367,10 @@ func (d *Deps) notices(ctx context.Context, id, actor uuid.UUID, ns []NoticeArgs
 func (d *Deps) eventNotice(nc booking.NoticeContext, a NoticeArgs) notify.Notice {
 	n := d.notice(nc, string(a.Event))
 	n.Rank, n.OldRank, n.Reason = a.NewRank, a.OldRank, a.Reason
+	if a.PreviousStart != nil && a.PreviousEnd != nil {
+		n.PreviousStart, n.PreviousEnd = *a.PreviousStart, *a.PreviousEnd
+	}
+	n.Replan = a.Replan
 	switch {
 	case a.Event == booking.EventChallengeReceived && len(nc.Booking.ChallengedBy) > 0:
 		c := nc.Booking.ChallengedBy[0] // the soonest deadline, unless the event names its challenge

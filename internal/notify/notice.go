@@ -27,7 +27,11 @@ type Notice struct {
 	OldRank    int
 	Deadline   *time.Time
 	Reason     string
-	Link       string
+	// PreviousStart and PreviousEnd are where a moved booking was (zero otherwise): the
+	// notice shows was and now. Replan, when a manager's re-plan moved it, says why.
+	PreviousStart, PreviousEnd time.Time
+	Replan                     *booking.ReplanCause
+	Link                       string
 	// Role is the reader's: a manager is told what a manager does about it (approve,
 	// decline, review), anyone else what the booking's producers do.
 	Role booking.Role
@@ -105,6 +109,14 @@ func (n Notice) block(lang string) block {
 		b.Lead = i18n.T(lang, key)
 	}
 	b.Rows = []row{{l("when"), n.When(lang)}, {l("where"), n.Site}}
+	if !n.PreviousStart.IsZero() {
+		was := n
+		was.Start, was.End = n.PreviousStart, n.PreviousEnd
+		b.Rows = append([]row{{l("was"), was.When(lang)}, {l("now"), n.When(lang)}}, b.Rows[1:]...)
+	}
+	if n.Replan != nil {
+		b.Lead = n.replanWhy(lang) + " " + i18n.T(lang, "notice.replan.moved_one")
+	}
 	if len(n.Resources) > 0 {
 		b.Rows = append(b.Rows, row{l("rooms"), strings.Join(n.Resources, ", ")})
 	}
@@ -121,11 +133,22 @@ func (n Notice) block(lang string) block {
 	if n.Deadline != nil {
 		b.Rows = append(b.Rows, row{l("deadline"), n.At(*n.Deadline, lang)})
 	}
-	if n.Reason != "" {
+	if n.Reason != "" && n.Replan == nil { // a re-plan's reason is the manager's, in the lead
 		b.Rows = append(b.Rows, row{l("reason"), n.Reason})
 	}
 	b.Todo = n.todo(lang)
 	return b
+}
+
+// replanWhy says why a manager's re-plan moved the booking: the site, the window the
+// holds were re-planned over (in the site's days), and the manager's reason if given.
+func (n Notice) replanWhy(lang string) string {
+	c := n.Replan
+	why := i18n.T(lang, "notice.replan.why", n.Site, formatDay(c.From.In(n.Location), lang), formatDay(c.To.In(n.Location), lang))
+	if c.Reason != "" {
+		why += " " + i18n.T(lang, "notice.replan.reason", c.Reason)
+	}
+	return why
 }
 
 // todo says what the reader must do about the notice, and by when: the catalogs'
@@ -215,6 +238,12 @@ func RenderGroup(ns []Notice, lang string) Rendered {
 	}
 	subject := i18n.T(lang, "notice.group.subject", production, strings.Join(counts, ", "))
 	lead := i18n.T(lang, "notice.group.lead", production)
+	for _, n := range ns {
+		if n.Replan != nil { // the re-plan's why, once
+			lead = n.replanWhy(lang) + " " + i18n.T(lang, "notice.replan.moved", production)
+			break
+		}
+	}
 	open := i18n.T(lang, "notice.open")
 	blocks := make([]block, len(ns))
 	var text strings.Builder

@@ -750,6 +750,8 @@ func (db *DB) rescheduleTx(ctx context.Context, tx pgx.Tx, a booking.Actor, id u
 			func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) }))
 		g.Start, g.End, g.HoldSeq, g.ResourceIDs = start, end, seq, resources
 		ch.add(g, booking.EventRescheduled, now, opts.Reason)
+		moved := &ch.events[len(ch.events)-1]
+		moved.PreviousStart, moved.PreviousEnd, moved.Replan = before.Start, before.End, opts.Replan
 		if g.Status == booking.StatusHold {
 			if _, err := db.recomputeRanks(ctx, tx, touched, now, &ch, uuid.Nil); err != nil {
 				return err

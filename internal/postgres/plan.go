@@ -151,7 +151,7 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 	// Bookings are in a stage's way; leave and maintenance are pauses it may
 	// span (the hold then sells its resources' working time less them), as long
 	// as it neither starts nor ends in one, which is what checkFree allows.
-	busy, err := db.bookedIntervals(ctx, ids, req.EarliestStart, horizon, false, uuid.Nil)
+	busy, err := db.planBusy(ctx, ids, req.EarliestStart, horizon)
 	if err != nil {
 		return booking.Plan{}, err
 	}
@@ -382,7 +382,15 @@ func (db *DB) AcceptPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (bo
 		if status != "proposed" {
 			return &booking.Error{Code: booking.ECONFLICT, Message: "This plan is " + status + "; only a proposed plan can be accepted.", Details: map[string]any{"status": status}}
 		}
+		// A re-plan of an accepted plan's remaining stages releases that plan's holds
+		// first, in this transaction (plan_remaining.go).
+		if err := db.takeOverReplaced(ctx, tx, a, id); err != nil {
+			return err
+		}
 		for i, s := range p.Stages {
+			if s.BookingID != nil {
+				continue // a stage kept from the plan this one replaces
+			}
 			ids := make([]uuid.UUID, len(s.Resources))
 			for j, r := range s.Resources {
 				ids[j] = r.ID
@@ -409,6 +417,9 @@ func (db *DB) AcceptPlan(ctx context.Context, a booking.Actor, id uuid.UUID) (bo
 		var st string
 		if qerr := db.Pool.QueryRow(ctx, `SELECT status FROM plans WHERE id = $1`, id).Scan(&st); qerr == nil && st != "proposed" {
 			return p, nil, err
+		}
+		if handled, rerr := db.remainingConflict(ctx, a, id, err); handled {
+			return p, nil, rerr
 		}
 		again, perr := db.plan(ctx, req)
 		if perr != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -27,8 +28,12 @@ const maxReplanWindow = 120 * 24 * time.Hour
 // start nor before its predecessors end (with their lags), and every proposal passes
 // planOrder's independent check. Only holds that end earlier move. Nothing moves until
 // a manager applies the proposal.
-func (db *DB) ProposeReplan(ctx context.Context, a booking.Actor, siteID uuid.UUID, from, to time.Time) (booking.Replan, error) {
-	out := booking.Replan{SiteID: siteID, Status: "proposed", From: from.UTC(), To: to.UTC(), Moves: []booking.HoldMove{}}
+func (db *DB) ProposeReplan(ctx context.Context, a booking.Actor, siteID uuid.UUID, from, to time.Time, reason string) (booking.Replan, error) {
+	out := booking.Replan{SiteID: siteID, Status: "proposed", From: from.UTC(), To: to.UTC(), Moves: []booking.HoldMove{}, Reason: strings.TrimSpace(reason)}
+	if utf8.RuneCountInString(out.Reason) > booking.MaxReplanReason {
+		return out, &booking.Error{Code: booking.EINVALID, Message: fmt.Sprintf("reason must be at most %d characters.", booking.MaxReplanReason),
+			Details: map[string]any{"field": "reason"}}
+	}
 	if !to.After(from) || to.Sub(from) > maxReplanWindow {
 		return out, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "to must be after from, within 120 days.", Details: map[string]any{"field": "to"}}
 	}
@@ -507,7 +512,8 @@ func (db *DB) ApplyReplan(ctx context.Context, a booking.Actor, id uuid.UUID) (b
 		slices.SortStableFunc(moves, func(x, y booking.HoldMove) int { return x.ToStart.Compare(y.ToStart) })
 		for _, m := range moves {
 			v := m.Version
-			if _, err := db.rescheduleTx(ctx, tx, a, m.BookingID, booking.Move{Start: m.ToStart, End: m.ToEnd}, booking.ActOptions{IfMatch: &v, Reason: "what-if re-plan " + id.String()[:8]}); err != nil {
+			if _, err := db.rescheduleTx(ctx, tx, a, m.BookingID, booking.Move{Start: m.ToStart, End: m.ToEnd}, booking.ActOptions{IfMatch: &v, Reason: "what-if re-plan " + id.String()[:8],
+				Replan: &booking.ReplanCause{ID: id, From: r.From, To: r.To, Reason: r.Reason}}); err != nil {
 				return err
 			}
 		}

@@ -45,7 +45,7 @@ func TestReplanKeepsThePlan(t *testing.T) {
 	}
 	f.act(t, "manager", blocker.ID, booking.ActionCancel)
 
-	rp, err := f.db.ProposeReplan(f.ctx, f.actors["manager"], site, casa("2027-06-07", 0, 0), casa("2027-06-14", 0, 0))
+	rp, err := f.db.ProposeReplan(f.ctx, f.actors["manager"], site, casa("2027-06-07", 0, 0), casa("2027-06-14", 0, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestReplanPropertyKeepsEveryPlan(t *testing.T) {
 			}
 		}
 		from := weekStart.Add(time.Duration(rng.IntN(48)) * time.Hour)
-		rp, err := f.db.ProposeReplan(f.ctx, f.actors["manager"], site, from, from.AddDate(0, 0, 5+rng.IntN(10)))
+		rp, err := f.db.ProposeReplan(f.ctx, f.actors["manager"], site, from, from.AddDate(0, 0, 5+rng.IntN(10)), "")
 		if err != nil {
 			t.Fatalf("round %d: re-plan: %v", round, err)
 		}

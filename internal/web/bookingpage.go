@@ -35,6 +35,7 @@ func (u *UI) registerBookingPages(r *httpapi.Router) {
 	r.Handle("GET", "/plans", u.plansPage)
 	r.Handle("GET", "/productions/{id}/plans", u.productionPlansPage)
 	r.Handle("POST", "/plans/{id}/confirm", u.confirmPlan)
+	r.Handle("POST", "/plans/{id}/replan-remaining", u.replanRemaining) // plan_remaining.go
 	if u.api != nil {
 		u.api.ErrorPage = u.errorPage
 	}

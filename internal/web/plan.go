@@ -311,6 +311,10 @@ type planView struct {
 	// CanConfirmAll offers to confirm every hold at once.
 	Live          planLive
 	CanConfirmAll bool
+	// Remaining marks a re-plan of an accepted plan's remaining stages (plan_remaining.go);
+	// ReplacesID is the plan it replaces.
+	Remaining  bool
+	ReplacesID string
 }
 
 func (u *UI) showPlan(w http.ResponseWriter, r *http.Request) {
@@ -363,6 +367,7 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 		StatusLabel: translate(lang, words[0]), StatusHelp: translate(lang, words[1]),
 		Template: formatLabel(lang, p.Template), Earliest: formatInstant(lang, p.EarliestStart, p.TimeZone),
 		Quote: planMoney(lang, p.QuoteMinor, p.Currency), Placed: p.Placed, Unmet: p.Unmet, Replaces: p.ReplacesID != nil,
+		Remaining: p.Remaining,
 		CanAccept: p.Status == "proposed" && p.Placed}
 	if pr, ok := l.prodByID[p.ProductionID]; ok {
 		v.Production = pr.Title
@@ -374,6 +379,9 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 	}
 	if p.AcceptedAt != nil {
 		v.AcceptedAt = formatInstant(lang, *p.AcceptedAt, p.TimeZone)
+	}
+	if p.ReplacesID != nil {
+		v.ReplacesID = p.ReplacesID.String()
 	}
 	// A time in the table is the site's wall-clock; the caption names the zone, and a
 	// time under another offset (a change of clocks inside the plan) names its own.
@@ -632,6 +640,11 @@ func (u *UI) acceptPlan(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.setFlash(w, r, "error", u.errorText(lang, err))
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	if p.Remaining { // the plan it replaced is superseded: its page is this one's
+		u.setFlash(w, r, "ok", translate(lang, "plan.flash_remaining_accepted"))
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
