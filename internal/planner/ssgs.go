@@ -124,9 +124,17 @@ func (sd *side) decode(list []int32, rel int64, st, en []int64) (int64, bool) {
 			if sd.hasMax {
 				w = max(w, sd.lowW[j])
 			}
-			for _, a := range sd.preds[j] {
-				if v := sd.readyW(j, a, en) + a.min; v > w {
-					w = v
+			if sd.multi {
+				for _, a := range sd.preds[j] {
+					if v := sd.readyW(j, a, en) + a.min; v > w {
+						w = v
+					}
+				}
+			} else {
+				for _, a := range sd.preds[j] {
+					if v := sd.wEnd[a.to] + a.min; v > w {
+						w = v
+					}
 				}
 			}
 			es := tm.startAtW(w)
