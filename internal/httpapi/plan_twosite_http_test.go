@@ -188,3 +188,44 @@ func TestPlanSitesBadInput(t *testing.T) {
 		t.Fatalf("refused requests stored %d plans", after-before)
 	}
 }
+
+// TestTwoSitePlansHoldTheirChecks is the property over start dates (Casablanca's
+// Ramadan hours, Senegal's and Morocco's holidays among them) and seeds: every plan
+// across Dakar and Casablanca passes the independent checker (each stage on its site's
+// calendar and resources, transfers between sites, the money adding up), and once
+// accepted each stage's cost is what its hold is quoted, in its site's currency, by
+// the quote any booking gets (POST /api/v1/quotes).
+func TestTwoSitePlansHoldTheirChecks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	cas, dkr := twoSites(t, b)
+	prod := atmosHDRFeature(t, b)
+	type accepted struct {
+		Plan     booking.Plan      `json:"plan"`
+		Bookings []booking.Booking `json:"bookings"`
+	}
+	for i, start := range []string{"2027-02-01T08:00:00Z", "2027-04-02T15:30:00Z", "2027-07-26T10:00:00Z"} {
+		sites := []uuid.UUID{dkr, cas}
+		if i == 1 {
+			sites = []uuid.UUID{cas, dkr} // the hub first: only what it cannot do goes to Dakar
+		}
+		p := decode[booking.Plan](t, b.do(t, "POST", "/api/v1/plans", b.tokens["producer"], map[string]any{"production_id": prod.ID,
+			"site_ids": sites, "template": "feature", "earliest_start": start, "seed": 10 + i}), 201)
+		if !p.Placed {
+			t.Fatalf("from %s: not placed: %v", start, p.Unmet)
+		}
+		checkPlan(t, b, p)
+		acc := decode[accepted](t, b.do(t, "POST", "/api/v1/plans/"+p.ID.String()+"/accept", b.tokens["producer"], nil), 200)
+		if len(acc.Bookings) != len(p.Stages) {
+			t.Fatalf("from %s: %d holds for %d stages", start, len(acc.Bookings), len(p.Stages))
+		}
+		for j, bk := range acc.Bookings {
+			st := acc.Plan.Stages[j]
+			q := decode[booking.Quote](t, b.do(t, "POST", "/api/v1/quotes", b.tokens["producer"], map[string]any{"booking_id": bk.ID}), 201)
+			if q.Currency != st.Currency || q.TotalMinor != st.CostMinor || bk.SiteID != st.SiteID {
+				t.Errorf("from %s, stage %s at %s: costs %d %s in the plan, its hold at %s is quoted %d %s",
+					start, st.ID, st.SiteID, st.CostMinor, st.Currency, bk.SiteID, q.TotalMinor, q.Currency)
+			}
+		}
+	}
+}
