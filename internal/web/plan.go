@@ -43,6 +43,9 @@ var planStatusWords = map[string][2]string{
 	"superseded": {"plan.status_superseded", "plan.status_help_superseded"},
 }
 
+// transferKinds name the kinds of transfer between sites (booking.SiteTransfer).
+var transferKinds = map[string]string{"data": "plan.transfer_data", "shipping": "plan.transfer_shipping"}
+
 // planTimelineMaxDays bounds the plan's timeline.
 const planTimelineMaxDays = 120
 
@@ -441,7 +444,7 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 		for _, tr := range p.Transfers {
 			v.Transfers = append(v.Transfers, fmt.Sprintf(translate(lang, "plan.transfer_text"),
 				stageName(tr.FromStage), siteName(tr.FromSite), stageName(tr.ToStage), siteName(tr.ToSite),
-				formatHours(tr.Hours), translate(lang, "plan.transfer_"+tr.Kind)))
+				formatHours(tr.Hours), translate(lang, transferKinds[tr.Kind])))
 		}
 	}
 	if p.AcceptedAt != nil {
