@@ -94,10 +94,20 @@ func TemplateStages(name string, runtimeMinutes int, skip []string) ([]StageSpec
 	return out, nil
 }
 
-// PlanRequest asks for a whole post-production plan for a production at a site.
+// PlanRequest asks for a whole post-production plan for a production at a site, or
+// over several sites.
 type PlanRequest struct {
-	ProductionID  uuid.UUID
-	SiteID        uuid.UUID
+	ProductionID uuid.UUID
+	// SiteID is the site of a one-site plan. SiteIDs, when given, are the sites a plan
+	// may place stages at, in order of preference (the hub and its partners); SiteID
+	// is then the first of them.
+	SiteID  uuid.UUID
+	SiteIDs []uuid.UUID
+	// StageSites pins stages (by id) to one of the sites.
+	StageSites map[string]uuid.UUID
+	// Currency is what a plan over several sites is totalled in; empty: the currency
+	// of its first site.
+	Currency      string
 	Template      string
 	Skip          []string
 	Stages        []StageSpec // instead of a template, or edited from one
@@ -110,9 +120,14 @@ type PlanRequest struct {
 
 // PlannedStage is one stage of a proposed plan: when, where, on what.
 type PlannedStage struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`
-	Hours      float64        `json:"hours"`
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Hours float64 `json:"hours"`
+	// SiteID is where the stage runs; its times follow that site's calendar, shown in
+	// its zone (TimeZone), and its cost is in that site's currency.
+	SiteID     uuid.UUID      `json:"site_id"`
+	TimeZone   string         `json:"time_zone"`
+	Currency   string         `json:"currency"`
 	Start      time.Time      `json:"start"`
 	End        time.Time      `json:"end"`
 	StartLocal string         `json:"start_local"`
@@ -127,6 +142,41 @@ type PlannedStage struct {
 	Demands       []Demand         `json:"demands"`
 	After         []StageLink      `json:"after,omitempty"`
 	Changed       *PlanStageChange `json:"changed,omitempty"`
+}
+
+// PlanTotal is the sum of a plan's stages quoted in one currency, and that sum in the
+// plan's currency at the locked rate.
+type PlanTotal struct {
+	Currency       string `json:"currency"`
+	Stages         int    `json:"stages"`
+	TotalMinor     int64  `json:"total_minor"`
+	Total          string `json:"total"`
+	ConvertedMinor int64  `json:"converted_minor"`
+	Converted      string `json:"converted"`
+}
+
+// PlanRate is an exchange rate locked into a plan: Rate units of To per unit of From
+// (exact decimal), from the rates entered (Legs: the pair's own, or two through EUR),
+// in force at RatesAt; EffectiveAt is the latest of its legs'.
+type PlanRate struct {
+	From        string         `json:"from"`
+	To          string         `json:"to"`
+	Rate        string         `json:"rate"`
+	EffectiveAt time.Time      `json:"effective_at"`
+	RatesAt     time.Time      `json:"rates_at"`
+	Legs        []ExchangeRate `json:"legs"`
+}
+
+// PlanTransfer is a link between stages at two sites and the transfer time between
+// them (SiteTransfer).
+type PlanTransfer struct {
+	FromStage string    `json:"from_stage"`
+	ToStage   string    `json:"to_stage"`
+	FromSite  uuid.UUID `json:"from_site"`
+	ToSite    uuid.UUID `json:"to_site"`
+	Hours     float64   `json:"hours"`
+	Kind      string    `json:"kind"`
+	Basis     string    `json:"basis"`
 }
 
 // PlanStageChange says how a stage moved: when a plan was made again, or, on an
@@ -175,10 +225,22 @@ type Plan struct {
 	Unmet      []string `json:"unmet,omitempty"`
 	Currency   string   `json:"currency"`
 	QuoteMinor int64    `json:"quote_minor"`
-	// Quote prices the plan at the site's rate cards, with its totals in XOF and EUR.
-	Quote      *Quote     `json:"quote,omitempty"`
-	Schedules  int        `json:"schedules"`
-	ReplacesID *uuid.UUID `json:"replaces_id,omitempty"`
+	// Quote prices the plan at the site's rate cards, with its totals in XOF and EUR;
+	// a one-site plan only.
+	Quote *Quote `json:"quote,omitempty"`
+	// SiteIDs are the sites the plan could use, in order of preference.
+	SiteIDs []uuid.UUID `json:"site_ids"`
+	// Totals are the stages' costs summed per currency (each stage in its site's) and
+	// each sum converted into Currency at the locked rate; QuoteMinor is the sum of
+	// the converted figures. Rates are the exchange rates locked when the plan was
+	// proposed: an accepted plan keeps them.
+	Totals []PlanTotal `json:"totals"`
+	Rates  []PlanRate  `json:"rates"`
+	// Transfers are the links between stages at different sites, with the transfer
+	// time the later stage waited.
+	Transfers  []PlanTransfer `json:"transfers,omitempty"`
+	Schedules  int            `json:"schedules"`
+	ReplacesID *uuid.UUID     `json:"replaces_id,omitempty"`
 	// Remaining says the plan re-plans the stages of the accepted plan ReplacesID that
 	// were not confirmed or completed (RemainingPlans): accepting it releases that
 	// plan's holds.

@@ -10,15 +10,18 @@ import (
 )
 
 type planRequest struct {
-	ProductionID  uuid.UUID           `json:"production_id"`
-	SiteID        uuid.UUID           `json:"site_id"`
-	Template      string              `json:"template"`
-	Skip          []string            `json:"skip"`
-	Stages        []booking.StageSpec `json:"stages"`
-	EarliestStart string              `json:"earliest_start"`
-	Deadline      string              `json:"deadline"`
-	Preferences   map[string][]string `json:"preferences"`
-	Seed          uint64              `json:"seed"`
+	ProductionID  uuid.UUID            `json:"production_id"`
+	SiteID        uuid.UUID            `json:"site_id"`
+	SiteIDs       []uuid.UUID          `json:"site_ids"`
+	StageSites    map[string]uuid.UUID `json:"stage_sites"`
+	Currency      string               `json:"currency"`
+	Template      string               `json:"template"`
+	Skip          []string             `json:"skip"`
+	Stages        []booking.StageSpec  `json:"stages"`
+	EarliestStart string               `json:"earliest_start"`
+	Deadline      string               `json:"deadline"`
+	Preferences   map[string][]string  `json:"preferences"`
+	Seed          uint64               `json:"seed"`
 }
 
 func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
@@ -27,7 +30,8 @@ func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
 	if !s.body(w, r, &req) {
 		return
 	}
-	in := booking.PlanRequest{ProductionID: req.ProductionID, SiteID: req.SiteID, Template: req.Template, Skip: req.Skip,
+	in := booking.PlanRequest{ProductionID: req.ProductionID, SiteID: req.SiteID, SiteIDs: req.SiteIDs, StageSites: req.StageSites, Currency: req.Currency,
+		Template: req.Template, Skip: req.Skip,
 		Stages: req.Stages, Preferences: req.Preferences, Seed: req.Seed}
 	var err error
 	var t *time.Time
@@ -39,8 +43,8 @@ func (s *Server) proposePlan(w http.ResponseWriter, r *http.Request) {
 			in.Deadline = t.UTC()
 		}
 	}
-	if err == nil && (req.ProductionID == uuid.Nil || req.SiteID == uuid.Nil) {
-		err = &booking.Error{Code: booking.EINVALID, Message: "production_id and site_id are required.", Details: map[string]any{"field": "production_id"}}
+	if err == nil && (req.ProductionID == uuid.Nil || (req.SiteID == uuid.Nil && len(req.SiteIDs) == 0)) {
+		err = &booking.Error{Code: booking.EINVALID, Message: "production_id and site_id (or site_ids) are required.", Details: map[string]any{"field": "production_id"}}
 	}
 	if err != nil {
 		writeError(w, r, s.Logger, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,32 +14,69 @@ import (
 	"github.com/posthub/posthub/internal/calendar"
 )
 
-// checkPlan verifies a plan independently of the planner: every stage starts in the
-// site's working time and lasts its working hours, follows its predecessors, uses
-// resources of the demanded kinds, and no two stages share a resource at once.
+// checkPlan verifies a plan independently of the planner: every stage starts in its
+// site's working time and lasts its working hours there, follows its predecessors (and,
+// from another site, the transfer time between the two sites), uses resources of its
+// site of the demanded kinds and capabilities, no two stages share a resource at once,
+// and the money adds up: each currency's total is the sum of its stages' costs, and
+// the plan's quote the sum of the totals converted.
 func checkPlan(t *testing.T, b *testBundle, p booking.Plan) {
 	t.Helper()
 	ctx := context.Background()
-	_, cal := siteCalendarFor(t, b, p.SiteID)
 	opts := calendar.Options{AvoidProvisional: true}
-	ends := map[string]time.Time{}
+	cals := map[uuid.UUID]*calendar.Calendar{}
+	slugs := map[uuid.UUID]string{}
+	siteOf := func(s booking.PlannedStage) uuid.UUID {
+		if s.SiteID == uuid.Nil {
+			t.Errorf("stage %s has no site", s.ID)
+			return p.SiteID
+		}
+		return s.SiteID
+	}
 	for _, s := range p.Stages {
-		ends[s.ID] = s.End
+		site := siteOf(s)
+		if _, ok := cals[site]; !ok {
+			_, cals[site] = siteCalendarFor(t, b, site)
+			var slug, currency, zone string
+			if err := b.db.Pool.QueryRow(ctx, `SELECT slug, currency, time_zone FROM sites WHERE id = $1`, site).Scan(&slug, &currency, &zone); err != nil {
+				t.Fatal(err)
+			}
+			slugs[site] = slug
+			if s.Currency != currency || s.TimeZone != zone {
+				t.Errorf("stage %s: currency %s, zone %s; its site's are %s, %s", s.ID, s.Currency, s.TimeZone, currency, zone)
+			}
+		}
+		if !slices.Contains(p.SiteIDs, site) {
+			t.Errorf("stage %s at %s, not one of the plan's sites %v", s.ID, site, p.SiteIDs)
+		}
+	}
+	byID := map[string]booking.PlannedStage{}
+	for _, s := range p.Stages {
+		byID[s.ID] = s
 	}
 	for i, s := range p.Stages {
+		cal := cals[siteOf(s)]
 		if s.Start.Before(p.EarliestStart) {
 			t.Errorf("stage %s starts before the earliest start", s.ID)
 		}
 		working := cal.WorkingTime(calendar.Interval{Start: s.Start.Add(-time.Minute), End: s.Start.Add(time.Minute)}, opts)
 		if !working.Contains(s.Start) {
-			t.Errorf("stage %s starts outside working time at %s", s.ID, s.StartLocal)
+			t.Errorf("stage %s starts outside its site's working time at %s", s.ID, s.StartLocal)
 		}
 		if got := cal.WorkingHoursBetween(s.Start, s.End, opts); got != time.Duration(s.Hours*float64(time.Hour)) {
-			t.Errorf("stage %s spans %s of working time, want %vh", s.ID, got, s.Hours)
+			t.Errorf("stage %s spans %s of its site's working time, want %vh", s.ID, got, s.Hours)
 		}
 		for _, l := range s.After {
-			if s.Start.Before(ends[l.From]) {
-				t.Errorf("stage %s starts before its predecessor %s ends", s.ID, l.From)
+			pred := byID[l.From]
+			ready := pred.End
+			if siteOf(pred) != siteOf(s) {
+				ready = ready.Add(booking.TransferBetween(slugs[siteOf(pred)], slugs[siteOf(s)]).Duration())
+			}
+			if s.Start.Before(ready) {
+				t.Errorf("stage %s starts %s before its predecessor %s's material is there (%s)", s.ID, s.Start, l.From, ready)
+			}
+			if lag := cal.WorkingHoursBetween(ready, s.Start, opts); lag < time.Duration(l.MinLagHours*float64(time.Hour)) {
+				t.Errorf("stage %s: lag %s after %s, below %vh", s.ID, lag, l.From, l.MinLagHours)
 			}
 		}
 		if len(s.Resources) != len(s.Demands) {
@@ -49,15 +87,15 @@ func checkPlan(t *testing.T, b *testBundle, p booking.Plan) {
 				t.Errorf("stage %s: %s is a %s, demand was %s", s.ID, r.Name, r.Kind, s.Demands[j].Kind)
 			}
 			var caps []string
-			if err := b.db.Pool.QueryRow(ctx, `SELECT capabilities FROM resources WHERE id = $1`, r.ID).Scan(&caps); err != nil {
+			var site uuid.UUID
+			if err := b.db.Pool.QueryRow(ctx, `SELECT capabilities, site_id FROM resources WHERE id = $1`, r.ID).Scan(&caps, &site); err != nil {
 				t.Fatal(err)
 			}
+			if site != siteOf(s) {
+				t.Errorf("stage %s at %s holds %s of another site", s.ID, siteOf(s), r.Name)
+			}
 			for _, c := range s.Demands[j].Capabilities {
-				found := false
-				for _, x := range caps {
-					found = found || x == c
-				}
-				if !found {
+				if !slices.Contains(caps, c) {
 					t.Errorf("stage %s: %s lacks %s", s.ID, r.Name, c)
 				}
 			}
@@ -73,6 +111,27 @@ func checkPlan(t *testing.T, b *testBundle, p booking.Plan) {
 				}
 			}
 		}
+	}
+	sums := map[string]int64{}
+	for _, s := range p.Stages {
+		sums[s.Currency] += s.CostMinor
+	}
+	var quote int64
+	for _, tot := range p.Totals {
+		if tot.TotalMinor != sums[tot.Currency] {
+			t.Errorf("total in %s is %d, its stages cost %d", tot.Currency, tot.TotalMinor, sums[tot.Currency])
+		}
+		delete(sums, tot.Currency)
+		if tot.Currency == p.Currency && tot.ConvertedMinor != tot.TotalMinor {
+			t.Errorf("the plan's own currency %s converted: %d → %d", tot.Currency, tot.TotalMinor, tot.ConvertedMinor)
+		}
+		quote += tot.ConvertedMinor
+	}
+	if len(sums) > 0 && len(p.Stages) > 0 {
+		t.Errorf("stages cost in currencies without a total: %v", sums)
+	}
+	if quote != p.QuoteMinor {
+		t.Errorf("the totals converted add up to %d, the plan says %d", quote, p.QuoteMinor)
 	}
 }
 

@@ -108,3 +108,30 @@ func BenchmarkSolveHub(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSolveHubTwoSites is BenchmarkSolveHub with the conforms at a partner site
+// (its edit suites, its own calendar) and a 24-hour transfer to the hub before the
+// grades and mixes: the cost of per-stage calendars and transfers.
+func BenchmarkSolveHubTwoSites(b *testing.B) {
+	p := hubProblem(4)
+	p.Sites = map[string]*calendar.Calendar{"cas": p.Calendar, "dkr": dakar()}
+	p.Transfers = map[SitePair]time.Duration{{"dkr", "cas"}: 24 * time.Hour}
+	for r := range p.Resources {
+		p.Resources[r].Site = "cas"
+		if p.Resources[r].Kind == "edit" {
+			p.Resources[r].Site = "dkr"
+		}
+	}
+	for j := range p.Stages {
+		p.Stages[j].Site = "cas"
+		if p.Stages[j].Demands[0].Kind == "edit" {
+			p.Stages[j].Site = "dkr"
+		}
+	}
+	for b.Loop() {
+		plan, err := Solve(context.Background(), p, Options{Seed: 1, Budget: Budget{Schedules: 1000}})
+		if err != nil || !plan.Feasible {
+			b.Fatal(err, plan.Unmet)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 type arc struct {
 	to       int32
 	min, max int64 // working ticks; max 0 means none
+	gap      int64 // clock ticks of transfer between the two stages' sites
 }
 
 // dspec is one demand of a stage compiled to the indices of the resources
@@ -54,6 +55,7 @@ type compiled struct {
 	preds  [][]arc
 	succs  [][]arc
 	hasMax bool
+	hasGap bool    // some link waits a transfer between sites
 	topo   []int32 // a fixed topological order
 	rank   []int32 // position of each stage in topo
 
@@ -66,6 +68,12 @@ type compiled struct {
 	pools  [][]int32   // pooled: the resources of each pool
 	pdem   [][]poolDem // pooled: per stage, aggregated per pool
 	array  bool        // the cumulative array model is in use
+
+	// cals are the distinct calendars of the stages (nil: continuous time)
+	// and stageCal the index of each stage's calendar in cals; more than one
+	// when stages are at sites with different calendars.
+	cals     []*calendar.Calendar
+	stageCal []int32
 
 	fwd, bwd *side
 	unmet    []string
@@ -90,8 +98,30 @@ func compile(p *Problem, cfg engineConfig) (*compiled, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidProblem, err)
 		}
 	}
+	for site, cal := range p.Sites {
+		if cal != nil {
+			if err := cal.Validate(); err != nil {
+				return nil, fmt.Errorf("%w: site %q: %w", ErrInvalidProblem, site, err)
+			}
+		}
+	}
+	for pair, d := range p.Transfers {
+		if d < 0 {
+			return nil, invalid("negative transfer time between %q and %q", pair.From, pair.To)
+		}
+	}
 	n := len(p.Stages)
 	c := &compiled{p: p, n: n}
+	c.stageCal = make([]int32, n)
+	for j := range p.Stages {
+		cal := p.stageCalendar(&p.Stages[j])
+		k := slices.Index(c.cals, cal)
+		if k < 0 {
+			k = len(c.cals)
+			c.cals = append(c.cals, cal)
+		}
+		c.stageCal[j] = int32(k)
+	}
 	idx := make(map[string]int, n)
 	for i, st := range p.Stages {
 		if st.ID == "" {
@@ -181,7 +211,7 @@ func compile(p *Problem, cfg engineConfig) (*compiled, error) {
 	c.compileDemands()
 
 	var err error
-	if p.Calendar == nil {
+	if p.Calendar == nil && len(p.Sites) == 0 {
 		err = c.continuousAxis()
 	} else {
 		err = c.calendarAxis()
@@ -198,8 +228,10 @@ func compile(p *Problem, cfg engineConfig) (*compiled, error) {
 		for k, l := range st.Predecessors {
 			i := idx[l.From]
 			mn, mx := int64(l.MinLag/c.unit), int64(l.MaxLag/c.unit)
-			c.preds[j][k].min, c.preds[j][k].max = mn, mx
-			c.succs[i] = append(c.succs[i], arc{to: int32(j), min: mn, max: mx})
+			gap := int64(p.transfer(p.Stages[i].Site, st.Site) / c.unit)
+			c.preds[j][k].min, c.preds[j][k].max, c.preds[j][k].gap = mn, mx, gap
+			c.succs[i] = append(c.succs[i], arc{to: int32(j), min: mn, max: mx, gap: gap})
+			c.hasGap = c.hasGap || gap > 0
 			if mx > 0 {
 				c.hasMax = true
 			}
@@ -292,7 +324,7 @@ func (c *compiled) compileDemands() {
 			d := &st.Demands[k]
 			ds := dspec{count: max(d.Count, 1)}
 			for r := range p.Resources {
-				if matches(&p.Resources[r], d) {
+				if (st.Site == "" || p.Resources[r].Site == st.Site) && matches(&p.Resources[r], d) {
 					ds.match = append(ds.match, int32(r))
 				}
 			}
@@ -318,6 +350,8 @@ func (c *compiled) compileDemands() {
 		slices.Sort(caps)
 		caps = slices.Compact(caps)
 		var b strings.Builder
+		b.WriteString(res.Site)
+		b.WriteByte(0)
 		b.WriteString(res.Kind)
 		b.WriteByte(0)
 		b.WriteString(strings.Join(caps, "\x01"))
@@ -489,11 +523,20 @@ func gcd(a, b int64) int64 {
 // needs at most beyond the release and the last busy time: every stage and its
 // largest minimum lag one after another.
 func (c *compiled) workPad() time.Duration {
+	// A transfer between sites is clock time: counting the longest as
+	// working time after every stage only widens the pad.
+	var transfer time.Duration
+	for _, d := range c.p.Transfers {
+		transfer = max(transfer, d)
+	}
 	var pad time.Duration
 	for _, st := range c.p.Stages {
 		var lag time.Duration
 		for _, l := range st.Predecessors {
 			lag = max(lag, l.MinLag)
+		}
+		if len(st.Predecessors) > 0 {
+			lag += transfer
 		}
 		pad += st.Duration + lag
 	}
@@ -534,6 +577,9 @@ func (c *compiled) continuousAxis() error {
 			add(l.MaxLag)
 		}
 	}
+	for _, d := range p.Transfers {
+		add(d)
+	}
 	for _, r := range p.Resources {
 		for _, iv := range slices.Concat(r.Busy, r.Pauses) {
 			if iv.End.After(p.Release) {
@@ -565,26 +611,46 @@ func (c *compiled) calendarAxis() error {
 	c.unit = time.Nanosecond
 	need := c.workPad() + time.Nanosecond
 	const limit = 50 * 366 * 24 * time.Hour
-	ext := max(4*need, 7*24*time.Hour)
-	for p.Calendar.WorkingTime(calendar.Interval{Start: p.Release.Add(-ext), End: p.Release}, p.Options).Duration() < need {
-		if ext *= 2; ext > limit {
-			return invalid("calendar has no working time before the release to plan with")
-		}
-	}
-	t0 := p.Release.Add(-ext)
+	// Every stage's calendar gets the room: the axis runs from the earliest
+	// start any needs to the latest end.
+	t0, tend := p.Release, p.Release
 	from := c.lastBusyEnd()
-	ext = max(8*need, 7*24*time.Hour)
-	for p.Calendar.WorkingTime(calendar.Interval{Start: from, End: from.Add(ext)}, p.Options).Duration() < 2*need {
-		if ext *= 2; ext > limit {
-			return invalid("calendar has too little working time after the release to plan the stages")
+	for _, cal := range c.cals {
+		if cal == nil {
+			t0, tend = earlierOf(t0, p.Release.Add(-need)), laterOf(tend, from.Add(2*need))
+			continue
 		}
+		ext := max(4*need, 7*24*time.Hour)
+		for cal.WorkingTime(calendar.Interval{Start: p.Release.Add(-ext), End: p.Release}, p.Options).Duration() < need {
+			if ext *= 2; ext > limit {
+				return invalid("calendar has no working time before the release to plan with")
+			}
+		}
+		t0 = earlierOf(t0, p.Release.Add(-ext))
+		ext = max(8*need, 7*24*time.Hour)
+		for cal.WorkingTime(calendar.Interval{Start: from, End: from.Add(ext)}, p.Options).Duration() < 2*need {
+			if ext *= 2; ext > limit {
+				return invalid("calendar has too little working time after the release to plan the stages")
+			}
+		}
+		tend = laterOf(tend, from.Add(ext))
 	}
-	tend := from.Add(ext)
 	c.t0 = t0
 	c.r0 = int64(p.Release.Sub(t0))
 	c.htot = int64(tend.Sub(t0))
 	return nil
 }
+
+// earlierOf returns the earlier of two instants.
+func earlierOf(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// laterOf returns the later of two instants.
+func laterOf(a, b time.Time) time.Time { return later(a, b) }
 
 // later returns the later of two instants.
 func later(a, b time.Time) time.Time {
@@ -643,16 +709,26 @@ const arrayCells = 1 << 20
 
 // buildSides creates the forward side and its mirror for the backward pass.
 func (c *compiled) buildSides(cfg engineConfig) {
-	var tm *timeMap
-	if c.p.Calendar == nil {
-		tm = &timeMap{cont: true}
-	} else {
+	// One time map per distinct calendar, shared by its stages.
+	maps := make([]*timeMap, len(c.cals))
+	for k, cal := range c.cals {
+		if cal == nil {
+			maps[k] = &timeMap{cont: true}
+			continue
+		}
 		var ivs []span
 		win := calendar.Interval{Start: c.t0, End: c.t0.Add(time.Duration(c.htot))}
-		for _, iv := range c.p.Calendar.WorkingTime(win, c.p.Options) {
+		for _, iv := range cal.WorkingTime(win, c.p.Options) {
 			ivs = append(ivs, span{c.tick(iv.Start), c.tick(iv.End)})
 		}
-		tm = newCalendarMap(ivs)
+		maps[k] = newCalendarMap(ivs)
+	}
+	stageMaps := func(maps []*timeMap) []*timeMap {
+		out := make([]*timeMap, c.n)
+		for j := range out {
+			out[j] = maps[c.stageCal[j]]
+		}
+		return out
 	}
 	busy := make([][]span, len(c.p.Resources))
 	c.pause = make([][]span, len(c.p.Resources))
@@ -665,15 +741,16 @@ func (c *compiled) buildSides(cfg engineConfig) {
 		c.pause[r] = c.ticks(c.p.Resources[r].Pauses)
 		c.hasPause = c.hasPause || len(c.pause[r]) > 0
 	}
-	c.array = c.pooled && c.p.Calendar == nil && !cfg.forceIntervals &&
+	c.array = c.pooled && c.p.Calendar == nil && len(c.p.Sites) == 0 && !c.hasGap && !cfg.forceIntervals &&
 		c.htot*int64(max(len(c.pools), 1)) <= arrayCells
 	mk := func(mirror bool) *side {
 		sd := &side{
-			tm:   tm,
-			htot: c.htot,
-			dur:  c.dur,
-			lowW: make([]int64, c.n),
-			wEnd: make([]int64, c.n),
+			tms:   stageMaps(maps),
+			multi: len(maps) > 1 || c.hasGap,
+			htot:  c.htot,
+			dur:   c.dur,
+			lowW:  make([]int64, c.n),
+			wEnd:  make([]int64, c.n),
 			// With pauses a stage's working end is read off its end.
 			pauses: c.hasPause,
 		}
@@ -686,7 +763,11 @@ func (c *compiled) buildSides(cfg engineConfig) {
 		b, pz := busy, c.pause
 		if mirror {
 			sd.preds, sd.succs = c.succs, c.preds
-			sd.tm = tm.mirror(c.htot)
+			mirrored := make([]*timeMap, len(maps))
+			for k, m := range maps {
+				mirrored[k] = m.mirror(c.htot)
+			}
+			sd.tms = stageMaps(mirrored)
 			b = make([][]span, len(busy))
 			pz = make([][]span, len(busy))
 			for r := range busy {
@@ -697,7 +778,7 @@ func (c *compiled) buildSides(cfg engineConfig) {
 		if c.array {
 			sd.res = newArrayModel(c, b)
 		} else {
-			sd.res = newIntervalModel(c, b, pz, sd.tm)
+			sd.res = newIntervalModel(c, b, pz, sd.tms)
 		}
 		return sd
 	}

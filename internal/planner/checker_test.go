@@ -39,18 +39,41 @@ func checkPlan(p *Problem, plan Plan) error {
 	for i := range p.Resources {
 		resByID[p.Resources[i].ID] = &p.Resources[i]
 	}
+	stageIdx := map[string]int{}
+	for i := range p.Stages {
+		stageIdx[p.Stages[i].ID] = i
+	}
+	// Each stage's working time is its site's calendar's (Problem.Sites),
+	// or the problem's calendar.
+	calOf := func(st *Stage) *calendar.Calendar {
+		if c := p.Sites[st.Site]; st.Site != "" && c != nil {
+			return c
+		}
+		return p.Calendar
+	}
+	// The transfer between two sites, read in both directions.
+	transfer := func(a, b string) time.Duration {
+		if a == "" || b == "" || a == b {
+			return 0
+		}
+		if d, ok := p.Transfers[SitePair{a, b}]; ok {
+			return d
+		}
+		return p.Transfers[SitePair{b, a}]
+	}
+	var cal *calendar.Calendar // of the stage being checked
 	isWorking := func(t time.Time) bool {
-		if p.Calendar == nil {
+		if cal == nil {
 			return true
 		}
-		w := p.Calendar.WorkingTime(calendar.Interval{Start: t, End: t.Add(time.Nanosecond)}, p.Options)
+		w := cal.WorkingTime(calendar.Interval{Start: t, End: t.Add(time.Nanosecond)}, p.Options)
 		return len(w) == 1
 	}
 	workBetween := func(a, b time.Time) time.Duration {
-		if p.Calendar == nil {
+		if cal == nil {
 			return b.Sub(a)
 		}
-		return p.Calendar.WorkingHoursBetween(a, b, p.Options)
+		return cal.WorkingHoursBetween(a, b, p.Options)
 	}
 	finish := p.Release
 	type use struct {
@@ -61,6 +84,7 @@ func checkPlan(p *Problem, plan Plan) error {
 	var cost big.Rat
 	for i := range p.Stages {
 		st := &p.Stages[i]
+		cal = calOf(st)
 		a := byID[st.ID]
 		if a == nil {
 			bad("stage %q not placed", st.ID)
@@ -101,11 +125,11 @@ func checkPlan(p *Problem, plan Plan) error {
 		}
 		if len(pauses) == 0 {
 			var wantEnd time.Time
-			if p.Calendar == nil {
+			if cal == nil {
 				wantEnd = a.Start.Add(st.Duration)
 			} else {
 				var err error
-				wantEnd, err = p.Calendar.AddWorkingHours(a.Start, st.Duration, p.Options)
+				wantEnd, err = cal.AddWorkingHours(a.Start, st.Duration, p.Options)
 				if err != nil {
 					bad("stage %q: %v", st.ID, err)
 				}
@@ -135,7 +159,14 @@ func checkPlan(p *Problem, plan Plan) error {
 				bad("stage %q starts %v before predecessor %q ends %v", st.ID, a.Start, l.From, pa.End)
 				continue
 			}
-			lag := workBetween(pa.End, a.Start)
+			// Across sites the material travels first, in clock time; the
+			// lags count the successor's working time after it arrives.
+			ready := pa.End.Add(transfer(p.Stages[stageIdx[l.From]].Site, st.Site))
+			if a.Start.Before(ready) {
+				bad("stage %q at %q starts %v before the transfer from %q at %q arrives %v", st.ID, st.Site, a.Start, l.From, p.Stages[stageIdx[l.From]].Site, ready)
+				continue
+			}
+			lag := workBetween(ready, a.Start)
 			if lag < l.MinLag {
 				bad("stage %q: lag after %q is %v, below minimum %v", st.ID, l.From, lag, l.MinLag)
 			}
@@ -162,6 +193,9 @@ func checkPlan(p *Problem, plan Plan) error {
 			if r == nil {
 				bad("stage %q holds unknown resource %q", st.ID, id)
 				continue
+			}
+			if st.Site != "" && r.Site != st.Site {
+				bad("stage %q at site %q holds %q of site %q", st.ID, st.Site, id, r.Site)
 			}
 			held = append(held, r)
 			uses[id] = append(uses[id], use{calendar.Interval{Start: a.Start, End: a.End}, st.ID})

@@ -22,6 +22,12 @@
 // one kind, so the classic problem is a special case solved by the same
 // engine.
 //
+// A plan may span sites (Stage.Site, Resource.Site): a stage then uses only
+// its site's resources and counts working time by its site's calendar
+// (Problem.Sites), and a link between stages at two sites waits the transfer
+// time between them (Problem.Transfers, clock time) before its lags count.
+// Each stage gets the time map of its own calendar on the one axis.
+//
 // The objective is lexicographic: meet the deadline, then finish as early as
 // possible (both amount to the earliest finish, since lateness only grows
 // with it), then spread the load, which the engine does when it chooses among

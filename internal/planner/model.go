@@ -34,6 +34,9 @@ type Resource struct {
 	// resources, but it never starts or ends inside one. Normalised, like
 	// Busy; a span in both is busy.
 	Pauses calendar.Set
+	// Site is where the resource is; a Stage with a Site uses only the
+	// resources of that site. Empty for a one-site problem.
+	Site string
 }
 
 // Demand asks for Count distinct resources of one kind with the given
@@ -64,6 +67,8 @@ type Link struct {
 	// MaxLag, when positive, is the maximum working time between From's end
 	// and this stage's start; 0 means no maximum.
 	MaxLag time.Duration
+	// Between stages at different sites both lags count the successor's
+	// working time from the end of the transfer (Problem.Transfers).
 }
 
 // Stage is one piece of work to place, such as "grade reel 3". It occupies
@@ -85,6 +90,12 @@ type Stage struct {
 	Demands []Demand
 	// Predecessors are the finish-to-start links into this stage.
 	Predecessors []Link
+	// Site, when set, is where the stage runs: only resources of that site
+	// serve its demands, its working time is that of the site's calendar
+	// (Problem.Sites; Problem.Calendar when the site has none there), and a
+	// link from a stage at another site waits the transfer time between the
+	// two (Problem.Transfers) before its minimum lag starts counting.
+	Site string
 }
 
 // Problem is everything Solve needs: the work, the resources, and the time
@@ -106,6 +117,40 @@ type Problem struct {
 	// Options tunes how the calendar treats uncertain days; the planner
 	// normally avoids provisional holidays.
 	Options calendar.Options
+	// Sites are the working calendars of the sites stages name (Stage.Site),
+	// for a plan over several sites; a stage without a site, or at a site
+	// not listed, follows Calendar.
+	Sites map[string]*calendar.Calendar
+	// Transfers is the clock time needed to move a project's material
+	// between two sites (a data transfer, a shipment), in either direction:
+	// a stage may start no sooner than Transfers[{From, To}] (or {To, From})
+	// after a predecessor at another site ends. Clock time, not working
+	// time, because a transfer runs through nights and weekends. A pair
+	// not listed needs none.
+	Transfers map[SitePair]time.Duration
+}
+
+// SitePair names two sites for a transfer time; the order does not matter.
+type SitePair struct{ From, To string }
+
+// transfer returns the transfer time from site a to site b: zero at one site
+// or when either is unnamed.
+func (p *Problem) transfer(a, b string) time.Duration {
+	if a == b || a == "" || b == "" {
+		return 0
+	}
+	if d, ok := p.Transfers[SitePair{a, b}]; ok {
+		return d
+	}
+	return p.Transfers[SitePair{b, a}]
+}
+
+// stageCalendar is the calendar a stage's working time follows.
+func (p *Problem) stageCalendar(st *Stage) *calendar.Calendar {
+	if c, ok := p.Sites[st.Site]; ok && st.Site != "" && c != nil {
+		return c
+	}
+	return p.Calendar
 }
 
 // Budget bounds the search so that Solve is anytime: it stops at whichever

@@ -355,3 +355,140 @@ func TestReproducible(t *testing.T) {
 		}
 	}
 }
+
+// dakar is the partner site's calendar: Monday to Friday 08:00–12:30 and
+// 14:30–18:00 and Saturday morning in Africa/Dakar (UTC all year), so its
+// working time and Casablanca's overlap only in part.
+func dakar() *calendar.Calendar {
+	day := []calendar.Span{
+		{From: calendar.Clock{Hour: 8}, To: calendar.Clock{Hour: 12, Minute: 30}},
+		{From: calendar.Clock{Hour: 14, Minute: 30}, To: calendar.Clock{Hour: 18}},
+	}
+	c := &calendar.Calendar{Location: calendar.MustLoadLocation("Africa/Dakar")}
+	for wd := time.Monday; wd <= time.Friday; wd++ {
+		c.Week[wd] = day
+	}
+	c.Week[time.Saturday] = []calendar.Span{{From: calendar.Clock{Hour: 9}, To: calendar.Clock{Hour: 13}}}
+	return c
+}
+
+// randomTwoSiteProblem is randomProblem spread over two sites with their own
+// calendars and a transfer time between them: every resource is at one site,
+// and each stage at a site that has a resource for its first demand (so most
+// instances are feasible), or sometimes at no site at all.
+func randomTwoSiteProblem(rng *rand.Rand) Problem {
+	p := randomProblem(rng, true)
+	sites := []string{"cas", "dkr"}
+	p.Sites = map[string]*calendar.Calendar{"cas": casablanca(), "dkr": dakar()}
+	p.Transfers = map[SitePair]time.Duration{{"dkr", "cas"}: time.Duration(rng.IntN(4)) * 12 * time.Hour}
+	if rng.IntN(5) == 0 {
+		p.Calendar = nil // stages without a site then run in continuous time
+	}
+	for r := range p.Resources {
+		p.Resources[r].Site = sites[rng.IntN(2)]
+	}
+	for j := range p.Stages {
+		st := &p.Stages[j]
+		if rng.IntN(8) == 0 {
+			continue
+		}
+		st.Site = sites[rng.IntN(2)]
+		if len(st.Demands) > 0 {
+			var at []string
+			for r := range p.Resources {
+				if matches(&p.Resources[r], &st.Demands[0]) {
+					at = append(at, p.Resources[r].Site)
+				}
+			}
+			if len(at) > 0 {
+				st.Site = at[rng.IntN(len(at))]
+			}
+		}
+	}
+	return p
+}
+
+// TestRandomTwoSitePlansAreFeasible runs random plans over two sites through
+// the independent checker: precedence with lags and the transfer time between
+// sites, each stage's working time on its own site's calendar, resources of
+// the stage's site with the capabilities demanded, the release.
+func TestRandomTwoSitePlansAreFeasible(t *testing.T) {
+	t.Parallel()
+	feasible, crossing := 0, 0
+	const runs = 600
+	for i := range runs {
+		rng := rand.New(rand.NewPCG(uint64(i), 1919))
+		p := randomTwoSiteProblem(rng)
+		plan, err := Solve(context.Background(), p, Options{Seed: uint64(i), Budget: Budget{Schedules: 30 + rng.IntN(100)}})
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+		if !plan.Feasible {
+			if len(plan.Unmet) == 0 {
+				t.Fatalf("instance %d: infeasible without a reason", i)
+			}
+			continue
+		}
+		feasible++
+		if err := checkPlan(&p, plan); err != nil {
+			t.Fatalf("instance %d: %v\nproblem: %+v\nplan: %+v", i, err, p, plan)
+		}
+		for _, st := range p.Stages {
+			for _, l := range st.Predecessors {
+				if from := p.Stages[slices.IndexFunc(p.Stages, func(s Stage) bool { return s.ID == l.From })]; from.Site != st.Site && p.transfer(from.Site, st.Site) > 0 {
+					crossing++
+				}
+			}
+		}
+	}
+	t.Logf("%d feasible; %d links across sites with a transfer", feasible, crossing)
+	if feasible < runs/4 || crossing < runs/5 {
+		t.Fatalf("only %d feasible plans and %d links with a transfer in %d instances: the generator tests too little", feasible, crossing, runs)
+	}
+}
+
+// TestTransferBetweenSites pins the meaning of a transfer: an edit in Dakar
+// ending Friday 18:00 and a 24-hour transfer let the grade in Casablanca start
+// no sooner than Monday 09:00 (the material arrives on Saturday, when the
+// grading suite's site is closed in this calendar); at one site it would start
+// at the next working instant.
+func TestTransferBetweenSites(t *testing.T) {
+	t.Parallel()
+	release := time.Date(2026, 11, 6, 8, 0, 0, 0, time.UTC) // Friday 08:00 in Dakar
+	p := Problem{
+		Release:   release,
+		Sites:     map[string]*calendar.Calendar{"cas": casablanca(), "dkr": dakar()},
+		Transfers: map[SitePair]time.Duration{{"cas", "dkr"}: 24 * time.Hour},
+		Resources: []Resource{{ID: "edit", Kind: "edit", Site: "dkr"}, {ID: "grade", Kind: "grade", Site: "cas"}, {ID: "grade-dkr", Kind: "grade", Site: "dkr"}},
+		Stages: []Stage{
+			{ID: "edit", Site: "dkr", Duration: 8 * time.Hour, Demands: []Demand{{Kind: "edit"}}},
+			{ID: "grade", Site: "cas", Duration: 2 * time.Hour, Demands: []Demand{{Kind: "grade"}}, Predecessors: []Link{{From: "edit"}}},
+		},
+	}
+	plan, err := Solve(context.Background(), p, Options{Seed: 1})
+	if err != nil || !plan.Feasible {
+		t.Fatalf("%v %v", err, plan.Unmet)
+	}
+	if err := checkPlan(&p, plan); err != nil {
+		t.Fatal(err)
+	}
+	edit, grade := plan.Assignments[0], plan.Assignments[1]
+	if want := time.Date(2026, 11, 6, 18, 0, 0, 0, time.UTC); !edit.End.Equal(want) {
+		t.Fatalf("edit ends %v, want %v", edit.End, want)
+	}
+	if grade.ResourceIDs[0] != "grade" {
+		t.Fatalf("grade at %v, want the Casablanca suite", grade.ResourceIDs)
+	}
+	if want := time.Date(2026, 11, 9, 9, 0, 0, 0, calendar.MustLoadLocation("Africa/Casablanca")); !grade.Start.Equal(want) {
+		t.Fatalf("grade starts %v, want %v (Monday 09:00 in Casablanca)", grade.Start, want)
+	}
+	// The same link at one site: the grade follows at once, in Dakar's Saturday hours.
+	p.Stages[1].Site = "dkr"
+	plan, err = Solve(context.Background(), p, Options{Seed: 1})
+	if err != nil || !plan.Feasible {
+		t.Fatalf("%v %v", err, plan.Unmet)
+	}
+	if want := time.Date(2026, 11, 7, 9, 0, 0, 0, time.UTC); !plan.Assignments[1].Start.Equal(want) {
+		t.Fatalf("one-site grade starts %v, want %v", plan.Assignments[1].Start, want)
+	}
+}

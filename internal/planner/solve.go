@@ -68,7 +68,7 @@ func solve(ctx context.Context, p *Problem, opts Options, cfg engineConfig) (Pla
 			// added to the span while this one was there.
 			work := st.Duration
 			if c.hasPause {
-				s, e, tm := s.bestSt[j], s.bestEn[j], c.fwd.tm
+				s, e, tm := s.bestSt[j], s.bestEn[j], c.fwd.tms[j]
 				work = time.Duration(tm.W(e)-tm.W(s)-pausedWork(tm, c.pause, s, e, []int32{r}, &buf)) * c.unit
 			}
 			cost.Add(&cost, new(big.Int).Mul(big.NewInt(res.RateMinor), big.NewInt(int64(work))))

@@ -25,8 +25,12 @@ type resModel interface {
 // image (reversed precedence and time) on which the backward pass of
 // justification runs the same forward code.
 type side struct {
-	preds  [][]arc
-	tm     *timeMap
+	preds [][]arc
+	// tms is each stage's time map (its site's calendar); multi says they
+	// are not all one map or some link waits a transfer, so a stage's
+	// earliest start is read off its predecessors' end instants.
+	tms    []*timeMap
+	multi  bool
 	res    resModel
 	htot   int64
 	dur    []int64
@@ -97,8 +101,10 @@ func (sd *side) moveAfter(list []int32, i, j int32) {
 // when a stage ends up too far after a predecessor, that predecessor gets a
 // later earliest start and the decode restarts, a bounded number of times.
 func (sd *side) decode(list []int32, rel int64, st, en []int64) (int64, bool) {
-	tm := sd.tm
-	relW := tm.W(tm.snap(rel))
+	relW := int64(0)
+	if len(sd.tms) > 0 {
+		relW = sd.tms[0].W(sd.tms[0].snap(rel))
+	}
 	if sd.hasMax {
 		clear(sd.lowW)
 		clear(sd.moved)
@@ -110,13 +116,25 @@ func (sd *side) decode(list []int32, rel int64, st, en []int64) (int64, bool) {
 		finish := rel
 		violated := false
 		for _, j := range list {
+			tm := sd.tms[j]
 			w := relW
+			if sd.multi {
+				w = tm.W(tm.snap(rel))
+			}
 			if sd.hasMax {
 				w = max(w, sd.lowW[j])
 			}
-			for _, a := range sd.preds[j] {
-				if v := sd.wEnd[a.to] + a.min; v > w {
-					w = v
+			if sd.multi {
+				for _, a := range sd.preds[j] {
+					if v := sd.readyW(j, a, en) + a.min; v > w {
+						w = v
+					}
+				}
+			} else {
+				for _, a := range sd.preds[j] {
+					if v := sd.wEnd[a.to] + a.min; v > w {
+						w = v
+					}
 				}
 			}
 			es := tm.startAtW(w)
@@ -138,8 +156,13 @@ func (sd *side) decode(list []int32, rel int64, st, en []int64) (int64, bool) {
 			}
 			if sd.hasMax {
 				for _, a := range sd.preds[j] {
-					if a.max > 0 && ws-sd.wEnd[a.to] > a.max {
+					if a.max > 0 && ws-sd.readyW(j, a, en) > a.max {
 						need := ws - a.max - sd.dur[a.to]
+						if sd.multi {
+							// In the predecessor's working time, after the transfer.
+							tp := sd.tms[a.to]
+							need = tp.W(max(s-a.gap, 0)) - a.max - sd.dur[a.to]
+						}
 						violated = true
 						if !sd.moved[j] {
 							// First try to give j priority: move it
@@ -164,6 +187,18 @@ func (sd *side) decode(list []int32, rel int64, st, en []int64) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// readyW is when stage j may start after its predecessor a.to, before the
+// link's minimum lag: in j's working time, the predecessor's end or, across
+// sites, the end of the transfer after it. On one map without transfers
+// that is the predecessor's working end.
+func (sd *side) readyW(j int32, a arc, en []int64) int64 {
+	tm := sd.tms[j]
+	if !sd.multi || (a.gap == 0 && sd.tms[a.to] == tm) {
+		return sd.wEnd[a.to]
+	}
+	return tm.W(min(en[a.to]+a.gap, sd.htot))
 }
 
 // arrayModel is the cumulative resource model: pools of identical unit
@@ -260,7 +295,7 @@ func (m *arrayModel) place(j int, es int64) (int64, int64, bool) {
 // busy time, and calendars where a stage's wall-clock length depends on its
 // start.
 type intervalModel struct {
-	tm       *timeMap
+	tms      []*timeMap // per stage
 	htot     int64
 	dur      []int64
 	dem      [][]dspec
@@ -282,10 +317,10 @@ type intervalModel struct {
 
 // newIntervalModel builds the general model with the given busy and pause
 // spans.
-func newIntervalModel(c *compiled, busy, pause [][]span, tm *timeMap) *intervalModel {
+func newIntervalModel(c *compiled, busy, pause [][]span, tms []*timeMap) *intervalModel {
 	nr := len(c.p.Resources)
 	m := &intervalModel{
-		tm: tm, htot: c.htot, dur: c.dur, dem: c.dem,
+		tms: tms, htot: c.htot, dur: c.dur, dem: c.dem,
 		base: busy, baseLoad: c.baseLoad, pause: pause, hasPause: c.hasPause,
 		occ:      make([][]span, nr),
 		load:     make([]int64, nr),
@@ -370,13 +405,14 @@ func (m *intervalModel) prefer(a, b int32) int {
 func (m *intervalModel) place(j int, es int64) (int64, int64, bool) {
 	d := m.dur[j]
 	ds := m.dem[j]
+	tm := m.tms[j]
 	s := es
 	var e int64
 	for {
 		if s >= m.htot {
 			return 0, 0, false
 		}
-		e = m.tm.endAt(s, d)
+		e = tm.endAt(s, d)
 		if e > m.htot {
 			return 0, 0, false
 		}
@@ -384,7 +420,7 @@ func (m *intervalModel) place(j int, es int64) (int64, int64, bool) {
 		// The pauses of the resources chosen push the end later: widen the
 		// window until resources free over it end inside it.
 		for ok && m.hasPause && e > s {
-			e2 := pausedEnd(m.tm, m.pause, s, d, m.chosen, &m.merge)
+			e2 := pausedEnd(tm, m.pause, s, d, m.chosen, &m.merge)
 			if e2 <= e {
 				e = e2
 				break
@@ -401,7 +437,7 @@ func (m *intervalModel) place(j int, es int64) (int64, int64, bool) {
 		if next >= maxTick {
 			return 0, 0, false
 		}
-		s = m.tm.snap(next)
+		s = tm.snap(next)
 	}
 	m.assign[j] = append(m.assign[j][:0], m.chosen...)
 	if e > s {

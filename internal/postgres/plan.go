@@ -13,6 +13,7 @@ import (
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
+	"github.com/posthub/posthub/internal/money"
 	"github.com/posthub/posthub/internal/planner"
 )
 
@@ -30,13 +31,65 @@ const (
 
 // planRequest is a request as stored with its plan, so it can be planned again.
 type planRequest struct {
-	ProductionID  uuid.UUID           `json:"production_id"`
-	SiteID        uuid.UUID           `json:"site_id"`
-	Template      string              `json:"template,omitempty"`
-	Stages        []booking.StageSpec `json:"stages"`
-	EarliestStart time.Time           `json:"earliest_start"`
-	Deadline      time.Time           `json:"deadline"`
-	Seed          uint64              `json:"seed"`
+	ProductionID  uuid.UUID            `json:"production_id"`
+	SiteID        uuid.UUID            `json:"site_id"`
+	SiteIDs       []uuid.UUID          `json:"site_ids,omitempty"`
+	StageSites    map[string]uuid.UUID `json:"stage_sites,omitempty"`
+	Currency      string               `json:"currency,omitempty"`
+	Template      string               `json:"template,omitempty"`
+	Stages        []booking.StageSpec  `json:"stages"`
+	EarliestStart time.Time            `json:"earliest_start"`
+	Deadline      time.Time            `json:"deadline"`
+	Seed          uint64               `json:"seed"`
+}
+
+// sites are the sites a request may use, in order of preference: site_ids, or the
+// one site of a request stored before plans had several.
+func (r planRequest) sites() []uuid.UUID {
+	if len(r.SiteIDs) > 0 {
+		return r.SiteIDs
+	}
+	return []uuid.UUID{r.SiteID}
+}
+
+// maxPlanSites bounds the sites one plan may use.
+const maxPlanSites = 8
+
+// planSites checks a request's sites: site_ids (or site_id alone), each known and
+// named once, and the stages pinned to one of them. Unknown sites and pins are
+// EINVALID, so nothing is planned or stored.
+func (db *DB) planSites(ctx context.Context, r booking.PlanRequest) ([]uuid.UUID, error) {
+	ids := r.SiteIDs
+	if len(ids) == 0 {
+		ids = []uuid.UUID{r.SiteID}
+	}
+	if len(ids) > maxPlanSites {
+		return nil, &booking.Error{Code: booking.EINVALID, Message: fmt.Sprintf("A plan may use at most %d sites.", maxPlanSites), Details: map[string]any{"field": "site_ids"}}
+	}
+	if r.SiteID != uuid.Nil && !slices.Contains(ids, r.SiteID) {
+		return nil, &booking.Error{Code: booking.EINVALID, Message: "site_id must be one of site_ids.", Details: map[string]any{"field": "site_id"}}
+	}
+	var known []uuid.UUID
+	if err := db.Pool.QueryRow(ctx, `SELECT coalesce(array_agg(id), '{}') FROM sites WHERE id = ANY($1)`, ids).Scan(&known); err != nil {
+		return nil, formatError(err)
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return nil, &booking.Error{Code: booking.EINVALID, Message: "site_ids names a site twice.", Details: map[string]any{"field": "site_ids", "site_id": id}}
+		}
+		seen[id] = true
+		if !slices.Contains(known, id) {
+			return nil, &booking.Error{Code: booking.EINVALID, Message: "No such site: " + id.String() + ".", Details: map[string]any{"field": "site_ids", "site_id": id}}
+		}
+	}
+	for stage, site := range r.StageSites {
+		if !seen[site] {
+			return nil, &booking.Error{Code: booking.EINVALID, Message: "stage_sites must pin each stage to one of the plan's sites.",
+				Details: map[string]any{"field": "stage_sites", "stage": stage, "site_id": site}}
+		}
+	}
+	return ids, nil
 }
 
 // resolveStages turns a request into the stages to plan: the template expanded for the
@@ -90,6 +143,19 @@ func (db *DB) ProposePlan(ctx context.Context, a booking.Actor, r booking.PlanRe
 	if err != nil {
 		return booking.Plan{}, err
 	}
+	sites, err := db.planSites(ctx, r)
+	if err != nil {
+		return booking.Plan{}, err
+	}
+	for stage := range r.StageSites {
+		if !slices.ContainsFunc(stages, func(s booking.StageSpec) bool { return s.ID == stage }) {
+			return booking.Plan{}, &booking.Error{Code: booking.EINVALID, Message: "stage_sites names a stage the plan does not have.",
+				Details: map[string]any{"field": "stage_sites", "stage": stage}}
+		}
+	}
+	if r.Currency != "" && !money.ValidCurrency(r.Currency) {
+		return booking.Plan{}, &booking.Error{Code: booking.EINVALID, Message: "currency must be an ISO 4217 code the hub knows.", Details: map[string]any{"field": "currency"}}
+	}
 	now := db.now()
 	if r.EarliestStart.IsZero() || r.EarliestStart.Before(now) {
 		r.EarliestStart = now
@@ -97,8 +163,11 @@ func (db *DB) ProposePlan(ctx context.Context, a booking.Actor, r booking.PlanRe
 	if !r.Deadline.IsZero() && !r.Deadline.After(r.EarliestStart) {
 		return booking.Plan{}, &booking.Error{Code: booking.EUNPROCESSABLE, Message: "deadline must be after the earliest start.", Details: map[string]any{"field": "deadline"}}
 	}
-	req := planRequest{ProductionID: r.ProductionID, SiteID: r.SiteID, Template: r.Template, Stages: stages,
-		EarliestStart: r.EarliestStart.UTC(), Deadline: r.Deadline.UTC(), Seed: r.Seed}
+	req := planRequest{ProductionID: r.ProductionID, SiteID: sites[0], Template: r.Template, Stages: stages,
+		EarliestStart: r.EarliestStart.UTC(), Deadline: r.Deadline.UTC(), Seed: r.Seed, StageSites: r.StageSites, Currency: r.Currency}
+	if len(r.SiteIDs) > 0 {
+		req.SiteIDs = sites
+	}
 	p, err := db.plan(ctx, req)
 	if err != nil {
 		return p, err
@@ -106,15 +175,83 @@ func (db *DB) ProposePlan(ctx context.Context, a booking.Actor, r booking.PlanRe
 	return p, db.storePlan(ctx, a, req, &p, nil)
 }
 
-// plan runs the engine on a request against the site's calendar and occupancy.
-func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
-	sc, cal, err := db.siteCalendar(ctx, db.Pool, req.SiteID)
-	if err != nil {
-		return booking.Plan{}, err
+// planSite is a site a plan may use, with its calendar.
+type planSite struct {
+	booking.Site
+	cal *calendar.Calendar
+}
+
+// planResource is a resource a plan may use.
+type planResource struct {
+	ID       uuid.UUID
+	SiteID   uuid.UUID
+	Name     string
+	Kind     string
+	Caps     []string
+	Rate     int64
+	RateUnit string
+}
+
+// chooseSites says where each stage runs: the site it is pinned to, else, among the
+// request's sites whose resources can serve its demands, the site of a predecessor
+// (the material is there), else the first in the request's order. A stage no site
+// can serve goes to the first site, where the engine reports what is missing.
+func chooseSites(stages []booking.StageSpec, sites []planSite, resources []planResource, pins map[string]uuid.UUID) []int {
+	can := func(s int, spec booking.StageSpec) bool {
+		for _, d := range spec.Demands {
+			n := 0
+			for _, r := range resources {
+				if r.SiteID == sites[s].ID && r.Kind == d.Kind && !slices.ContainsFunc(d.Capabilities, func(c string) bool { return !slices.Contains(r.Caps, c) }) {
+					n++
+				}
+			}
+			if n == 0 {
+				return false
+			}
+		}
+		return true
 	}
-	var currency string
-	if err := db.Pool.QueryRow(ctx, `SELECT currency FROM sites WHERE id = $1`, req.SiteID).Scan(&currency); err != nil {
-		return booking.Plan{}, notFound(err, "site")
+	at := map[string]int{}
+	out := make([]int, len(stages))
+	for i, spec := range stages {
+		out[i] = -1
+		if pin, ok := pins[spec.ID]; ok {
+			out[i] = slices.IndexFunc(sites, func(s planSite) bool { return s.ID == pin })
+		}
+		for _, l := range spec.After {
+			if k, ok := at[l.From]; out[i] < 0 && ok && can(k, spec) {
+				out[i] = k
+			}
+		}
+		for k := range sites {
+			if out[i] < 0 && can(k, spec) {
+				out[i] = k
+			}
+		}
+		out[i] = max(out[i], 0)
+		at[spec.ID] = out[i]
+	}
+	return out
+}
+
+// plan runs the engine on a request against its sites' calendars and occupancy,
+// prices each stage at its site and totals the plan at locked exchange rates.
+func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
+	var sites []planSite
+	for _, id := range req.sites() {
+		site, err := scanSite(db.Pool.QueryRow(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = $1`, id))
+		if err != nil {
+			return booking.Plan{}, notFound(err, "site")
+		}
+		_, cal, err := db.siteCalendar(ctx, db.Pool, id)
+		if err != nil {
+			return booking.Plan{}, err
+		}
+		sites = append(sites, planSite{Site: site, cal: cal})
+	}
+	siteIDs := make([]uuid.UUID, len(sites))
+	for i, s := range sites {
+		siteIDs[i] = s.ID
 	}
 	kinds := map[string]bool{}
 	for _, s := range req.Stages {
@@ -126,17 +263,9 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 	for k := range kinds {
 		kindList = append(kindList, k)
 	}
-	type res struct {
-		ID       uuid.UUID
-		Name     string
-		Kind     string
-		Caps     []string
-		Rate     int64
-		RateUnit string
-	}
-	rows, _ := db.Pool.Query(ctx, `SELECT id, name, kind, capabilities, rate_minor, rate_unit FROM resources
-		WHERE site_id = $1 AND active AND kind = ANY($2) ORDER BY kind, name, id`, req.SiteID, kindList)
-	resources, err := pgx.CollectRows(rows, pgx.RowToStructByPos[res])
+	rows, _ := db.Pool.Query(ctx, `SELECT r.id, r.site_id, r.name, r.kind, r.capabilities, r.rate_minor, r.rate_unit FROM resources r
+		WHERE r.site_id = ANY($1) AND r.active AND r.kind = ANY($2) ORDER BY array_position($1, r.site_id), r.kind, r.name, r.id`, siteIDs, kindList)
+	resources, err := pgx.CollectRows(rows, pgx.RowToStructByPos[planResource])
 	if err != nil {
 		return booking.Plan{}, formatError(err)
 	}
@@ -159,20 +288,31 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 	if err != nil {
 		return booking.Plan{}, formatError(err)
 	}
-	prob := planner.Problem{Calendar: cal, Release: req.EarliestStart, Deadline: req.Deadline,
-		Options: calendar.Options{AvoidProvisional: true}}
-	byID := map[string]res{}
+	// Each stage at its site: that site's resources and calendar, and the transfer
+	// time (site_transfers.json) on every link between two sites.
+	stageSite := chooseSites(req.Stages, sites, resources, req.StageSites)
+	prob := planner.Problem{Calendar: sites[0].cal, Release: req.EarliestStart, Deadline: req.Deadline,
+		Options: calendar.Options{AvoidProvisional: true}, Sites: map[string]*calendar.Calendar{}, Transfers: map[planner.SitePair]time.Duration{}}
+	for _, a := range sites {
+		prob.Sites[a.ID.String()] = a.cal
+		for _, b := range sites {
+			if a.ID != b.ID {
+				prob.Transfers[planner.SitePair{From: a.ID.String(), To: b.ID.String()}] = booking.TransferBetween(a.Slug, b.Slug).Duration()
+			}
+		}
+	}
+	byID := map[string]planResource{}
 	for _, r := range resources {
 		rate := r.Rate
 		if r.RateUnit == "day" {
 			rate = r.Rate / 8 // a day rate covers an eight-hour working day
 		}
 		prob.Resources = append(prob.Resources, planner.Resource{ID: r.ID.String(), Kind: r.Kind, Capabilities: r.Caps,
-			RateMinor: rate, Busy: busy[r.ID], Pauses: blocks[r.ID]})
+			RateMinor: rate, Busy: busy[r.ID], Pauses: blocks[r.ID], Site: r.SiteID.String()})
 		byID[r.ID.String()] = r
 	}
-	for _, s := range req.Stages {
-		st := planner.Stage{ID: s.ID, Name: s.Name, Duration: hours(s.Hours)}
+	for i, s := range req.Stages {
+		st := planner.Stage{ID: s.ID, Name: s.Name, Duration: hours(s.Hours), Site: sites[stageSite[i]].ID.String()}
 		for _, d := range s.Demands {
 			st.Demands = append(st.Demands, planner.Demand{Kind: d.Kind, Capabilities: d.Capabilities})
 		}
@@ -188,54 +328,151 @@ func (db *DB) plan(ctx context.Context, req planRequest) (booking.Plan, error) {
 		}
 		return booking.Plan{}, err
 	}
-	out := booking.Plan{ProductionID: req.ProductionID, SiteID: req.SiteID, Status: "proposed", Template: req.Template,
-		TimeZone: sc.TimeZone, EarliestStart: req.EarliestStart, Placed: solved.Feasible, Unmet: solved.Unmet,
-		Currency: currency, Schedules: solved.Schedules, Stages: []booking.PlannedStage{}}
+	currency := req.Currency
+	if currency == "" {
+		currency = sites[0].Currency
+	}
+	home := sites[0]
+	out := booking.Plan{ProductionID: req.ProductionID, SiteID: home.ID, SiteIDs: siteIDs, Status: "proposed", Template: req.Template,
+		TimeZone: home.TimeZone, EarliestStart: req.EarliestStart, Placed: solved.Feasible, Unmet: solved.Unmet,
+		Currency: currency, Schedules: solved.Schedules, Stages: []booking.PlannedStage{}, Totals: []booking.PlanTotal{}, Rates: []booking.PlanRate{}}
 	if !req.Deadline.IsZero() {
 		d := req.Deadline
 		out.Deadline = &d
 	}
+	for i, s := range req.Stages {
+		for _, l := range s.After {
+			from := slices.IndexFunc(req.Stages, func(x booking.StageSpec) bool { return x.ID == l.From })
+			if from < 0 || stageSite[from] == stageSite[i] {
+				continue
+			}
+			a, b := sites[stageSite[from]], sites[stageSite[i]]
+			t := booking.TransferBetween(a.Slug, b.Slug)
+			out.Transfers = append(out.Transfers, booking.PlanTransfer{FromStage: l.From, ToStage: s.ID, FromSite: a.ID, ToSite: b.ID,
+				Hours: t.Hours, Kind: t.Kind, Basis: t.Basis})
+		}
+	}
 	// The quote prices each stage's resources over the interval its hold will have, by
-	// the one pricing every booking's quote uses: a plan costs what its holds will.
-	var items []booking.QuoteItem
-	var itemStage []int
+	// the one pricing every booking's quote uses, at the stage's site: a plan costs what
+	// its holds will.
+	type siteItems struct {
+		items []booking.QuoteItem
+		stage []int
+	}
+	bySite := make([]siteItems, len(sites))
 	for i, as := range solved.Assignments {
-		spec := req.Stages[i]
-		ps := booking.PlannedStage{ID: spec.ID, Name: spec.Name, Hours: spec.Hours, Start: as.Start.UTC(), End: as.End.UTC(),
-			StartLocal: localString(cal.Location, as.Start), EndLocal: localString(cal.Location, as.End),
+		spec, site := req.Stages[i], sites[stageSite[i]]
+		loc := site.cal.Location
+		ps := booking.PlannedStage{ID: spec.ID, Name: spec.Name, Hours: spec.Hours, SiteID: site.ID, TimeZone: site.TimeZone, Currency: site.Currency,
+			Start: as.Start.UTC(), End: as.End.UTC(), StartLocal: localString(loc, as.Start), EndLocal: localString(loc, as.End),
 			Demands: spec.Demands, After: spec.After}
 		for _, rid := range as.ResourceIDs {
 			r := byID[rid]
 			ps.Resources = append(ps.Resources, booking.PlanResource{ID: r.ID, Name: r.Name, Kind: r.Kind})
-			items = append(items, booking.QuoteItem{ResourceID: r.ID, Start: as.Start, End: as.End})
-			itemStage = append(itemStage, i)
+			si := &bySite[stageSite[i]]
+			si.items = append(si.items, booking.QuoteItem{ResourceID: r.ID, Start: as.Start, End: as.End})
+			si.stage = append(si.stage, i)
 		}
 		out.Stages = append(out.Stages, ps)
 	}
-	if len(items) > 0 {
-		q, err := db.PriceItems(ctx, req.SiteID, items, db.now())
+	now := db.now()
+	for k, si := range bySite {
+		if len(si.items) == 0 {
+			continue
+		}
+		q, err := db.PriceItems(ctx, sites[k].ID, si.items, now)
 		if err != nil {
 			return booking.Plan{}, err
 		}
-		if len(q.Lines) != len(items) { // no item is overtime: one line each
-			return booking.Plan{}, fmt.Errorf("plan quote: %d lines for %d items", len(q.Lines), len(items))
+		if len(q.Lines) != len(si.items) { // no item is overtime: one line each
+			return booking.Plan{}, fmt.Errorf("plan quote: %d lines for %d items", len(q.Lines), len(si.items))
 		}
 		for j, line := range q.Lines {
-			out.Stages[itemStage[j]].CostMinor += line.AmountMinor
+			out.Stages[si.stage[j]].CostMinor += line.AmountMinor
 		}
-		out.QuoteMinor = q.TotalMinor
-		out.Quote = &q
+		if len(sites) == 1 {
+			out.Quote = &q
+		}
+	}
+	if err := db.totalPlan(ctx, &out, now); err != nil {
+		return booking.Plan{}, err
 	}
 	if solved.Feasible {
+		// The plan's finish reads in the zone of the site of the stage that ends last.
+		last := home
+		for i, as := range solved.Assignments {
+			if as.End.Equal(solved.Finish) {
+				last = sites[stageSite[i]]
+			}
+		}
 		out.Finish = solved.Finish.UTC()
-		out.FinishLocal = localString(cal.Location, solved.Finish)
+		out.FinishLocal = localString(last.cal.Location, solved.Finish)
 		out.Feasible = true
 		if !req.Deadline.IsZero() {
 			out.Feasible = !solved.Finish.After(req.Deadline)
-			setSlack(&out, cal, solved.Finish, req.Deadline)
+			setSlack(&out, last.cal, solved.Finish, req.Deadline)
 		}
 	}
 	return out, nil
+}
+
+// totalPlan sums the stages' costs per currency, in the order the stages first use
+// them, and converts each sum into the plan's currency at the exchange rates in force
+// at (locked: stored with the plan). QuoteMinor is the sum of the converted sums, so
+// the figures add up exactly. A currency with no rate to the plan's is EUNPROCESSABLE.
+func (db *DB) totalPlan(ctx context.Context, p *booking.Plan, at time.Time) error {
+	idx := map[string]int{}
+	for _, s := range p.Stages {
+		k, ok := idx[s.Currency]
+		if !ok {
+			k = len(p.Totals)
+			idx[s.Currency] = k
+			p.Totals = append(p.Totals, booking.PlanTotal{Currency: s.Currency})
+		}
+		t := &p.Totals[k]
+		t.Stages++
+		var err error
+		if t.TotalMinor, err = money.Add(t.TotalMinor, s.CostMinor); err != nil {
+			return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "The amount is too large to quote.", Err: err}
+		}
+	}
+	var rates []booking.ExchangeRate
+	if len(p.Totals) > 1 || (len(p.Totals) == 1 && p.Totals[0].Currency != p.Currency) {
+		var err error
+		if rates, err = exchangeRates(ctx, db.Pool); err != nil {
+			return formatError(err)
+		}
+	}
+	p.QuoteMinor = 0
+	for i := range p.Totals {
+		t := &p.Totals[i]
+		t.Total = money.Format(t.TotalMinor, t.Currency)
+		t.ConvertedMinor = t.TotalMinor
+		if t.Currency != p.Currency {
+			c, ok, err := booking.ConvertAmount(rates, t.TotalMinor, t.Currency, p.Currency, at)
+			if err != nil {
+				return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "The amount is too large to convert.", Err: err}
+			}
+			if !ok {
+				return &booking.Error{Code: booking.EUNPROCESSABLE, Message: fmt.Sprintf("No exchange rate from %s to %s is in force: an administrator enters one before this plan can be totalled.", t.Currency, p.Currency),
+					Details: map[string]any{"field": "currency", "from": t.Currency, "to": p.Currency}}
+			}
+			t.ConvertedMinor = c.TotalMinor
+			r := booking.PlanRate{From: t.Currency, To: p.Currency, Rate: c.Rate, RatesAt: at.UTC(), Legs: c.Legs}
+			for _, l := range c.Legs {
+				if l.EffectiveAt.After(r.EffectiveAt) {
+					r.EffectiveAt = l.EffectiveAt
+				}
+			}
+			p.Rates = append(p.Rates, r)
+		}
+		t.Converted = money.Format(t.ConvertedMinor, p.Currency)
+		var err error
+		if p.QuoteMinor, err = money.Add(p.QuoteMinor, t.ConvertedMinor); err != nil {
+			return &booking.Error{Code: booking.EUNPROCESSABLE, Message: "The amount is too large to quote.", Err: err}
+		}
+	}
+	return nil
 }
 
 // setSlack gives a placed plan's margin to its deadline in clock hours, the site's
@@ -297,15 +534,40 @@ func (db *DB) loadPlan(ctx context.Context, q querier, a booking.Actor, id uuid.
 		return p, req, formatError(err)
 	}
 	p.ID, p.Status, p.AcceptedAt = id, status, accepted
-	if p.Feasible {
-		p.Placed = true // stored before placed was told apart: feasible meant placed
-	}
+	normalizePlan(&p)
 	if status == "accepted" {
 		if err := livePlan(ctx, q, &p); err != nil {
 			return p, req, err
 		}
 	}
 	return p, req, nil
+}
+
+// normalizePlan reads a plan stored before its fields existed as it would be made
+// now: placed when it was feasible; one site's, with each stage there and one total.
+func normalizePlan(p *booking.Plan) {
+	if p.Feasible {
+		p.Placed = true // stored before placed was told apart: feasible meant placed
+	}
+	if len(p.SiteIDs) == 0 {
+		p.SiteIDs = []uuid.UUID{p.SiteID}
+	}
+	for i := range p.Stages {
+		s := &p.Stages[i]
+		if s.SiteID == uuid.Nil {
+			s.SiteID, s.TimeZone, s.Currency = p.SiteID, p.TimeZone, p.Currency
+		}
+	}
+	if p.Totals == nil {
+		p.Totals = []booking.PlanTotal{}
+		if len(p.Stages) > 0 {
+			p.Totals = append(p.Totals, booking.PlanTotal{Currency: p.Currency, Stages: len(p.Stages), TotalMinor: p.QuoteMinor,
+				Total: money.Format(p.QuoteMinor, p.Currency), ConvertedMinor: p.QuoteMinor, Converted: money.Format(p.QuoteMinor, p.Currency)})
+		}
+	}
+	if p.Rates == nil {
+		p.Rates = []booking.PlanRate{}
+	}
 }
 
 // livePlan shows an accepted plan as it stands: each stage where its booking is now,
@@ -336,6 +598,12 @@ func livePlan(ctx context.Context, q querier, p *booking.Plan) error {
 		s := &p.Stages[i]
 		if s.BookingID == nil {
 			continue
+		}
+		loc := loc
+		if s.TimeZone != "" && s.TimeZone != p.TimeZone {
+			if loc, err = calendar.LoadLocation(s.TimeZone); err != nil {
+				return err
+			}
 		}
 		l, ok := now[*s.BookingID]
 		if !ok {
@@ -481,9 +749,7 @@ func (db *DB) ListPlans(ctx context.Context, a booking.Actor, f booking.PlanFilt
 			return p, err
 		}
 		p.ID, p.Status, p.AcceptedAt = id, status, accepted
-		if p.Feasible {
-			p.Placed = true
-		}
+		normalizePlan(&p)
 		return p, nil
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,9 +72,18 @@ func (db *DB) replanRemaining(ctx context.Context, a booking.Actor, planID uuid.
 		return booking.Plan{}, &booking.Error{Code: booking.ECONFLICT, Message: "Every stage of this plan is confirmed or completed: nothing remains to plan.",
 			Details: map[string]any{"status": old.Status}}
 	}
-	_, cal, err := db.siteCalendar(ctx, db.Pool, old.SiteID)
+	// Each stage stays at the site it was planned at (a kept stage's anchor too), so
+	// its working time is that site's and a link between sites waits the transfer.
+	sites, err := db.remainingSites(ctx, old)
 	if err != nil {
 		return booking.Plan{}, err
+	}
+	pins := map[string]uuid.UUID{}
+	for _, s := range old.Stages {
+		pins[s.ID] = sites.of(s)
+	}
+	for id, site := range req.StageSites {
+		pins[id] = site
 	}
 	opts := calendar.Options{AvoidProvisional: true}
 	release := db.now()
@@ -108,8 +118,9 @@ func (db *DB) replanRemaining(ctx context.Context, a booking.Actor, planID uuid.
 				anchors[id] = true
 				var h float64
 				if ahead {
-					h = cal.WorkingHoursBetween(release, k.End, opts).Hours()
+					h = sites.cal(pins[k.ID]).WorkingHoursBetween(release, k.End, opts).Hours()
 				}
+				pins[id] = pins[k.ID]
 				stages = append(stages, booking.StageSpec{ID: id, Name: k.Name, Hours: h})
 			}
 			link := booking.StageLink{From: id, MinLagHours: l.MinLagHours}
@@ -120,15 +131,24 @@ func (db *DB) replanRemaining(ctx context.Context, a booking.Actor, planID uuid.
 		}
 		stages = append(stages, spec)
 	}
+	for id := range pins {
+		if _, ok := kept[id]; ok {
+			delete(pins, id)
+		}
+	}
 	planned, err := db.plan(withReplacedHolds(ctx, holds), planRequest{ProductionID: req.ProductionID, SiteID: req.SiteID,
+		SiteIDs: req.SiteIDs, StageSites: pins, Currency: req.Currency,
 		Template: req.Template, Stages: stages, EarliestStart: release, Deadline: req.Deadline, Seed: req.Seed})
 	if err != nil {
 		return booking.Plan{}, err
 	}
 	out := mergeRemaining(old, req, planned, kept)
+	if err := db.totalPlan(ctx, &out, db.now()); err != nil {
+		return booking.Plan{}, err
+	}
 	out.Unmet = planned.Unmet
 	if out.Placed {
-		for _, b := range remainingBreaches(out, req, kept, release, cal, opts) {
+		for _, b := range remainingBreaches(out, req, kept, release, sites, opts) {
 			out.Unmet = append(out.Unmet, b)
 		}
 		out.Placed = len(out.Unmet) == 0
@@ -137,11 +157,18 @@ func (db *DB) replanRemaining(ctx context.Context, a booking.Actor, planID uuid.
 	out.SlackHours, out.SlackWorkingHours, out.SlackDays = nil, nil, nil
 	out.MissesByHours, out.MissesByWorkingHours, out.MissesByDays = 0, 0, 0
 	if out.Placed {
-		out.FinishLocal = localString(cal.Location, out.Finish)
+		// The finish reads in the zone of the site of the stage that ends last.
+		last := sites.cal(old.SiteID)
+		for _, st := range out.Stages {
+			if st.End.Equal(out.Finish) {
+				last = sites.cal(sites.of(st))
+			}
+		}
+		out.FinishLocal = localString(last.Location, out.Finish)
 		out.Feasible = true
 		if !req.Deadline.IsZero() {
 			out.Feasible = !out.Finish.After(req.Deadline)
-			setSlack(&out, cal, out.Finish, req.Deadline)
+			setSlack(&out, last, out.Finish, req.Deadline)
 		}
 	}
 	markChanges(old, &out)
@@ -160,6 +187,12 @@ func mergeRemaining(old booking.Plan, req planRequest, planned booking.Plan, kep
 	out := planned
 	out.Template, out.EarliestStart, out.Stages, out.QuoteMinor = old.Template, old.EarliestStart, []booking.PlannedStage{}, 0
 	out.Finish, out.FinishLocal = time.Time{}, ""
+	out.Totals, out.Rates = []booking.PlanTotal{}, []booking.PlanRate{}
+	out.Transfers = nil
+	for _, t := range planned.Transfers {
+		t.FromStage = strings.TrimPrefix(t.FromStage, anchorPrefix)
+		out.Transfers = append(out.Transfers, t)
+	}
 	byID := map[string]booking.PlannedStage{}
 	for _, s := range planned.Stages {
 		byID[s.ID] = s
@@ -172,7 +205,6 @@ func mergeRemaining(old booking.Plan, req planRequest, planned booking.Plan, kep
 			continue // unplaced: named in unmet
 		}
 		s.After = spec.After
-		out.QuoteMinor += s.CostMinor
 		if s.End.After(out.Finish) {
 			out.Finish = s.End
 		}
@@ -188,7 +220,7 @@ func mergeRemaining(old booking.Plan, req planRequest, planned booking.Plan, kep
 // starts. A maximum lag after a kept stage that ended before the release is not
 // checked: no plan made now could keep it. It names the stages that break a rule.
 func remainingBreaches(p booking.Plan, req planRequest, kept map[string]booking.PlannedStage, release time.Time,
-	cal *calendar.Calendar, opts calendar.Options) []string {
+	sites remainingSiteSet, opts calendar.Options) []string {
 	at := map[string]booking.PlannedStage{}
 	for _, s := range p.Stages {
 		at[s.ID] = s
@@ -216,9 +248,12 @@ func remainingBreaches(p booking.Plan, req planRequest, kept map[string]booking.
 			if !ok || (sKept && pKept) {
 				continue
 			}
-			lag := cal.WorkingHoursBetween(pr.End, s.Start, opts)
+			// Between sites the lags count the successor's working time from the end
+			// of the transfer.
+			ready := pr.End.Add(sites.transfer(sites.of(pr), sites.of(s)))
+			lag := sites.cal(sites.of(s)).WorkingHoursBetween(ready, s.Start, opts)
 			maxLag := l.MaxLagHours > 0 && (!pKept || pr.End.After(release))
-			if s.Start.Before(pr.End) || lag < hours(l.MinLagHours) || (maxLag && lag > hours(l.MaxLagHours)) {
+			if s.Start.Before(ready) || lag < hours(l.MinLagHours) || (maxLag && lag > hours(l.MaxLagHours)) {
 				if sKept {
 					flag(l.From) // the stage planned again cannot end in time for the kept one
 				} else {
@@ -228,6 +263,58 @@ func remainingBreaches(p booking.Plan, req planRequest, kept map[string]booking.
 		}
 	}
 	return out
+}
+
+// remainingSiteSet is what a re-plan of remaining stages knows of the sites of the
+// plan it replaces: each site's slug (for transfer times) and calendar.
+type remainingSiteSet struct {
+	home  uuid.UUID
+	slugs map[uuid.UUID]string
+	cals  map[uuid.UUID]*calendar.Calendar
+}
+
+// remainingSites reads the sites of an accepted plan: its site_ids, and any a stage
+// was placed at.
+func (db *DB) remainingSites(ctx context.Context, p booking.Plan) (remainingSiteSet, error) {
+	out := remainingSiteSet{home: p.SiteID, slugs: map[uuid.UUID]string{}, cals: map[uuid.UUID]*calendar.Calendar{}}
+	ids := append([]uuid.UUID{p.SiteID}, p.SiteIDs...)
+	for _, s := range p.Stages {
+		ids = append(ids, s.SiteID)
+	}
+	for _, id := range ids {
+		if _, ok := out.cals[id]; ok || id == uuid.Nil {
+			continue
+		}
+		site, cal, err := db.siteCalendar(ctx, db.Pool, id)
+		if err != nil {
+			return out, err
+		}
+		var slug string
+		if err := db.Pool.QueryRow(ctx, `SELECT slug FROM sites WHERE id = $1`, site.SiteID).Scan(&slug); err != nil {
+			return out, notFound(err, "site")
+		}
+		out.slugs[id], out.cals[id] = slug, cal
+	}
+	return out, nil
+}
+
+// of is the site a stage runs at; a stage stored before plans had several sites runs
+// at the plan's.
+func (s remainingSiteSet) of(st booking.PlannedStage) uuid.UUID {
+	if st.SiteID == uuid.Nil {
+		return s.home
+	}
+	return st.SiteID
+}
+
+func (s remainingSiteSet) cal(id uuid.UUID) *calendar.Calendar { return s.cals[id] }
+
+// transfer is the clock time material takes between two of the plan's sites.
+func (s remainingSiteSet) transfer(from, to uuid.UUID) time.Duration {
+	if from == to {
+		return 0
+	}
+	return booking.TransferBetween(s.slugs[from], s.slugs[to]).Duration()
 }
 
 // replacedHoldsKey carries, while a plan is made, the holds it would replace.

@@ -41,6 +41,9 @@ var planStatusWords = map[string][2]string{
 	"superseded": {"plan.status_superseded", "plan.status_help_superseded"},
 }
 
+// transferKinds name the kinds of transfer between sites (booking.SiteTransfer).
+var transferKinds = map[string]string{"data": "plan.transfer_data", "shipping": "plan.transfer_shipping"}
+
 // planTimelineMaxDays bounds the plan's timeline.
 const planTimelineMaxDays = 120
 
@@ -49,6 +52,8 @@ type planForm struct {
 	Production, Site, Template, Earliest, Deadline, ColouristLang string
 	Skip                                                          map[string]bool
 	HDR                                                           bool
+	// Partners are the other sites ticked to place stages at too, by id.
+	Partners map[string]bool
 }
 
 // productionOption is a production in the form's list: its format picks the pipeline
@@ -117,6 +122,9 @@ func (u *UI) renderPlanForm(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if f.Skip == nil {
 		f.Skip = map[string]bool{}
+	}
+	if f.Partners == nil {
+		f.Partners = map[string]bool{}
 	}
 	d.Form = f
 	u.render(w, r, "plan_new.html", status, page{Title: title, Data: d})
@@ -194,6 +202,16 @@ func planRequest(lang string, f planForm, sites []booking.Site) (booking.PlanReq
 		return in, invalid("plan.need_site")
 	}
 	in.SiteID = site.ID
+	// Partner sites ticked: the plan may place stages there too, the chosen site
+	// first, the others in the list's order.
+	for _, s := range sites {
+		if f.Partners[s.ID.String()] && s.ID != site.ID && s.Active {
+			if len(in.SiteIDs) == 0 {
+				in.SiteIDs = []uuid.UUID{site.ID}
+			}
+			in.SiteIDs = append(in.SiteIDs, s.ID)
+		}
+	}
 	if !slices.Contains(booking.TemplateNames(), f.Template) {
 		return in, invalid("plan.need_template")
 	}
@@ -240,9 +258,12 @@ func (u *UI) createPlan(w http.ResponseWriter, r *http.Request) {
 	}
 	f := planForm{Production: r.PostFormValue("production"), Site: r.PostFormValue("site"), Template: r.PostFormValue("template"),
 		Earliest: r.PostFormValue("earliest"), Deadline: r.PostFormValue("deadline"), ColouristLang: r.PostFormValue("colourist_lang"),
-		HDR: r.PostFormValue("hdr") != "", Skip: map[string]bool{}}
+		HDR: r.PostFormValue("hdr") != "", Skip: map[string]bool{}, Partners: map[string]bool{}}
 	for _, s := range r.PostForm["skip"] {
 		f.Skip[s] = true
+	}
+	for _, s := range r.PostForm["partner"] {
+		f.Partners[s] = true
 	}
 	if u.Plans == nil {
 		u.renderPlanForm(w, r, http.StatusServiceUnavailable, f, translate(lang, "error."+booking.EUNAVAILABLE))
@@ -263,6 +284,13 @@ func (u *UI) createPlan(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/plans/"+p.ID.String(), http.StatusSeeOther)
 }
 
+// planTotalView is one currency's sum on the plan page: in its own currency and, at
+// the locked rate, in the plan's.
+type planTotalView struct {
+	Currency, Total, Converted, Rate string
+	Stages                           int
+}
+
 // planStageView is a stage as the plan page shows it.
 type planStageView struct {
 	ID, Name     string
@@ -270,6 +298,8 @@ type planStageView struct {
 	Start, End   string
 	Resources    []string
 	Cost         string
+	Site         string // the stage's site and currency, on a plan over several sites
+	Currency     string
 	Changed      bool
 	ChangedText  string
 	BookingID    string
@@ -288,25 +318,32 @@ type planView struct {
 	ProductionID string
 	Site         string
 	Zone         string
-	Status       string
-	StatusLabel  string
-	StatusHelp   string
-	Template     string
-	Earliest     string
-	Deadline     string
-	Finish       string
-	Quote        string
-	Placed       bool // every stage placed: the plan can be accepted
-	HasDeadline  bool
-	Slack        string
-	Late         bool
-	Unmet        []string
-	Stages       []planStageView
-	Changed      int
-	Replaces     bool
-	SVG          template.HTML
-	CanAccept    bool
-	AcceptedAt   string
+	// MultiSite: the plan places stages at several sites (Sites); each stage then
+	// shows its site and currency, Totals the sums per currency with the locked
+	// rates, and Transfers the waits between sites.
+	MultiSite   bool
+	Sites       []string
+	Totals      []planTotalView
+	Transfers   []string
+	Status      string
+	StatusLabel string
+	StatusHelp  string
+	Template    string
+	Earliest    string
+	Deadline    string
+	Finish      string
+	Quote       string
+	Placed      bool // every stage placed: the plan can be accepted
+	HasDeadline bool
+	Slack       string
+	Late        bool
+	Unmet       []string
+	Stages      []planStageView
+	Changed     int
+	Replaces    bool
+	SVG         template.HTML
+	CanAccept   bool
+	AcceptedAt  string
 	// Live counts an accepted plan's stages by where their bookings stand;
 	// CanConfirmAll offers to confirm every hold at once.
 	Live          planLive
@@ -377,6 +414,42 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 	if s, ok := l.siteByID[p.SiteID]; ok {
 		v.Site = s.Name
 	}
+	v.MultiSite = len(p.SiteIDs) > 1
+	siteName := func(id uuid.UUID) string {
+		if s, ok := l.siteByID[id]; ok {
+			return s.Name
+		}
+		return id.String()
+	}
+	if v.MultiSite {
+		for _, id := range p.SiteIDs {
+			v.Sites = append(v.Sites, siteName(id))
+		}
+		for _, t := range p.Totals {
+			tv := planTotalView{Currency: t.Currency, Stages: t.Stages, Total: planMoney(lang, t.TotalMinor, t.Currency),
+				Converted: planMoney(lang, t.ConvertedMinor, p.Currency)}
+			for _, r := range p.Rates {
+				if r.From == t.Currency && r.To == p.Currency {
+					tv.Rate = fmt.Sprintf(translate(lang, "plan.rate_text"), r.From, r.Rate, r.To,
+						formatDate(lang, r.EffectiveAt.UTC()), formatInstant(lang, r.RatesAt, p.TimeZone))
+				}
+			}
+			v.Totals = append(v.Totals, tv)
+		}
+		stageName := func(id string) string {
+			for _, s := range p.Stages {
+				if s.ID == id {
+					return stageLabel(lang, p.Template, s.ID, s.Name)
+				}
+			}
+			return id
+		}
+		for _, tr := range p.Transfers {
+			v.Transfers = append(v.Transfers, fmt.Sprintf(translate(lang, "plan.transfer_text"),
+				stageName(tr.FromStage), siteName(tr.FromSite), stageName(tr.ToStage), siteName(tr.ToSite),
+				formatHours(tr.Hours), translate(lang, transferKinds[tr.Kind])))
+		}
+	}
 	if p.AcceptedAt != nil {
 		v.AcceptedAt = formatInstant(lang, *p.AcceptedAt, p.TimeZone)
 	}
@@ -407,6 +480,15 @@ func (u *UI) viewPlan(r *http.Request, lang string, a booking.Actor, l *lookups,
 	for _, s := range p.Stages {
 		sv := planStageView{ID: s.ID, Name: stageLabel(lang, p.Template, s.ID, s.Name), Hours: s.Hours, Start: local(s.Start), End: local(s.End),
 			Cost: planMoney(lang, s.CostMinor, p.Currency)}
+		if v.MultiSite {
+			// Each stage at its site: its times in its zone, its cost in its currency.
+			sv.Site, sv.Currency = siteName(s.SiteID)+" ("+s.TimeZone+")", s.Currency
+			sv.Cost = planMoney(lang, s.CostMinor, s.Currency)
+			if sloc, err := calendar.LoadLocation(s.TimeZone); err == nil {
+				sv.Start = formatDateTime(lang, s.Start.In(sloc)) + " (" + offsetLabel(s.Start.In(sloc)) + ")"
+				sv.End = formatDateTime(lang, s.End.In(sloc)) + " (" + offsetLabel(s.End.In(sloc)) + ")"
+			}
+		}
 		var names []string
 		for _, res := range s.Resources {
 			sv.Resources = append(sv.Resources, fmt.Sprintf(translate(lang, "plan.resource"), kindLabel(lang, res.Kind), res.Name))
