@@ -239,6 +239,18 @@ func (s *searcher) improveRight(list, out []int32) (int64, bool) {
 	return fit, true
 }
 
+// evaluate decodes and justifies list, with improveRight when schedules may
+// be moved in time and improve otherwise, and returns the finish that ranks
+// the list put in out.
+func (s *searcher) evaluate(list, out []int32) int64 {
+	if s.right {
+		f, _ := s.improveRight(list, out)
+		return f
+	}
+	f, _ := s.improve(list, out, 1)
+	return f
+}
+
 // priorityRules computes classic priority values (smaller is better): latest
 // finish time (LFT), latest start time (LST), most total successors (MTS) and
 // greatest rank positional weight (GRPW), from precedence and working
@@ -473,10 +485,9 @@ const (
 // regret-based biased random sampling on LFT and LST). Each step picks two
 // parents by binary tournament, crosses them into two children (by the
 // time-window crossover or Hartmann's two-point crossover), mutates them,
-// decodes and justifies each (three schedules, or two when improveRight
-// applies), and lets a child replace the worst individual unless it is worse
-// or a duplicate. The time-window crossover takes the father's densest
-// stretch (peakWindow). When no new best schedule appears for a while, the
+// decodes and justifies each (evaluate: two or three schedules), and lets a
+// child replace the worst individual unless it is worse or a duplicate. The
+// time-window crossover takes the father's densest stretch (peakWindow). When no new best schedule appears for a while, the
 // population is rebuilt from its best members and random perturbations of
 // the best schedule, which is what lifts the search out of the plateaus that
 // a converged population cannot leave.
@@ -539,12 +550,12 @@ func (s *searcher) run() {
 	// a cancelled context yields a plan.
 	for r := 0; r < len(s.prio) && (r == 0 || !s.done()); r++ {
 		s.sample(s.prio[r], 0, scale, tmp)
-		f, _ := s.improve(tmp, out, 1)
+		f := s.evaluate(tmp, out)
 		add(out, f)
 	}
 	for k := 0; len(pop) < popSize && k < 4*popSize && !s.done(); k++ {
 		s.sample(s.prio[k%2], 1, scale, tmp)
-		f, _ := s.improve(tmp, out, 1)
+		f := s.evaluate(tmp, out)
 		add(out, f)
 	}
 	if len(pop) == 0 {
@@ -581,7 +592,7 @@ func (s *searcher) run() {
 					keys[j] = float64(s.bestSt[j]) + (2*s.rng.Float64()-1)*restartNoise*span
 				}
 				s.keyList(keys, tmp)
-				f, _ := s.improve(tmp, out, 1)
+				f := s.evaluate(tmp, out)
 				add(out, f)
 			}
 			continue
@@ -603,12 +614,7 @@ func (s *searcher) run() {
 				break
 			}
 			s.mutate(ch, mutationRate)
-			var fin int64
-			if s.right {
-				fin, _ = s.improveRight(ch, out)
-			} else {
-				fin, _ = s.improve(ch, out, 1)
-			}
+			fin := s.evaluate(ch, out)
 			add(out, fin)
 			stall++
 		}
