@@ -695,6 +695,9 @@ type event struct {
 // Transplanting the father's densest stretch is the idea of the peak
 // crossover (Valls, Ballestín & Quintanilla 2008; Debels & Vanhoucke 2007).
 func (s *searcher) peakWindow(f *individual, lo, span, l int64) int64 {
+	if span <= peakGrid*int64(len(f.st)) {
+		return s.peakWindowGrid(f, lo, span, l)
+	}
 	ev := s.ev[:0]
 	for j := range f.st {
 		if f.en[j] > f.st[j] && s.util[j] > 0 {
@@ -729,6 +732,47 @@ func (s *searcher) peakWindow(f *individual, lo, span, l int64) int64 {
 	try := func(a int64) {
 		a = min(max(a, lo), lo+span-l)
 		if v := integ(a+l) - integ(a); v > bestV || (v == bestV && a < bestA) {
+			bestA, bestV = a, v
+		}
+	}
+	for j := range f.st {
+		try(f.st[j])
+		try(f.en[j] - l)
+	}
+	return bestA
+}
+
+// peakGrid bounds, per stage, the length in ticks of the schedules whose
+// peak window is found on a per-tick profile (peakWindowGrid) rather than
+// by sorting the stages' starts and ends.
+const peakGrid = 32
+
+// peakWindowGrid is peakWindow on a per-tick profile: the integral up to
+// each tick is a prefix sum, so each candidate window costs two reads.
+func (s *searcher) peakWindowGrid(f *individual, lo, span, l int64) int64 {
+	rate := s.rate[:0]
+	for range span + 1 {
+		rate = append(rate, 0)
+	}
+	for j := range f.st {
+		if f.en[j] > f.st[j] && s.util[j] > 0 {
+			rate[min(max(f.st[j]-lo, 0), span)] += s.util[j]
+			rate[min(max(f.en[j]-lo, 0), span)] -= s.util[j]
+		}
+	}
+	// cum[t] is the integral over [lo, lo+t).
+	cum := s.cum[:0]
+	r, acc := 0.0, 0.0
+	for t := range span + 1 {
+		cum = append(cum, acc)
+		r += rate[t]
+		acc += r
+	}
+	s.cum, s.rate = cum, rate
+	bestA, bestV := lo, -1.0
+	try := func(a int64) {
+		a = min(max(a, lo), lo+span-l)
+		if v := cum[a+l-lo] - cum[a-lo]; v > bestV || (v == bestV && a < bestA) {
 			bestA, bestV = a, v
 		}
 	}
