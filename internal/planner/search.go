@@ -469,7 +469,8 @@ const (
 	restartKeep = 20
 	// windowCrossRate is the share of crossovers done by windowCross
 	// rather than the two-point crossover; windowMin and windowMax bound
-	// the window as shares of the father's makespan.
+	// the window's length as shares of the father's makespan (its place
+	// is the father's peak).
 	windowCrossRate      = 0.7
 	windowMin, windowMax = 0.1, 0.5
 	// restartNoise is the amplitude, as a share of the best makespan, of
@@ -487,10 +488,11 @@ const (
 // time-window crossover or Hartmann's two-point crossover), mutates them,
 // decodes and justifies each (evaluate: two or three schedules), and lets a
 // child replace the worst individual unless it is worse or a duplicate. The
-// time-window crossover takes the father's densest stretch (peakWindow). When no new best schedule appears for a while, the
-// population is rebuilt from its best members and random perturbations of
-// the best schedule, which is what lifts the search out of the plateaus that
-// a converged population cannot leave.
+// time-window crossover takes the father's densest stretch (peakWindow).
+// When no new best schedule appears for a while, the population is rebuilt
+// from its best members and random perturbations of the best schedule,
+// which is what lifts the search out of the plateaus that a converged
+// population cannot leave.
 func (s *searcher) run() {
 	c := s.c
 	n := c.n
