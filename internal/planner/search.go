@@ -700,6 +700,12 @@ func (s *searcher) peakWindow(f *individual, lo, span, l int64) int64 {
 	if span <= peakGrid*int64(len(f.st)) {
 		return s.peakWindowGrid(f, lo, span, l)
 	}
+	return s.peakWindowEvents(f, lo, span, l)
+}
+
+// peakWindowEvents is peakWindow on the sorted starts and ends of the
+// stages, for schedules too long for a per-tick profile.
+func (s *searcher) peakWindowEvents(f *individual, lo, span, l int64) int64 {
 	ev := s.ev[:0]
 	for j := range f.st {
 		if f.en[j] > f.st[j] && s.util[j] > 0 {
