@@ -704,6 +704,22 @@ func mirrorSpans(in []span, h int64) []span {
 	return out
 }
 
+// shiftable reports whether any schedule may be moved in time as a whole
+// and stay one: the cumulative model on continuous time, with no busy time,
+// pauses or maximum lags. The search then judges children by their
+// right-justified schedules.
+func (c *compiled) shiftable() bool {
+	if !c.array || c.hasMax || c.hasPause {
+		return false
+	}
+	for _, l := range c.baseLoad {
+		if l > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // arrayCells bounds the memory of the cumulative array model.
 const arrayCells = 1 << 20
 

@@ -39,9 +39,14 @@
 // activity lists. Every list is decoded and then justified by
 // forward-backward improvement (Valls et al.), and the lists evolve in a
 // steady-state genetic algorithm (after Hartmann) seeded by priority rules
-// with regret-based biased random sampling, using two-point and time-window
-// crossover and restarting around the best schedule when it stalls. Every
-// decode, forward or backward, counts as one schedule against the Budget.
+// with regret-based biased random sampling, using two-point crossover and a
+// time-window crossover that transplants the father's densest stretch (peak
+// crossover), and restarting around the best schedule when it stalls. When
+// schedules may be moved in time as a whole (no calendar, busy time, pauses
+// or maximum lags: PSPLIB), a list is judged by its right-justified schedule
+// (two decodes) and the left-justifying decode is left to its children.
+// Every decode, forward or backward, counts as one schedule against the
+// Budget.
 //
 // The SSGS runs on an integer time axis. Two resource models share it: pools
 // of identical units counted on a per-tick array, which is what PSPLIB and
@@ -51,13 +56,16 @@
 //
 // # Measured quality
 //
-// With `posthub bench psplib --set DIR --schedules 5000` (seed 1, one core,
-// AMD EPYC, 2 vCPUs shared with other work), 5,000 schedules per instance:
+// With `posthub bench psplib --set DIR --schedules 5000` (seeds 1, 2 and 3;
+// AMD EPYC, 2 vCPUs shared with other work), 5,000 schedules per instance
+// (docs/BENCHMARKS.md has the details):
 //
-//	J30  (480):  0.070 % above the optimum, 461 at the optimum, 12 ms/instance
-//	J60  (480): 11.11 % above the critical-path bound, 31 ms/instance
-//	J120 (600): 32.76 % above the critical-path bound, 121 ms/instance
+//	J30  (480):  0.039 / 0.046 / 0.038 % above the optimum
+//	J60  (480): 11.11 / 11.14 / 11.06 % above the critical-path bound
+//	J120 (600): 32.64 / 32.61 / 32.78 % above the critical-path bound,
+//	            about 0.1 s per instance on one core
 //
 // For comparison, published J120 figures at this budget run from about 43 %
-// (priority rules) to about 32 % (the best genetic algorithms).
+// (priority rules) to 32.54 % (Valls et al.'s hybrid GA, 2008) and 32.18 %
+// (Debels & Vanhoucke's decomposition-based GA, 2007).
 package planner

@@ -22,6 +22,7 @@ type searcher struct {
 	ctx   context.Context
 	ended bool
 	outSt []int64 // starts of the schedule whose list improve put in out
+	outEn []int64 // and its ends
 
 	st, en   []int64 // forward scratch
 	bst, ben []int64 // backward scratch (mirrored ticks)
@@ -40,6 +41,18 @@ type searcher struct {
 
 	// priority values per rule, smaller is better
 	prio [][]int64
+
+	// right is set when a schedule may be moved in time as a whole (no
+	// calendar, busy time, pauses or maximum lags): children are then
+	// judged by their right-justified schedules (see improveRight).
+	right bool
+	// util is the share of its matching resources each stage holds; the
+	// peak window of the crossover is where a schedule's sum of it over
+	// time is largest.
+	util []float64
+	ev   []event   // peakWindow scratch
+	cum  []float64 // peakWindow scratch
+	rate []float64 // peakWindow scratch
 }
 
 // newSearcher prepares a search with the given budget.
@@ -54,8 +67,8 @@ func newSearcher(ctx context.Context, c *compiled, opts Options) *searcher {
 		bst: make([]int64, n), ben: make([]int64, n),
 		key:   make([]int64, n),
 		blist: make([]int32, n), flist: make([]int32, n),
-		mark:   make([]uint32, n),
-		outSt:  make([]int64, n),
+		mark:  make([]uint32, n),
+		outSt: make([]int64, n), outEn: make([]int64, n),
 		bestSt: make([]int64, n), bestEn: make([]int64, n),
 	}
 	if opts.Budget.Schedules <= 0 && opts.Budget.WallTime <= 0 {
@@ -73,6 +86,15 @@ func newSearcher(ctx context.Context, c *compiled, opts Options) *searcher {
 		}
 	}
 	s.prio = priorityRules(c)
+	s.util = make([]float64, n)
+	for j, ds := range c.dem {
+		for _, d := range ds {
+			if len(d.match) > 0 {
+				s.util[j] += float64(d.count) / float64(len(d.match))
+			}
+		}
+	}
+	s.right = c.shiftable()
 
 	return s
 }
@@ -134,6 +156,7 @@ func (s *searcher) improve(list, out []int32, passes int) (int64, bool) {
 	}
 	s.c.orderBy(out, s.st, false)
 	copy(s.outSt, s.st)
+	copy(s.outEn, s.en)
 	c := s.c
 	for range passes {
 		if s.done() {
@@ -160,11 +183,72 @@ func (s *searcher) improve(list, out []int32, passes int) (int64, bool) {
 		best = f
 		c.orderBy(out, s.st, false)
 		copy(s.outSt, s.st)
+		copy(s.outEn, s.en)
 		if !improved {
 			break
 		}
 	}
 	return best, true
+}
+
+// improveRight decodes list and right-justifies the schedule (a backward
+// SSGS in order of decreasing end, ending by the finish): two schedules.
+// On a problem whose schedules may be moved in time as a whole, the
+// right-justified schedule moved back to the release is a schedule at
+// least as short, and it is what out, outSt and outEn receive and what the
+// result measures: the third decode of forward-backward improvement, which
+// left-justifies it again, is left to the next time its list is decoded,
+// as a child. Only when it beats the best plan is it decoded forward at
+// once (a third schedule), so that the plan is a forward schedule.
+func (s *searcher) improveRight(list, out []int32) (int64, bool) {
+	c := s.c
+	best, ok := s.forward(list)
+	if !ok {
+		copy(out, list)
+		return math.MaxInt64, false
+	}
+	c.orderBy(out, s.st, false)
+	copy(s.outSt, s.st)
+	copy(s.outEn, s.en)
+	if s.done() {
+		return best, true
+	}
+	c.orderBy(s.blist, s.en, true)
+	s.count++
+	fm, ok := c.bwd.decode(s.blist, c.htot-best, s.bst, s.ben)
+	if !ok {
+		return best, true
+	}
+	// The mirrored schedule starts at htot-fm in original ticks; moved
+	// back by shift it starts at the release.
+	shift := c.htot - fm - c.r0
+	for j := range s.ben {
+		s.outSt[j] = c.htot - s.ben[j] - shift
+		s.outEn[j] = c.htot - s.bst[j] - shift
+	}
+	c.orderBy(out, s.outSt, false)
+	fit := best - shift
+	if fit < s.bestFinish && !s.done() {
+		if f, ok := s.forward(out); ok {
+			c.orderBy(out, s.st, false)
+			copy(s.outSt, s.st)
+			copy(s.outEn, s.en)
+			return f, true
+		}
+	}
+	return fit, true
+}
+
+// evaluate decodes and justifies list, with improveRight when schedules may
+// be moved in time and improve otherwise, and returns the finish that ranks
+// the list put in out.
+func (s *searcher) evaluate(list, out []int32) int64 {
+	if s.right {
+		f, _ := s.improveRight(list, out)
+		return f
+	}
+	f, _ := s.improve(list, out, 1)
+	return f
 }
 
 // priorityRules computes classic priority values (smaller is better): latest
@@ -298,7 +382,7 @@ func (s *searcher) sample(prio []int64, alpha float64, scale int64, out []int32)
 // activity list and the finish of its schedule.
 type individual struct {
 	list   []int32
-	st     []int64
+	st, en []int64
 	finish int64
 	hash   uint64
 }
@@ -377,7 +461,7 @@ const (
 	minPop, maxPop = 8, 200
 	// mutationRate is the probability of swapping each stage with its
 	// neighbour in a child's list.
-	mutationRate = 0.05
+	mutationRate = 0.1
 	// stallChildren is how many children may pass without a new best
 	// schedule before the population is rebuilt around the best one.
 	stallChildren = 400
@@ -385,7 +469,8 @@ const (
 	restartKeep = 20
 	// windowCrossRate is the share of crossovers done by windowCross
 	// rather than the two-point crossover; windowMin and windowMax bound
-	// the window as shares of the father's makespan.
+	// the window's length as shares of the father's makespan (its place
+	// is the father's peak).
 	windowCrossRate      = 0.7
 	windowMin, windowMax = 0.1, 0.5
 	// restartNoise is the amplitude, as a share of the best makespan, of
@@ -401,11 +486,13 @@ const (
 // regret-based biased random sampling on LFT and LST). Each step picks two
 // parents by binary tournament, crosses them into two children (by the
 // time-window crossover or Hartmann's two-point crossover), mutates them,
-// decodes and justifies each (three schedules), and lets a child replace the
-// worst individual unless it is worse or a duplicate. When no new best schedule appears for a while, the
-// population is rebuilt from its best members and random perturbations of
-// the best schedule, which is what lifts the search out of the plateaus that
-// a converged population cannot leave.
+// decodes and justifies each (evaluate: two or three schedules), and lets a
+// child replace the worst individual unless it is worse or a duplicate. The
+// time-window crossover takes the father's densest stretch (peakWindow).
+// When no new best schedule appears for a while, the population is rebuilt
+// from its best members and random perturbations of the best schedule,
+// which is what lifts the search out of the plateaus that a converged
+// population cannot leave.
 func (s *searcher) run() {
 	c := s.c
 	n := c.n
@@ -438,7 +525,7 @@ func (s *searcher) run() {
 			return
 		}
 		if len(pop) < popSize {
-			pop = append(pop, individual{list: slices.Clone(list), st: slices.Clone(s.outSt), finish: f, hash: h})
+			pop = append(pop, individual{list: slices.Clone(list), st: slices.Clone(s.outSt), en: slices.Clone(s.outEn), finish: f, hash: h})
 			seen[h] = true
 			return
 		}
@@ -454,6 +541,7 @@ func (s *searcher) run() {
 		delete(seen, pop[worst].hash)
 		copy(pop[worst].list, list)
 		copy(pop[worst].st, s.outSt)
+		copy(pop[worst].en, s.outEn)
 		pop[worst].finish, pop[worst].hash = f, h
 		seen[h] = true
 	}
@@ -464,12 +552,12 @@ func (s *searcher) run() {
 	// a cancelled context yields a plan.
 	for r := 0; r < len(s.prio) && (r == 0 || !s.done()); r++ {
 		s.sample(s.prio[r], 0, scale, tmp)
-		f, _ := s.improve(tmp, out, 1)
+		f := s.evaluate(tmp, out)
 		add(out, f)
 	}
 	for k := 0; len(pop) < popSize && k < 4*popSize && !s.done(); k++ {
 		s.sample(s.prio[k%2], 1, scale, tmp)
-		f, _ := s.improve(tmp, out, 1)
+		f := s.evaluate(tmp, out)
 		add(out, f)
 	}
 	if len(pop) == 0 {
@@ -506,7 +594,7 @@ func (s *searcher) run() {
 					keys[j] = float64(s.bestSt[j]) + (2*s.rng.Float64()-1)*restartNoise*span
 				}
 				s.keyList(keys, tmp)
-				f, _ := s.improve(tmp, out, 1)
+				f := s.evaluate(tmp, out)
 				add(out, f)
 			}
 			continue
@@ -528,7 +616,7 @@ func (s *searcher) run() {
 				break
 			}
 			s.mutate(ch, mutationRate)
-			fin, _ := s.improve(ch, out, 1)
+			fin := s.evaluate(ch, out)
 			add(out, fin)
 			stall++
 		}
@@ -585,7 +673,7 @@ func (s *searcher) windowCross(m, f *individual, child []int32, keys []float64) 
 		return
 	}
 	l := int64((windowMin + (windowMax-windowMin)*s.rng.Float64()) * float64(span))
-	a := r0 + s.rng.Int64N(span-l+1)
+	a := s.peakWindow(f, r0, span, l)
 	b := a + l
 	for j := range keys {
 		if f.st[j] >= a && f.st[j] < b {
@@ -595,4 +683,110 @@ func (s *searcher) windowCross(m, f *individual, child []int32, keys []float64) 
 		}
 	}
 	s.keyList(keys, child)
+}
+
+type event struct {
+	t int64
+	d float64
+}
+
+// peakWindow returns the start of the window of length l inside
+// [lo, lo+span] in which f's schedule holds the most resources (the
+// integral over the window of the stages' shares of their resources),
+// trying the windows that start at a stage's start or end at a stage's end.
+// Transplanting the father's densest stretch is the idea of the peak
+// crossover (Valls, Ballestín & Quintanilla 2008; Debels & Vanhoucke 2007).
+func (s *searcher) peakWindow(f *individual, lo, span, l int64) int64 {
+	if span <= peakGrid*int64(len(f.st)) {
+		return s.peakWindowGrid(f, lo, span, l)
+	}
+	return s.peakWindowEvents(f, lo, span, l)
+}
+
+// peakWindowEvents is peakWindow on the sorted starts and ends of the
+// stages, for schedules too long for a per-tick profile.
+func (s *searcher) peakWindowEvents(f *individual, lo, span, l int64) int64 {
+	ev := s.ev[:0]
+	for j := range f.st {
+		if f.en[j] > f.st[j] && s.util[j] > 0 {
+			ev = append(ev, event{f.st[j], s.util[j]}, event{f.en[j], -s.util[j]})
+		}
+	}
+	s.ev = ev
+	if len(ev) == 0 {
+		return lo
+	}
+	slices.SortFunc(ev, func(a, b event) int { return cmp.Compare(a.t, b.t) })
+	// The integral up to each event, and the rate after it.
+	cum, rate := s.cum[:0], s.rate[:0]
+	r, acc := 0.0, 0.0
+	for i, e := range ev {
+		if i > 0 {
+			acc += r * float64(e.t-ev[i-1].t)
+		}
+		r += e.d
+		cum, rate = append(cum, acc), append(rate, r)
+	}
+	s.cum, s.rate = cum, rate
+	integ := func(t int64) float64 {
+		i, _ := slices.BinarySearchFunc(ev, t+1, func(e event, t int64) int { return cmp.Compare(e.t, t) })
+		i-- // the last event at or before t
+		if i < 0 {
+			return 0
+		}
+		return cum[i] + rate[i]*float64(t-ev[i].t)
+	}
+	bestA, bestV := lo, -1.0
+	try := func(a int64) {
+		a = min(max(a, lo), lo+span-l)
+		if v := integ(a+l) - integ(a); v > bestV || (v == bestV && a < bestA) {
+			bestA, bestV = a, v
+		}
+	}
+	for j := range f.st {
+		try(f.st[j])
+		try(f.en[j] - l)
+	}
+	return bestA
+}
+
+// peakGrid bounds, per stage, the length in ticks of the schedules whose
+// peak window is found on a per-tick profile (peakWindowGrid) rather than
+// by sorting the stages' starts and ends.
+const peakGrid = 32
+
+// peakWindowGrid is peakWindow on a per-tick profile: the integral up to
+// each tick is a prefix sum, so each candidate window costs two reads.
+func (s *searcher) peakWindowGrid(f *individual, lo, span, l int64) int64 {
+	rate := s.rate[:0]
+	for range span + 1 {
+		rate = append(rate, 0)
+	}
+	for j := range f.st {
+		if f.en[j] > f.st[j] && s.util[j] > 0 {
+			rate[min(max(f.st[j]-lo, 0), span)] += s.util[j]
+			rate[min(max(f.en[j]-lo, 0), span)] -= s.util[j]
+		}
+	}
+	// cum[t] is the integral over [lo, lo+t).
+	cum := s.cum[:0]
+	r, acc := 0.0, 0.0
+	for t := range span + 1 {
+		cum = append(cum, acc)
+		r += rate[t]
+		acc += r
+	}
+	s.cum, s.rate = cum, rate
+	bestA, bestV := lo, -1.0
+	try := func(a int64) {
+		a = min(max(a, lo), lo+span-l)
+		if v := cum[a+l-lo] - cum[a-lo]; v > bestV || (v == bestV && a < bestA) {
+			bestA, bestV = a, v
+		}
+	}
+	for j := range f.st {
+		try(f.st[j])
+		try(f.en[j] - l)
+	}
+	return bestA
 }

@@ -1,0 +1,155 @@
+package planner
+
+import (
+	"context"
+	"math"
+	"testing"
+)
+
+// TestImproveRight checks the right-justified schedules improveRight hands
+// to the genetic algorithm on a PSPLIB instance: each is a schedule (ends,
+// precedence, release, pool capacities per tick), its list is ordered by
+// its starts, its finish is the one reported, and decoding that list
+// forward gives a schedule no longer, as the next generation relies on.
+func TestImproveRight(t *testing.T) {
+	t.Parallel()
+	inst, err := ReadSMFile(psplibDir + "/j30/j301_1.sm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := inst.Problem()
+	c, err := compile(&p, engineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.shiftable() {
+		t.Fatal("a PSPLIB instance should be shiftable")
+	}
+	s := newSearcher(context.Background(), c, Options{Seed: 3, Budget: Budget{Schedules: math.MaxInt32}})
+	list := make([]int32, c.n)
+	out := make([]int32, c.n)
+	st := make([]int64, c.n)
+	en := make([]int64, c.n)
+	for k := range 300 {
+		s.sample(s.prio[k%2], 1, 1, list)
+		fwd, ok := c.fwd.decode(list, c.r0, st, en)
+		if !ok {
+			t.Fatal("forward decode failed")
+		}
+		f, ok := s.improveRight(list, out)
+		if !ok || f > fwd {
+			t.Fatalf("sample %d: finish %d (ok %v), forward %d", k, f, ok, fwd)
+		}
+		var last int64
+		for j := range c.n {
+			if s.outEn[j]-s.outSt[j] != c.dur[j] || s.outSt[j] < c.r0 {
+				t.Fatalf("sample %d: stage %d at [%d, %d)", k, j, s.outSt[j], s.outEn[j])
+			}
+			for _, a := range c.preds[j] {
+				if s.outSt[j] < s.outEn[a.to]+a.min {
+					t.Fatalf("sample %d: stage %d starts before its predecessor %d ends", k, j, a.to)
+				}
+			}
+			last = max(last, s.outEn[j])
+		}
+		if last != f {
+			t.Fatalf("sample %d: latest end %d, finish %d", k, last, f)
+		}
+		for i := 1; i < c.n; i++ {
+			if s.outSt[out[i]] < s.outSt[out[i-1]] {
+				t.Fatalf("sample %d: list not ordered by start", k)
+			}
+		}
+		for pool, members := range c.pools {
+			for tick := c.r0; tick < f; tick++ {
+				use := 0
+				for j := range c.n {
+					if s.outSt[j] <= tick && tick < s.outEn[j] {
+						for _, d := range c.pdem[j] {
+							if int(d.pool) == pool {
+								use += int(d.q)
+							}
+						}
+					}
+				}
+				if use > len(members) {
+					t.Fatalf("sample %d: pool %d holds %d of %d units at tick %d", k, pool, use, len(members), tick)
+				}
+			}
+		}
+		if again, ok := c.fwd.decode(out, c.r0, st, en); !ok || again > f {
+			t.Fatalf("sample %d: the list decodes to %d (ok %v), longer than %d", k, again, ok, f)
+		}
+	}
+}
+
+// TestShiftable checks that only problems whose schedules can move in time
+// are judged by right-justified schedules: not with a calendar, busy time or
+// maximum lags.
+func TestShiftable(t *testing.T) {
+	t.Parallel()
+	hub := hubProblem(1)
+	c, err := compile(&hub, engineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.shiftable() {
+		t.Fatal("a problem with a calendar and bookings is not shiftable")
+	}
+	inst, err := ReadSMFile(psplibDir + "/j30/j301_1.sm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := inst.Problem()
+	p.Stages[5].Predecessors = append(p.Stages[5].Predecessors, Link{From: p.Stages[0].ID, MaxLag: 100 * PSPLIBPeriod})
+	if c, err := compile(&p, engineConfig{}); err != nil || c.shiftable() {
+		t.Fatalf("maximum lags: shiftable (err %v)", err)
+	}
+}
+
+// TestPeakWindow checks that the per-tick and the event versions of the
+// peak window find windows holding the same amount of resources.
+func TestPeakWindow(t *testing.T) {
+	t.Parallel()
+	inst, err := ReadSMFile(psplibDir + "/j120/j1201_1.sm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := inst.Problem()
+	c, err := compile(&p, engineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSearcher(context.Background(), c, Options{Seed: 5, Budget: Budget{Schedules: math.MaxInt32}})
+	list := make([]int32, c.n)
+	ind := individual{st: make([]int64, c.n), en: make([]int64, c.n)}
+	load := func(a, l int64) float64 {
+		var v float64
+		for j := range c.n {
+			lo, hi := max(ind.st[j], a), min(ind.en[j], a+l)
+			if hi > lo {
+				v += s.util[j] * float64(hi-lo)
+			}
+		}
+		return v
+	}
+	for k := range 100 {
+		s.sample(s.prio[k%2], 1, 1, list)
+		f, ok := c.fwd.decode(list, c.r0, ind.st, ind.en)
+		if !ok {
+			t.Fatal("decode failed")
+		}
+		span := f - c.r0
+		l := span/10 + int64(k)%(span/2)
+		grid := s.peakWindowGrid(&ind, c.r0, span, l)
+		events := s.peakWindowEvents(&ind, c.r0, span, l)
+		if g, e := load(grid, l), load(events, l); math.Abs(g-e) > 1e-9 {
+			t.Fatalf("sample %d: grid window at %d holds %g, event window at %d holds %g", k, grid, g, events, e)
+		}
+		for a := c.r0; a+l <= f; a++ {
+			if load(a, l) > load(grid, l)+1e-9 {
+				t.Fatalf("sample %d: window at %d holds more than the peak at %d", k, a, grid)
+			}
+		}
+	}
+}
