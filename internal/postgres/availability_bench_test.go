@@ -1,7 +1,9 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -61,6 +63,67 @@ func benchAvailability(b *testing.B, resources, bookings int) {
 	reportLatency(b, lat)
 }
 
+// TestAvailabilityWindowedSearch checks that the search, which reads the busy
+// intervals over a leading part of the window and widens it as it needs, answers what
+// reading the whole window answers: on a busy site (16 resources, 9,600 bookings), for
+// long and short demands, with few slots and many.
+func TestAvailabilityWindowedSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 9,600 bookings")
+	}
+	ctx := context.Background()
+	db, site := seedScale(t, 16, 9_600)
+	rng := rand.New(rand.NewPCG(3, 4))
+	base := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
+	search := func(step time.Duration, q booking.AvailabilityQuery) []booking.Slot {
+		t.Helper()
+		defer postgres.SetAvailabilityStep(step)()
+		slots, err := db.Availability(ctx, booking.System, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slots
+	}
+	widened := 0
+	for i := range 40 {
+		from := base.Add(time.Duration(rng.IntN(600*24)) * time.Hour)
+		hours := []time.Duration{2 * time.Hour, 16 * time.Hour, 60 * time.Hour}[i%3]
+		q := booking.AvailabilityQuery{SiteID: site, Hours: hours, From: from, To: from.Add(time.Duration(14+rng.IntN(60)) * 24 * time.Hour),
+			Limit: []int{1, 5, 50}[i%3], Demands: []booking.Demand{{Kind: "grading_suite", Capabilities: []string{"hdr"}}, {Kind: "colourist", Capabilities: []string{"lang:fr"}}}}
+		whole := search(5*366*24*time.Hour, q)
+		for _, step := range []time.Duration{time.Hour, 26 * time.Hour, 4 * 24 * time.Hour} {
+			got := search(step, q)
+			// Compared as the API answers them: an instant may come from a busy
+			// interval's end or from the calendar, equal but in another *time.Location.
+			same := func(a, b any) bool {
+				x, _ := json.Marshal(a)
+				y, _ := json.Marshal(b)
+				return bytes.Equal(x, y)
+			}
+			if !same(got, whole) {
+				k := 0
+				for k < len(got) && k < len(whole) && same(got[k], whole[k]) {
+					k++
+				}
+				show := func(s []booking.Slot) any {
+					if k < len(s) {
+						return s[k]
+					}
+					return "none"
+				}
+				t.Fatalf("query %d (%s from %s, limit %d), first read %s: %d slots, reading the whole window %d; slot %d differs: %+v, reading the whole window %+v",
+					i, hours, from, q.Limit, step, len(got), len(whole), k, show(got), show(whole))
+			}
+		}
+		if len(whole) > 0 && whole[len(whole)-1].End.After(from.Add(4*24*time.Hour)) {
+			widened++
+		}
+	}
+	if widened == 0 {
+		t.Fatal("no query needed more than the first part of its window: the test does not test the widening")
+	}
+}
+
 // reportLatency reports the p50 and p99 of a benchmark's latencies, in milliseconds.
 func reportLatency(b *testing.B, lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -70,7 +133,7 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 
 // seedScale builds a site with n resources and m confirmed bookings spread over two
 // years from 2027-01-01, written with COPY (the lifecycle is not what is measured).
-func seedScale(b *testing.B, n, m int) (*postgres.DB, uuid.UUID) {
+func seedScale(b testing.TB, n, m int) (*postgres.DB, uuid.UUID) {
 	b.Helper()
 	ctx := context.Background()
 	db := newFixtureDB(b)
