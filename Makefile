@@ -49,7 +49,7 @@ drill: ## Fault drill: kill -9 posthub 5 times and restart PostgreSQL under load
 drill-failover: ## Failover drill: kill -9 the PostgreSQL primary under load, promote its standby; async then sync replication (~4 min)
 	$(GO) run ./cmd/posthub-drill failover $(ARGS)
 
-bench-system: ## System benchmark: HTTP writes vs pgbench, e2e mail vs River, reminder lateness, RSS (docs/BENCHMARKS.md)
+bench-system: ## System benchmark: HTTP writes vs pgbench, email pipeline vs 2 × booking peak, reminder lateness, RSS (docs/BENCHMARKS.md)
 	$(GO) run ./cmd/posthub-drill bench $(ARGS)
 
 tzdata: ## Refresh the embedded IANA tz database (internal/calendar/tzdata) from the newest Debian tzdata package

@@ -596,7 +596,7 @@ func (h *harness) statementProfile(ctx context.Context, w io.Writer, n int) erro
 		}
 		totalCalls += calls
 		totalMS += ms
-		fmt.Fprintf(w, "  %7d calls %6.2f/op %8.1f ms total %6.3f ms/call  %s\n", calls, float64(calls)/float64(n), ms, ms/float64(calls), q)
+		fmt.Fprintf(w, "  %7d calls %6.2f/op %8.1f ms total %6.3f ms/call %7.2f rows/op  %s\n", calls, float64(calls)/float64(n), ms, ms/float64(calls), float64(nrows)/float64(n), q)
 	}
 	fmt.Fprintf(w, "  (listed: %d calls, %.2f per op, %.1f ms execution)\n", totalCalls, float64(totalCalls)/float64(n), totalMS)
 	return rows.Err()

@@ -30,7 +30,7 @@ const usage = `posthub-drill — system drills for posthub
 Usage:
   posthub-drill scale  [flags]   three serve processes, contended holds/confirmations/direct bookings, then invariants
   posthub-drill faults [flags]   kill -9 the serve process 5 times and restart PostgreSQL once under load, then invariants
-  posthub-drill bench  [flags]   HTTP booking writes vs pgbench, e2e confirmations vs River, reminder lateness, peak RSS
+  posthub-drill bench  [flags]   HTTP booking writes vs pgbench, notification pipeline vs the booking peak, reminder lateness, peak RSS
   posthub-drill failover [flags] a primary and a streaming standby; kill -9 the primary under load, promote the standby,
                                  then invariants: with asynchronous replication (losses reported), then synchronous (none allowed)
 

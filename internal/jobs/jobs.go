@@ -36,6 +36,9 @@ const (
 	RescueStuckJobsAfter = time.Minute
 )
 
+// FetchCooldown is the least time between two fetches of jobs by one queue.
+const FetchCooldown = 20 * time.Millisecond
+
 // Options configure the River client.
 type Options struct {
 	Logger *slog.Logger
@@ -87,6 +90,11 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 		// safe, since each delivery happens once (DeliverOnce) and reminders are
 		// unique per booking and offset.
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		// A busy queue fetches at most MaxWorkers jobs per cooldown: River's default
+		// of 100 ms capped 50 workers at 500 notices a second, under the booking peak's
+		// emails on two cores (docs/BENCHMARKS.md, the notification pipeline). An idle
+		// queue still waits for an insert's notification or the poll interval.
+		FetchCooldown: FetchCooldown,
 	}
 	if opts.MaxWorkers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{

@@ -27,6 +27,13 @@ type auditEvent struct {
 // audit appends ev to the audit log in tx. An actor with a zero UserID (posthub itself,
 // or an anonymous failed login) is recorded without an actor id.
 func audit(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.Time, ev auditEvent) error {
+	b := &pgx.Batch{}
+	queueAudit(ctx, b, a, now, ev)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueAudit queues audit's statement on b.
+func queueAudit(ctx context.Context, b *pgx.Batch, a booking.Actor, now time.Time, ev auditEvent) {
 	var actorID, orgID *uuid.UUID
 	if a.UserID != uuid.Nil {
 		actorID = &a.UserID
@@ -39,12 +46,11 @@ func audit(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.Time, ev au
 		role = "system"
 	}
 	meta := booking.RequestMetaFrom(ctx)
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log
+	b.Queue(`INSERT INTO audit_log
 		(at, actor_id, actor_role, organisation_id, action, object_type, object_id, before, after, request_id, remote_addr)
 		VALUES ($1, $2, nullif($3, ''), $4, $5, $6, nullif($7, ''), $8, $9, nullif($10, ''), nullif($11, ''))`,
 		now, actorID, role, orgID, ev.Action, ev.ObjectType, ev.ObjectID,
 		jsonOrNil(ev.Before), jsonOrNil(ev.After), meta.RequestID, meta.RemoteAddr)
-	return err
 }
 
 func jsonOrNil(v any) []byte {

@@ -42,6 +42,13 @@ type change struct {
 	// actor is the user who made the change (uuid.Nil for posthub itself); emit
 	// stamps it on the events that do not name one.
 	actor uuid.UUID
+	// offsets are the reminder offsets of the booking's site when the change read its
+	// policy (offsetsKnown): finish then knows the follow-up state of the booking it
+	// acted on, and the sink need not read it back.
+	offsets      []booking.Duration
+	offsetsKnown bool
+	// state is that follow-up state, set by finish.
+	state *booking.FollowUpState
 }
 
 func (c *change) add(g *groupRow, kind booking.EventKind, at time.Time, reason string) {
@@ -110,10 +117,20 @@ type conflict struct {
 // time out of what it sells), as long as it neither starts nor ends in one — the
 // rule the planner's Resource.Pauses follows. Those blocks are returned.
 func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end time.Time, self uuid.UUID, withHolds, pauses bool) ([]conflict, error) {
-	// One round trip: the bookings and one-off blocks in the way, and the recurring
-	// blocks that may occur in the interval.
-	var cs, blocks, rec []conflict
 	b := &pgx.Batch{}
+	read := queueCheckFree(b, resources, start, end, self, withHolds, pauses)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	return read()
+}
+
+// queueCheckFree queues checkFree's statements on b (one round trip with whatever else
+// b carries); the function it returns gives checkFree's answer once b has been sent.
+func queueCheckFree(b *pgx.Batch, resources []uuid.UUID, start, end time.Time, self uuid.UUID, withHolds, pauses bool) func() ([]conflict, error) {
+	// The bookings and one-off blocks in the way, and the recurring blocks that may
+	// occur in the interval.
+	var cs, blocks, rec []conflict
 	b.Queue(`
 		SELECT resource_id, lower(during), upper(during), CASE WHEN status = 'hold' THEN 'hold' ELSE 'booking' END
 		FROM bookings
@@ -136,21 +153,20 @@ func checkFree(ctx context.Context, tx pgx.Tx, resources []uuid.UUID, start, end
 		rec, err = scanRecurringBusy(rows, start, end)
 		return err
 	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, err
-	}
-	var inside []conflict
-	for _, c := range append(blocks, rec...) {
-		if pauses && c.Start.After(start) && c.End.Before(end) {
-			inside = append(inside, c)
-		} else if len(cs) < 20 {
-			cs = append(cs, c)
+	return func() ([]conflict, error) {
+		var inside []conflict
+		for _, c := range append(blocks, rec...) {
+			if pauses && c.Start.After(start) && c.End.Before(end) {
+				inside = append(inside, c)
+			} else if len(cs) < 20 {
+				cs = append(cs, c)
+			}
 		}
+		if len(cs) > 0 {
+			return nil, &booking.Error{Code: booking.ECONFLICT, Message: "The slot is not free.", Details: map[string]any{"conflicts": cs}}
+		}
+		return inside, nil
 	}
-	if len(cs) > 0 {
-		return nil, &booking.Error{Code: booking.ECONFLICT, Message: "The slot is not free.", Details: map[string]any{"conflicts": cs}}
-	}
-	return inside, nil
 }
 
 // checkPauses turns the blocks a booking spans into warnings, and refuses it when
@@ -202,25 +218,45 @@ type siteRules struct {
 }
 
 func (db *DB) siteRules(ctx context.Context, q querier, siteID uuid.UUID) (siteRules, error) {
+	b := &pgx.Batch{}
+	read := queueSiteRules(b, siteID)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return siteRules{}, err
+	}
+	return read()
+}
+
+// queueSiteRules queues siteRules' query on b; the function it returns gives the rules
+// once b has been sent.
+func queueSiteRules(b *pgx.Batch, siteID uuid.UUID) func() (siteRules, error) {
 	r := siteRules{Policy: booking.SitePolicy{SiteID: siteID}}
 	p := &r.Policy
 	var hold, window, notice int
 	var offsets []int
-	err := q.QueryRow(ctx, `SELECT s.time_zone, s.country, p.confirm_needs_approval, p.hold_lifetime_seconds,
+	var scanErr error
+	b.Queue(`SELECT s.time_zone, s.country, p.confirm_needs_approval, p.hold_lifetime_seconds,
 			p.challenge_window_seconds, p.min_notice_seconds, p.reminder_offsets_seconds, p.overtime
-		FROM sites s JOIN site_policies p ON p.site_id = s.id WHERE s.id = $1`, siteID).
-		Scan(&r.Zone, &r.Country, &p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets, &p.Overtime)
-	if err != nil {
-		return r, notFound(err, "site")
+		FROM sites s JOIN site_policies p ON p.site_id = s.id WHERE s.id = $1`, siteID).QueryRow(func(row pgx.Row) error {
+		scanErr = row.Scan(&r.Zone, &r.Country, &p.ConfirmNeedsApproval, &hold, &window, &notice, &offsets, &p.Overtime)
+		if scanErr == pgx.ErrNoRows {
+			return nil // not the batch's error: read answers ENOTFOUND
+		}
+		return scanErr
+	})
+	return func() (siteRules, error) {
+		if scanErr != nil {
+			return r, notFound(scanErr, "site")
+		}
+		var err error
+		if r.Loc, err = calendar.LoadLocation(r.Zone); err != nil {
+			return r, err
+		}
+		p.HoldLifetime = booking.Duration(time.Duration(hold) * time.Second)
+		p.ChallengeWindow = booking.Duration(time.Duration(window) * time.Second)
+		p.MinNotice = booking.Duration(time.Duration(notice) * time.Second)
+		p.ReminderOffsets = reminderOffsets(offsets)
+		return r, nil
 	}
-	if r.Loc, err = calendar.LoadLocation(r.Zone); err != nil {
-		return r, err
-	}
-	p.HoldLifetime = booking.Duration(time.Duration(hold) * time.Second)
-	p.ChallengeWindow = booking.Duration(time.Duration(window) * time.Second)
-	p.MinNotice = booking.Duration(time.Duration(notice) * time.Second)
-	p.ReminderOffsets = reminderOffsets(offsets)
-	return r, nil
 }
 
 // reminderOffsets reads site_policies.reminder_offsets_seconds.
@@ -368,7 +404,25 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if err := mayActAt(a, siteID); err != nil {
 			return err
 		}
-		site, err := db.siteRules(ctx, tx, siteID)
+		// The reads the checks need, in one round trip when the interval is known (two
+		// when it is given in the site's wall clock, whose zone the first one reads).
+		b := &pgx.Batch{}
+		readRules := queueSiteRules(b, siteID)
+		var readCal func() (booking.SiteCalendar, *calendar.Calendar, error)
+		var readFree func() ([]conflict, error)
+		var readFences func() ([]booking.RingFence, map[string]int, error)
+		queueChecks := func(b *pgx.Batch) {
+			readCal = queueSiteCalendar(b, siteID)
+			readFree = queueCheckFree(b, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed, true)
+			readFences = queueFencesBooked(b, siteID, in.ResourceIDs)
+		}
+		if in.StartLocal == "" {
+			queueChecks(b)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		site, err := readRules()
 		if err != nil {
 			return err
 		}
@@ -390,11 +444,22 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if in.Overtime && a.Role == booking.RoleProducer && pol.Overtime == booking.OvertimeManagers {
 			return &booking.Error{Code: booking.EFORBIDDEN, Message: "Only the site's managers book overtime here.", Details: map[string]any{"field": "overtime"}}
 		}
-		warnings, cal, err := db.checkWorkingTime(ctx, tx, siteID, in.Start, in.End, in.Overtime)
+		if readCal == nil {
+			b := &pgx.Batch{}
+			queueChecks(b)
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+		}
+		_, cal, err := readCal()
 		if err != nil {
 			return err
 		}
-		pauses, err := checkFree(ctx, tx, in.ResourceIDs, in.Start, in.End, uuid.Nil, in.Status == booking.StatusConfirmed, true)
+		warnings, err := workingTimeWarnings(cal, in.Start, in.End, in.Overtime)
+		if err != nil {
+			return err
+		}
+		pauses, err := readFree()
 		if err != nil {
 			return err
 		}
@@ -406,7 +471,11 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if err := checkTrainees(ctx, tx, in.ResourceIDs, in.Trainees); err != nil {
 			return err
 		}
-		if err := db.checkRingFences(ctx, tx, now, in.ProductionID, siteID, in.ResourceIDs, in.Start, in.End, uuid.Nil); err != nil {
+		fences, counts, err := readFences()
+		if err != nil {
+			return err
+		}
+		if err := db.checkFencesBooked(ctx, tx, now, in.ProductionID, siteID, in.Start, in.End, uuid.Nil, fences, counts, cal); err != nil {
 			return err
 		}
 		g := &groupRow{ProductionID: in.ProductionID, SiteID: siteID, OrganisationID: org, Status: in.Status,
@@ -425,35 +494,50 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		if a.UserID != uuid.Nil {
 			creator = &a.UserID
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, hold_seq,
-				hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version, overtime)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10, $10, $11, $12, $13, $14, $15) RETURNING id`,
-			g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now,
-			site.Zone, wallClock(site.Loc, g.Start), wallClock(site.Loc, g.End), calendar.TZVersion(), g.Overtime).Scan(&g.ID); err != nil {
+		// The group and its rows in one round trip (the id is made here), with the
+		// booking read back when nothing else is to change it.
+		g.ID = uuid.New()
+		confirmed := g.Status == booking.StatusConfirmed
+		b = &pgx.Batch{}
+		b.Queue(`INSERT INTO booking_groups (id, production_id, site_id, status, start_at, end_at, hold_seq,
+				hold_expires_at, note, created_by, created_at, updated_at, time_zone, local_start, local_end, tz_version, overtime, trainees)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), $10, $11, $11, $12, $13, $14, $15, $16, $17)`,
+			g.ID, g.ProductionID, siteID, g.Status, g.Start, g.End, g.HoldSeq, expires, in.Note, creator, now,
+			site.Zone, wallClock(site.Loc, g.Start), wallClock(site.Loc, g.End), calendar.TZVersion(), g.Overtime, in.Trainees)
+		b.Queue(`INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
+			SELECT $1, r, $3, $4, tstzrange($5, $6), $7 FROM unnest($2::uuid[]) WITH ORDINALITY AS x(r, i) ORDER BY i`,
+			g.ID, in.ResourceIDs, g.ProductionID, g.Status, g.Start, g.End, g.HoldSeq)
+		var after booking.Booking
+		var afterErr error
+		if confirmed {
+			b.Queue(bookingSelect+` WHERE g.id = $1`, g.ID).QueryRow(func(row pgx.Row) error {
+				after, afterErr = scanBooking(row)
+				return nil
+			})
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		if err := storeTrainees(ctx, tx, g.ID, in.Trainees); err != nil {
-			return err
-		}
-		for _, r := range in.ResourceIDs {
-			if _, err := tx.Exec(ctx, `INSERT INTO bookings (group_id, resource_id, production_id, status, during, hold_seq)
-				VALUES ($1, $2, $3, $4, tstzrange($5, $6), $7)`, g.ID, r, g.ProductionID, g.Status, g.Start, g.End, g.HoldSeq); err != nil {
-				return err
-			}
-		}
-		var ch change
-		if g.Status == booking.StatusHold {
+		ch := change{offsets: pol.ReminderOffsets, offsetsKnown: true}
+		if !confirmed {
 			ranks, err := db.recomputeRanks(ctx, tx, g.ResourceIDs, now, &ch, g.ID)
 			if err != nil {
 				return err
 			}
 			ch.events = append(ch.events, booking.Event{Kind: booking.EventHoldPlaced, BookingID: g.ID, ProductionID: g.ProductionID,
 				SiteID: siteID, At: now, NewRank: ranks[g.ID]})
+			if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.created", nil, &ch); err != nil {
+				return err
+			}
 		} else {
+			if afterErr != nil {
+				return notFound(afterErr, "booking")
+			}
 			ch.add(g, booking.EventConfirmed, now, "")
-		}
-		if out, err = db.finish(ctx, tx, a, now, g.ID, "booking.created", nil, &ch); err != nil {
-			return err
+			out = after
+			if err := db.finishLoaded(ctx, tx, a, now, after, "booking.created", nil, &ch); err != nil {
+				return err
+			}
 		}
 		out.Warnings = warnings
 		return nil

@@ -57,17 +57,35 @@ func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.T
 	if err != nil {
 		return after, err
 	}
-	var b any
+	return after, db.finishLoaded(ctx, tx, a, now, after, action, before, ch)
+}
+
+// finishLoaded is finish with the booking already read as it now is: the audit row
+// and the change log rows go in one round trip.
+func (db *DB) finishLoaded(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.Time, after booking.Booking, action string, before *booking.Booking, ch *change) error {
+	var bf any
 	if before != nil {
-		b = before
-	}
-	if err := audit(ctx, tx, a, now, auditEvent{Action: action, ObjectType: "booking", ObjectID: id.String(), Before: b, After: after}); err != nil {
-		return after, err
+		bf = before
 	}
 	if ch.actor == uuid.Nil {
 		ch.actor = a.UserID
 	}
-	return after, db.emit(ctx, tx, ch)
+	if ch.offsetsKnown {
+		st := &booking.FollowUpState{BookingID: after.ID, Status: after.Status, Start: after.Start, End: after.End,
+			HoldExpiresAt: copyTime(after.HoldExpiresAt), ReminderOffsets: ch.offsets}
+		if after.Challenge != nil && after.Challenge.Status == "open" {
+			d := after.Challenge.Deadline
+			st.ChallengeDeadline = &d
+		}
+		ch.state = st
+	}
+	b := &pgx.Batch{}
+	queueAudit(ctx, b, a, now, auditEvent{Action: action, ObjectType: "booking", ObjectID: after.ID.String(), Before: bf, After: after})
+	queueLogChanges(b, ch)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	return db.raise(ctx, tx, ch)
 }
 
 // eventBatch holds the events of one action's transaction until it ends: an action
@@ -77,6 +95,11 @@ func (db *DB) finish(ctx context.Context, tx pgx.Tx, a booking.Actor, now time.T
 type eventBatch struct {
 	tx     pgx.Tx
 	events []booking.Event
+	// changes counts the changes raised; state is the follow-up state the only one
+	// knew, which the sink then need not read back (with several changes, a later one
+	// may have changed a booking an earlier one knew, so the sink reads them all).
+	changes int
+	state   *booking.FollowUpState
 }
 
 type eventBatchKey struct{}
@@ -93,8 +116,12 @@ func (db *DB) flushEvents(ctx context.Context, b *eventBatch) error {
 		return nil
 	}
 	events := b.events
-	b.events = nil
-	return db.sink(ctx, b.tx, events)
+	var known *booking.FollowUpState
+	if b.changes == 1 {
+		known = b.state
+	}
+	b.events, b.changes, b.state = nil, 0, nil
+	return db.sink(ctx, b.tx, events, known)
 }
 
 // emit logs the bookings the change touched (the change log live views follow) and
@@ -104,47 +131,64 @@ func (db *DB) emit(ctx context.Context, tx pgx.Tx, ch *change) error {
 	if err := logChanges(ctx, tx, ch); err != nil {
 		return err
 	}
+	return db.raise(ctx, tx, ch)
+}
+
+// raise is emit once the change log has the change.
+func (db *DB) raise(ctx context.Context, tx pgx.Tx, ch *change) error {
 	for i := range ch.events {
 		if ch.events[i].Actor == uuid.Nil {
 			ch.events[i].Actor = ch.actor
 		}
 	}
+	b, batched := ctx.Value(eventBatchKey{}).(*eventBatch)
+	batched = batched && b.tx == tx
+	if batched {
+		b.changes++ // with or without events: it may have changed a booking
+		b.state = ch.state
+	}
 	if db.OnEvents == nil || len(ch.events) == 0 {
 		return nil
 	}
-	if b, ok := ctx.Value(eventBatchKey{}).(*eventBatch); ok && b.tx == tx {
+	if batched {
 		b.events = append(b.events, ch.events...)
 		return nil
 	}
-	return db.sink(ctx, tx, ch.events)
+	return db.sink(ctx, tx, ch.events, ch.state)
 }
 
 // sink hands events to OnEvents, those that act on their booking with its state as
 // the transaction left it, so the sink can schedule the follow-ups in the same
-// transaction.
-func (db *DB) sink(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
+// transaction. known is a booking's state the transaction knows already (nil: none),
+// which is not read again.
+func (db *DB) sink(ctx context.Context, tx pgx.Tx, events []booking.Event, known *booking.FollowUpState) error {
+	states := map[uuid.UUID]*booking.FollowUpState{}
+	if known != nil {
+		states[known.BookingID] = known
+	}
 	var ids []uuid.UUID
 	for _, e := range events {
-		if e.Kind.ActsOnBooking() && !slices.Contains(ids, e.BookingID) {
+		if e.Kind.ActsOnBooking() && states[e.BookingID] == nil && !slices.Contains(ids, e.BookingID) {
 			ids = append(ids, e.BookingID)
 		}
 	}
-	rows, _ := tx.Query(ctx, `SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
-			(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
-			p.reminder_offsets_seconds
-		FROM booking_groups g JOIN site_policies p ON p.site_id = g.site_id WHERE g.id = ANY($1)`, ids)
-	states := map[uuid.UUID]*booking.FollowUpState{}
-	var st booking.FollowUpState
-	var expires, deadline *time.Time
-	var offsets []int
-	if _, err := pgx.ForEachRow(rows, []any{&st.BookingID, &st.Status, &st.Start, &st.End, &expires, &deadline, &offsets}, func() error {
-		s := st
-		s.HoldExpiresAt, s.ChallengeDeadline = copyTime(expires), copyTime(deadline)
-		s.ReminderOffsets = reminderOffsets(offsets)
-		states[s.BookingID] = &s
-		return nil
-	}); err != nil {
-		return err
+	if len(ids) > 0 {
+		rows, _ := tx.Query(ctx, `SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
+				(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
+				p.reminder_offsets_seconds
+			FROM booking_groups g JOIN site_policies p ON p.site_id = g.site_id WHERE g.id = ANY($1)`, ids)
+		var st booking.FollowUpState
+		var expires, deadline *time.Time
+		var offsets []int
+		if _, err := pgx.ForEachRow(rows, []any{&st.BookingID, &st.Status, &st.Start, &st.End, &expires, &deadline, &offsets}, func() error {
+			s := st
+			s.HoldExpiresAt, s.ChallengeDeadline = copyTime(expires), copyTime(deadline)
+			s.ReminderOffsets = reminderOffsets(offsets)
+			states[s.BookingID] = &s
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	for i := range events {
 		events[i].State = states[events[i].BookingID]

@@ -103,13 +103,23 @@ func toDate(t time.Time) calendar.Date {
 // booking change reads it): its zone, its week, its overrides and the holidays of its
 // country and its own.
 func (db *DB) siteCalendar(ctx context.Context, q querier, siteID uuid.UUID) (booking.SiteCalendar, *calendar.Calendar, error) {
+	b := &pgx.Batch{}
+	read := queueSiteCalendar(b, siteID)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return booking.SiteCalendar{}, nil, err
+	}
+	return read()
+}
+
+// queueSiteCalendar queues siteCalendar's statements on b; the function it returns
+// gives the calendar once b has been sent.
+func queueSiteCalendar(b *pgx.Batch, siteID uuid.UUID) func() (booking.SiteCalendar, *calendar.Calendar, error) {
 	out := booking.SiteCalendar{SiteID: siteID, TZVersion: calendar.TZVersion(), Week: booking.Week{},
 		Overrides: []booking.CalendarOverride{}, Holidays: []booking.Holiday{}}
 	var spans []span
 	var overrides []calendar.Override
 	var holidays []calendar.Holiday
 	found := false
-	b := &pgx.Batch{}
 	b.Queue(`SELECT time_zone FROM sites WHERE id = $1`, siteID).Query(func(rows pgx.Rows) error {
 		var err error
 		out.TimeZone, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[string])
@@ -148,18 +158,17 @@ func (db *DB) siteCalendar(ctx context.Context, q querier, siteID uuid.UUID) (bo
 		})
 		return err
 	})
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return out, nil, err
+	return func() (booking.SiteCalendar, *calendar.Calendar, error) {
+		if !found {
+			return out, nil, notFound(pgx.ErrNoRows, "site")
+		}
+		loc, err := calendar.LoadLocation(out.TimeZone)
+		if err != nil {
+			return out, nil, fmt.Errorf("site %s: %w", siteID, err)
+		}
+		out.Week = spansToWeek(spans)
+		return out, &calendar.Calendar{Location: loc, Week: toCalendarWeek(spans), Overrides: overrides, Holidays: holidays}, nil
 	}
-	if !found {
-		return out, nil, notFound(pgx.ErrNoRows, "site")
-	}
-	loc, err := calendar.LoadLocation(out.TimeZone)
-	if err != nil {
-		return out, nil, fmt.Errorf("site %s: %w", siteID, err)
-	}
-	out.Week = spansToWeek(spans)
-	return out, &calendar.Calendar{Location: loc, Week: toCalendarWeek(spans), Overrides: overrides, Holidays: holidays}, nil
 }
 
 // SiteCalendar returns ENOTFOUND for an unknown site.

@@ -14,8 +14,19 @@ var _ booking.Changes = (*DB)(nil)
 // logChanges appends the bookings a change touched to the booking change log, in the
 // change's transaction: one row per booking and kind, in one statement.
 func logChanges(ctx context.Context, tx pgx.Tx, ch *change) error {
-	if len(ch.events) == 0 {
+	b := &pgx.Batch{}
+	queueLogChanges(b, ch)
+	if b.Len() == 0 {
 		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueLogChanges queues logChanges' statement on b (nothing for a change without
+// events).
+func queueLogChanges(b *pgx.Batch, ch *change) {
+	if len(ch.events) == 0 {
+		return
 	}
 	ids := make([]uuid.UUID, 0, len(ch.events))
 	kinds := make([]string, 0, len(ch.events))
@@ -29,9 +40,8 @@ func logChanges(ctx context.Context, tx pgx.Tx, ch *change) error {
 		ids = append(ids, e.BookingID)
 		kinds = append(kinds, string(e.Kind))
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO booking_changes (at, booking_id, kind)
+	b.Queue(`INSERT INTO booking_changes (at, booking_id, kind)
 		SELECT $1, b, k FROM unnest($2::uuid[], $3::text[]) AS x(b, k)`, ch.events[0].At, ids, kinds)
-	return err
 }
 
 // changeColumns read a change log entry with its booking as it stands.

@@ -37,14 +37,6 @@ func checkTrainees(ctx context.Context, q querier, resources []uuid.UUID, traine
 	return nil
 }
 
-func storeTrainees(ctx context.Context, tx pgx.Tx, groupID uuid.UUID, trainees int) error {
-	if trainees == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `UPDATE booking_groups SET trainees = $2 WHERE id = $1`, groupID, trainees)
-	return err
-}
-
 const ringFenceColumns = `id, site_id, kind, programme, countries, share_pct::float8, (share_pct * 100)::bigint, period, release_days, created_at`
 
 // scanRingFence reads ringFenceColumns, then any extra columns into extra.
@@ -123,21 +115,34 @@ func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f boo
 // fencesBooked reads the site's fences on the kinds of the booked resources, each with
 // how many of those resources are of its kind.
 func fencesBooked(ctx context.Context, q querier, siteID uuid.UUID, resources []uuid.UUID) ([]booking.RingFence, map[string]int, error) {
-	rows, _ := q.Query(ctx, `WITH k AS (SELECT kind, count(*)::int AS n FROM resources WHERE id = ANY($2) GROUP BY kind)
-		SELECT `+ringFenceColumns+`, k.n FROM ring_fences JOIN k USING (kind) WHERE site_id = $1 ORDER BY id`, siteID, resources)
+	b := &pgx.Batch{}
+	read := queueFencesBooked(b, siteID, resources)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, err
+	}
+	return read()
+}
+
+// queueFencesBooked queues fencesBooked's query on b; the function it returns gives
+// its answer once b has been sent.
+func queueFencesBooked(b *pgx.Batch, siteID uuid.UUID, resources []uuid.UUID) func() ([]booking.RingFence, map[string]int, error) {
 	counts := map[string]int{}
 	var fences []booking.RingFence
-	for rows.Next() {
-		var n int
-		f, err := scanRingFence(rows, &n)
-		if err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		fences = append(fences, f)
-		counts[f.Kind] = n
-	}
-	return fences, counts, rows.Err()
+	b.Queue(`WITH k AS (SELECT kind, count(*)::int AS n FROM resources WHERE id = ANY($2) GROUP BY kind)
+		SELECT `+ringFenceColumns+`, k.n FROM ring_fences JOIN k USING (kind) WHERE site_id = $1 ORDER BY id`, siteID, resources).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var n int
+				f, err := scanRingFence(rows, &n)
+				if err != nil {
+					return err
+				}
+				fences = append(fences, f)
+				counts[f.Kind] = n
+			}
+			return rows.Err()
+		})
+	return func() ([]booking.RingFence, map[string]int, error) { return fences, counts, nil }
 }
 
 // checkRingFences refuses (ECONFLICT, details.ring_fence) a booking of a production
@@ -147,8 +152,18 @@ func fencesBooked(ctx context.Context, q querier, siteID uuid.UUID, resources []
 // different resources of the kind cannot both take the last hours.
 func (db *DB) checkRingFences(ctx context.Context, tx pgx.Tx, now time.Time, productionID, siteID uuid.UUID, resources []uuid.UUID, start, end time.Time, exclude uuid.UUID) error {
 	fences, counts, err := fencesBooked(ctx, tx, siteID, resources)
-	if err != nil || len(fences) == 0 {
+	if err != nil {
 		return err
+	}
+	return db.checkFencesBooked(ctx, tx, now, productionID, siteID, start, end, exclude, fences, counts, nil)
+}
+
+// checkFencesBooked is checkRingFences on the fences fencesBooked read; cal is the
+// site's calendar when the caller has read it already (nil: read here, when needed).
+func (db *DB) checkFencesBooked(ctx context.Context, tx pgx.Tx, now time.Time, productionID, siteID uuid.UUID, start, end time.Time, exclude uuid.UUID,
+	fences []booking.RingFence, counts map[string]int, cal *calendar.Calendar) error {
+	if len(fences) == 0 {
+		return nil
 	}
 	prod, err := anyProduction(ctx, tx, productionID)
 	if err != nil {
@@ -185,9 +200,10 @@ func (db *DB) checkRingFences(ctx context.Context, tx pgx.Tx, now time.Time, pro
 	if _, err := tx.Exec(ctx, `SELECT id FROM ring_fences WHERE id = ANY($1) ORDER BY id FOR SHARE`, ids); err != nil {
 		return err
 	}
-	_, cal, err := db.siteCalendar(ctx, tx, siteID)
-	if err != nil {
-		return err
+	if cal == nil {
+		if _, cal, err = db.siteCalendar(ctx, tx, siteID); err != nil {
+			return err
+		}
 	}
 	for _, f := range subject {
 		for _, p := range booking.PeriodsOverlapping(f.Period, start, end, cal.Location) {

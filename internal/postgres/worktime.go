@@ -27,9 +27,15 @@ func (db *DB) checkWorkingTime(ctx context.Context, q querier, siteID uuid.UUID,
 	if err != nil {
 		return nil, nil, err
 	}
+	warnings, err := workingTimeWarnings(cal, start, end, overtime)
+	return warnings, cal, err
+}
+
+// workingTimeWarnings is checkWorkingTime on a calendar already read.
+func workingTimeWarnings(cal *calendar.Calendar, start, end time.Time, overtime bool) ([]string, error) {
 	u := cal.UseOf(calendar.Interval{Start: start, End: end}, nil)
 	if len(u.Working) == 0 && !overtime {
-		return nil, nil, closedRefusal(cal, start, end)
+		return nil, closedRefusal(cal, start, end)
 	}
 	var warnings []string
 	for _, h := range u.Holidays {
@@ -47,7 +53,7 @@ func (db *DB) checkWorkingTime(ctx context.Context, q querier, siteID uuid.UUID,
 				hoursText(closed), hoursText(u.Working.Duration())))
 		}
 	}
-	return warnings, cal, nil
+	return warnings, nil
 }
 
 // closedRefusal refuses an interval with no working time, naming the site's next
