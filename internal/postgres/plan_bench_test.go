@@ -18,15 +18,20 @@ import (
 // "fast answers"): a feature with deliverables (HDR and SDR picture, Atmos and 5.1
 // sound, a DCP, French and Wolof subtitles) planned with ProposePlan on the demo hub
 // after 2,000 confirmed bookings have been spread over its resources in the six months
-// the plans fall in. Each iteration plans from another earliest start; it reports the
-// p50 and p95 latency, the whole call (reading capacity, solving, quoting, storing).
+// the plans fall in, at Casablanca alone and across Dakar and Casablanca (two calendars,
+// the transfer, two quotes and the locked conversion). Each iteration plans from
+// another earliest start; it reports the p50 and p95 latency of the whole call
+// (reading capacity, solving, quoting, storing).
 //
 //	go test -run '^$' -bench BenchmarkProposeFeaturePlan -benchtime 40x ./internal/postgres/
 func BenchmarkProposeFeaturePlan(b *testing.B) {
 	ctx := context.Background()
 	db := newFixtureDB(b)
-	var site uuid.UUID
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
+	var cas, dkr uuid.UUID
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&cas); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM sites WHERE slug = 'dakar'`).Scan(&dkr); err != nil {
 		b.Fatal(err)
 	}
 	base := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -40,23 +45,37 @@ func BenchmarkProposeFeaturePlan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(19, 19))
-	var lat []time.Duration
-	stages := 0
-	b.ResetTimer()
-	for b.Loop() {
-		from := base.Add(time.Duration(rng.IntN(60)) * 24 * time.Hour)
-		start := time.Now()
-		plan, err := db.ProposePlan(ctx, booking.System, booking.PlanRequest{ProductionID: p.ID, SiteID: site, Template: "feature", EarliestStart: from, Seed: 1})
-		lat = append(lat, time.Since(start))
-		if err != nil || !plan.Placed {
-			b.Fatalf("plan from %s: %v unmet=%v", from, err, plan.Unmet)
-		}
-		stages = len(plan.Stages)
+	for _, c := range []struct {
+		name     string
+		sites    []uuid.UUID
+		currency string
+	}{{"one_site", []uuid.UUID{cas}, ""}, {"two_sites", []uuid.UUID{dkr, cas}, "XOF"}} {
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(19, 19))
+			var lat []time.Duration
+			stages, sites := 0, map[uuid.UUID]bool{}
+			for b.Loop() {
+				from := base.Add(time.Duration(rng.IntN(60)) * 24 * time.Hour)
+				start := time.Now()
+				plan, err := db.ProposePlan(ctx, booking.System, booking.PlanRequest{ProductionID: p.ID, SiteIDs: c.sites, Currency: c.currency,
+					Template: "feature", EarliestStart: from, Seed: 1})
+				lat = append(lat, time.Since(start))
+				if err != nil || !plan.Placed {
+					b.Fatalf("plan from %s: %v unmet=%v", from, err, plan.Unmet)
+				}
+				stages = len(plan.Stages)
+				for _, s := range plan.Stages {
+					sites[s.SiteID] = true
+				}
+			}
+			b.StopTimer()
+			if len(sites) != len(c.sites) {
+				b.Fatalf("stages at %d sites, asked for %d", len(sites), len(c.sites))
+			}
+			reportPercentiles(b, lat, 50, 95)
+			b.ReportMetric(float64(stages), "stages")
+		})
 	}
-	b.StopTimer()
-	reportPercentiles(b, lat, 50, 95)
-	b.ReportMetric(float64(stages), "stages")
 }
 
 // reportPercentiles reports the given percentiles of a benchmark's latencies, in
