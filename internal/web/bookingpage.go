@@ -524,17 +524,8 @@ func liveSummary(lang string, p booking.Plan) string {
 // confirmPlan confirms every stage's hold of an accepted plan at once and says what
 // happened to each.
 func (u *UI) confirmPlan(w http.ResponseWriter, r *http.Request) {
-	lang := language(r)
-	title := translate(lang, "plan.title")
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		u.pageError(w, r, title, booking.Errorf(booking.ENOTFOUND, "No such plan."))
-		return
-	}
-	back := "/plans/" + id.String()
-	if err := parseForm(w, r); err != nil {
-		u.setFlash(w, r, "error", translate(lang, "login.bad_form"))
-		http.Redirect(w, r, back, http.StatusSeeOther)
+	lang, title, id, back, ok := u.planAction(w, r)
+	if !ok {
 		return
 	}
 	if u.Plans == nil {

@@ -691,18 +691,29 @@ func replanned(err error) (booking.Plan, bool) {
 	return booking.Plan{}, false
 }
 
-func (u *UI) acceptPlan(w http.ResponseWriter, r *http.Request) {
-	lang := language(r)
-	title := translate(lang, "plan.title")
+// planAction starts a form action on a plan's page (POST /plans/{id}/...): the
+// reader's language, the plan page's title, the plan's id and the page to go back to;
+// false when it has already answered (no such plan, a form it cannot read).
+func (u *UI) planAction(w http.ResponseWriter, r *http.Request) (lang, title string, id uuid.UUID, back string, ok bool) {
+	lang = language(r)
+	title = translate(lang, "plan.title")
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
 		u.pageError(w, r, title, booking.Errorf(booking.ENOTFOUND, "No such plan."))
-		return
+		return lang, title, id, "", false
 	}
-	back := "/plans/" + id.String()
+	back = "/plans/" + id.String()
 	if err := parseForm(w, r); err != nil {
 		u.setFlash(w, r, "error", translate(lang, "login.bad_form"))
 		http.Redirect(w, r, back, http.StatusSeeOther)
+		return lang, title, id, back, false
+	}
+	return lang, title, id, back, true
+}
+
+func (u *UI) acceptPlan(w http.ResponseWriter, r *http.Request) {
+	lang, title, id, back, ok := u.planAction(w, r)
+	if !ok {
 		return
 	}
 	if u.Plans == nil {

@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/posthub/posthub/internal/booking"
 )
 
@@ -12,17 +10,8 @@ import (
 // "Re-plan the remaining stages": the proposal's page follows, where it can be
 // accepted (which replaces the plan's holds) or left.
 func (u *UI) replanRemaining(w http.ResponseWriter, r *http.Request) {
-	lang := language(r)
-	title := translate(lang, "plan.title")
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		u.pageError(w, r, title, booking.Errorf(booking.ENOTFOUND, "No such plan."))
-		return
-	}
-	back := "/plans/" + id.String()
-	if err := parseForm(w, r); err != nil {
-		u.setFlash(w, r, "error", translate(lang, "login.bad_form"))
-		http.Redirect(w, r, back, http.StatusSeeOther)
+	lang, title, id, back, ok := u.planAction(w, r)
+	if !ok {
 		return
 	}
 	rp, ok := u.Plans.(booking.RemainingPlans)
