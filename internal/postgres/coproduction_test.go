@@ -233,10 +233,7 @@ func TestTreatyReport(t *testing.T) {
 	f.book(t, "producer", xaritu, res("Grading Suite 1 — Zellige"), day(8, 9), day(8, 17), booking.StatusHold, 0)
 	f.book(t, "manager", souffle, res("Grading Suite 1 — Zellige"), time.Date(2027, 7, 2, 9, 0, 0, 0, time.UTC), time.Date(2027, 7, 2, 17, 0, 0, 0, time.UTC), booking.StatusConfirmed, 0)
 
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	q := booking.TreatyQuery{SiteID: site, From: day(1, 0), To: time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)}
 	if _, err := f.db.TreatyReport(f.ctx, f.actors["producer"], q); booking.ErrorCode(err) != booking.EFORBIDDEN {
 		t.Fatalf("a producer read the treaty report: %v", err)
@@ -302,10 +299,7 @@ func TestTreatyReport(t *testing.T) {
 func TestTreatyReportSharesAddUpInEveryCurrency(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	suite := f.resourceNamed(t, "Grading Suite 3 — Oasis")
 	pirogues := f.productionTitled(t, "Les Pirogues de Guet Ndar") // SN 50, MA 30, FR 20
 	if _, err := f.db.CreateRateCard(f.ctx, f.actors["manager"], booking.RateCardInput{SiteID: site, ResourceID: &suite,
@@ -404,10 +398,7 @@ func TestRingFence(t *testing.T) {
 	layali := f.productionTitled(t, "Layali Derb Sultan")   // dar-nour, MA: outside the programme
 	chant := f.productionTitled(t, "Le Chant de la Médina") // dar-nour, MA, in the programme but not from SN
 	xaritu := f.productionTitled(t, "Xaritu Ndox")          // teranga, SN, emerging-filmmakers
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	if _, err := f.db.CreateRingFence(f.ctx, f.actors["producer"], booking.RingFenceInput{SiteID: site, Kind: "dcp_mastering",
 		Programme: "emerging-filmmakers", SharePct: 50, Period: booking.PeriodMonth, ReleaseDays: 30}); booking.ErrorCode(err) != booking.EFORBIDDEN {
 		t.Fatalf("a producer made a fence: %v", err)
@@ -517,10 +508,7 @@ func TestRingFenceHoldsUnderConcurrentBookings(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)                                    // now: 2027-03-01 09:00 UTC
 	layali := f.productionTitled(t, "Layali Derb Sultan") // outside the programme
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	rows, _ := f.db.Pool.Query(f.ctx, `SELECT id FROM resources WHERE site_id = $1 AND kind = 'grading_suite' AND active ORDER BY id`, site)
 	suites, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil || len(suites) < 2 {

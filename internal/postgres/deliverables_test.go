@@ -34,10 +34,7 @@ func TestDeliverablesDriveThePlan(t *testing.T) {
 	if got, err := f.db.FindProduction(f.ctx, producer, p.ID); err != nil || !got.Deliverables.Equal(d) {
 		t.Fatalf("found: %v %+v", err, got.Deliverables)
 	}
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	plan, err := f.db.ProposePlan(f.ctx, producer, booking.PlanRequest{ProductionID: p.ID, SiteID: site, Template: "feature",
 		EarliestStart: casa("2027-03-01", 9, 0), Seed: 1})
 	if err != nil || !plan.Placed {
@@ -197,10 +194,7 @@ func TestVFXStageIsPlacedOnTheDemoHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	plan, err := f.db.ProposePlan(f.ctx, producer, booking.PlanRequest{ProductionID: p.ID, SiteID: site, Template: "documentary",
 		EarliestStart: casa("2027-03-01", 9, 0), Seed: 1})
 	if err != nil || !plan.Placed {

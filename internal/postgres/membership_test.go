@@ -16,10 +16,7 @@ import (
 func TestProgrammeMembershipIsGranted(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	if _, err := f.db.CreateRingFence(f.ctx, f.actors["manager"], booking.RingFenceInput{SiteID: site, Kind: "dcp_mastering",
 		Programme: "emerging-filmmakers", SharePct: 50, Period: booking.PeriodMonth, ReleaseDays: 30}); err != nil {
 		t.Fatal(err)

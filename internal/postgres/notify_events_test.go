@@ -28,10 +28,7 @@ func TestOneActionIsHeardOnce(t *testing.T) {
 		calls = append(calls, append([]booking.Event(nil), evs...))
 		return nil
 	}
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	producer := f.actors["producer"]
 	p, err := f.db.ProposePlan(f.ctx, producer, booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,

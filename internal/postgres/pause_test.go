@@ -85,10 +85,7 @@ func TestPlanStagePausesOverLeave(t *testing.T) {
 	f := newFixture(t)
 	colourist := f.resourceNamed(t, "Yasmine El Alami")
 	f.leaveOn(t, colourist, "2027-06-09")
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-07", 9, 0), Seed: 1,
 		Stages: []booking.StageSpec{{ID: "grade", Name: "Grade", Hours: 27,

@@ -3,8 +3,6 @@ package postgres_test
 import (
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/posthub/posthub/internal/booking"
 )
 
@@ -14,10 +12,7 @@ import (
 func TestConfirmPlanListsAndHistory(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,
 		Stages: []booking.StageSpec{

@@ -27,10 +27,7 @@ import (
 func TestReplanRemainingReleasesAndPlacesAtomically(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	room := f.resourceNamed(t, "Screening Room — Salle Atlas")
 	blocker := f.book(t, "manager", f.prod["producer"], []uuid.UUID{room}, casa("2027-06-08", 9, 0), casa("2027-06-09", 19, 0), booking.StatusConfirmed, 0)
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
@@ -180,10 +177,7 @@ func holdsOf(t *testing.T, f *fixture, prod uuid.UUID) map[uuid.UUID]booking.Sta
 func TestReplanRemainingKeepsTheOrderAroundKeptStages(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	dcp := f.resourceNamed(t, "DCP Mastering")
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,
@@ -251,10 +245,7 @@ func TestReplanRemainingKeepsTheOrderAroundKeptStages(t *testing.T) {
 func TestReplanRemainingPropertyKeepsEveryLink(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	cal := dbtest.SiteCalendar(t, f.db, site)
 	opts := calendar.Options{AvoidProvisional: true}
 	kinds := []string{"dcp_mastering", "screening_room", "edit_suite", "mix_stage", "grading_suite"}

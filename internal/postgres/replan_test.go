@@ -21,10 +21,7 @@ import (
 func TestReplanKeepsThePlan(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	dcp := f.resourceNamed(t, "DCP Mastering")
 	blocker := f.book(t, "manager", f.prod["producer"], []uuid.UUID{dcp}, casa("2027-06-08", 9, 0), casa("2027-06-09", 19, 0), booking.StatusConfirmed, 0)
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
@@ -111,10 +108,7 @@ func (f *fixture) stageBooking(t *testing.T, plan uuid.UUID, stage string) uuid.
 func TestReplanPropertyKeepsEveryPlan(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	cal := dbtest.SiteCalendar(t, f.db, site)
 	opts := calendar.Options{AvoidProvisional: true}
 	kinds := []string{"dcp_mastering", "screening_room", "edit_suite", "mix_stage", "grading_suite"}

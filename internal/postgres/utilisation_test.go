@@ -36,6 +36,12 @@ func (f *fixture) idOf(t *testing.T, query string, args ...any) uuid.UUID {
 	return id
 }
 
+// site is the id of the demo hub's site with this slug.
+func (f *fixture) site(t *testing.T, slug string) uuid.UUID {
+	t.Helper()
+	return f.idOf(t, `SELECT id FROM sites WHERE slug = $1`, slug)
+}
+
 func newUtilFixture(t *testing.T) *utilFixture {
 	f := &utilFixture{fixture: newFixture(t)}
 	f.site = f.idOf(t, `SELECT id FROM sites WHERE slug = 'casablanca'`)

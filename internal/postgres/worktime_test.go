@@ -294,10 +294,7 @@ func TestCalendarChangesRecheckBookings(t *testing.T) {
 func TestRingFenceCapacityLessLeave(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var site uuid.UUID
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		t.Fatal(err)
-	}
+	site := f.site(t, "casablanca")
 	fence, err := f.db.CreateRingFence(f.ctx, f.actors["manager"], booking.RingFenceInput{SiteID: site, Kind: "colourist",
 		Programme: "emerging-filmmakers", SharePct: 50, Period: booking.PeriodMonth, ReleaseDays: 30})
 	if err != nil {
