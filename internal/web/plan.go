@@ -44,8 +44,12 @@ var planStatusWords = map[string][2]string{
 // transferKinds name the kinds of transfer between sites (booking.SiteTransfer).
 var transferKinds = map[string]string{"data": "plan.transfer_data", "shipping": "plan.transfer_shipping"}
 
-// planTimelineMaxDays bounds the plan's timeline.
-const planTimelineMaxDays = 120
+// planTimelineMaxDays bounds the plan's timeline: a plan's horizon (400 days) and the
+// slack after a late deadline. planWideDays is the length above which days narrow.
+const (
+	planTimelineMaxDays = 600
+	planWideDays        = 120
+)
 
 // planForm is the request form as typed.
 type planForm struct {

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"math"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +173,34 @@ func TestSlackIsWordedClearly(t *testing.T) {
 		if got, late := slackText(c.lang, c.p); got != c.want || late != c.late {
 			t.Errorf("slackText(%s, %+v) = %q, %v; want %q, %v", c.lang, c.p, got, late, c.want, c.late)
 		}
+	}
+}
+
+// TestPlanTimelineCoversAFeaturesWholeRun: a feature's plan runs five months and more;
+// its timeline draws every day to the finish (narrower days) and the last stage's bar
+// where it is, not squeezed against a cut-off axis.
+func TestPlanTimelineCoversAFeaturesWholeRun(t *testing.T) {
+	loc, _ := calendar.LoadLocation("Africa/Casablanca")
+	from := calendar.Date{Year: 2027, Month: time.March, Day: 1}
+	at := func(day, hour int) time.Time { return from.AddDays(day).At(calendar.Clock{Hour: hour}, loc) }
+	p := booking.Plan{SiteID: uuid.New(), TimeZone: "Africa/Casablanca", Status: "proposed", EarliestStart: at(0, 9), Finish: at(170, 13)}
+	bars := []planBar{
+		{ID: "offline_edit", Label: "Offline edit", Start: at(0, 9), End: at(100, 19)},
+		{ID: "deliverables_qc", Label: "Deliverables QC", Start: at(165, 9), End: at(170, 13)},
+	}
+	svg := string((&UI{}).planTimeline(httptest.NewRequest("GET", "/plans/x", nil), "en", p, loc, bars))
+	if n := strings.Count(svg, `<g class="day`); n != 171 {
+		t.Errorf("%d days drawn, want the 171 from the start to the finish", n)
+	}
+	m := regexp.MustCompile(`<rect class="bar" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindAllStringSubmatch(svg, -1)
+	if len(m) != 2 {
+		t.Fatalf("bars %v", m)
+	}
+	x, _ := strconv.ParseFloat(m[1][1], 64)
+	w, _ := strconv.ParseFloat(m[1][2], 64)
+	// 171 days share 860 px: 5 px each from x = 220. The QC starts at day 165, 09:00,
+	// and lasts 5 days and 4 hours.
+	if want := 220 + 5*(165+9.0/24); math.Abs(x-want) > 0.1 || math.Abs(w-5*(5+4.0/24)) > 0.1 {
+		t.Errorf("the QC's bar at x %v width %v, want x %.1f width %.1f", x, w, want, 5*(5+4.0/24))
 	}
 }

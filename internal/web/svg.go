@@ -454,7 +454,13 @@ const (
 func planSVG(id, title, desc string, days []timelineDay, bars []planBar, marks []planMark, loc *time.Location, status, changedLabel string) template.HTML {
 	const labelW, headH, rowH, footH = 220.0, 36.0, 36.0, 22.0
 	n := max(len(days), 1)
-	dayW := math.Max(12, math.Min(140, math.Floor(860/float64(n))))
+	// A long plan (a feature runs five months and more) gets narrower days, down to
+	// 4 px, so its whole run stays on one scrollable axis; months then name the axis.
+	minW := 12.0
+	if n > planWideDays {
+		minW = 4
+	}
+	dayW := math.Max(minW, math.Min(140, math.Floor(860/float64(n))))
 	w := labelW + dayW*float64(n) + 2
 	bottom := headH + rowH*float64(len(bars))
 	h := bottom + footH
@@ -514,7 +520,7 @@ func planSVG(id, title, desc string, days []timelineDay, bars []planBar, marks [
 		switch {
 		case dayW >= 34:
 			d.text(x+dayW/2, 30, 10, colMuted, "middle", truncate(day.Label, int(dayW/5.5)))
-		case (monday || i == 0) && x+40 <= w:
+		case (monday || i == 0) && x+40 <= w && dayW >= 8:
 			d.text(x+2, 30, 10, colMuted, "start", day.Label)
 		}
 		stroke := colGrid
