@@ -3,9 +3,12 @@ package booking
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/posthub/posthub/internal/i18n"
 )
 
 // RequestMeta describes the request a service call serves, for the audit log.
@@ -67,6 +70,14 @@ type UserPatch struct {
 	SiteIDs        *[]uuid.UUID
 }
 
+// ValidLocale is whether a user's language (users.locale, what their mail and notices
+// are written in) is one posthub has a message catalog for: adding a catalog adds a
+// language, with no change here.
+func ValidLocale(l string) bool { return i18n.Supported(l) }
+
+// LocaleRule says which languages ValidLocale takes.
+func LocaleRule() string { return "must be one of " + strings.Join(i18n.Languages(), ", ") }
+
 // Validate checks the fields given.
 func (p UserPatch) Validate() error {
 	if p.Name != nil {
@@ -77,8 +88,8 @@ func (p UserPatch) Validate() error {
 	switch {
 	case p.Role != nil && !p.Role.Valid():
 		return invalidField("role", "must be admin, manager, operator or producer")
-	case p.Locale != nil && *p.Locale != "en" && *p.Locale != "fr":
-		return invalidField("locale", "must be en or fr")
+	case p.Locale != nil && !ValidLocale(*p.Locale):
+		return invalidField("locale", LocaleRule())
 	case p.OrganisationID != nil && *p.OrganisationID == uuid.Nil:
 		return invalidField("organisation_id", "must name an organisation")
 	}

@@ -173,8 +173,8 @@ func (db *DB) CreateUser(ctx context.Context, a booking.Actor, in booking.UserIn
 		return u, booking.Errorf(booking.EINVALID, "name is required.")
 	case !in.Role.Valid():
 		return u, booking.Errorf(booking.EINVALID, "role must be admin, manager, operator or producer.")
-	case in.Locale != "en" && in.Locale != "fr":
-		return u, booking.Errorf(booking.EINVALID, "locale must be en or fr.")
+	case !booking.ValidLocale(in.Locale):
+		return u, booking.Errorf(booking.EINVALID, "locale %s.", booking.LocaleRule())
 	case in.Password != "" && len(in.Password) < auth.MinPasswordLength:
 		return u, booking.Errorf(booking.EINVALID, "password must be at least %d characters.", auth.MinPasswordLength)
 	case len(in.SiteIDs) > 0 && in.Role != booking.RoleManager:

@@ -10,7 +10,7 @@ import (
 )
 
 // TestAdminSetsAUsersLanguage: the admin user form offers the languages posthub
-// writes mail in (English, French), shows the one a user has, and stores the one the
+// writes mail in (those it has catalogs for: English, French), shows the one a user has, and stores the one the
 // admin picks in users.locale (what the person's mail and notices are written in,
 // until they switch the UI themselves); a language posthub has no catalog for is
 // refused on the field and nothing is written.
@@ -72,7 +72,7 @@ func TestAdminSetsAUsersLanguage(t *testing.T) {
 	}
 
 	res, body = admin.browse(t, "POST", "/admin/users/"+id.String(), form("xx"))
-	if res.StatusCode != http.StatusUnprocessableEntity || fieldError(body, "edit-locale") != "Choose English or French." {
+	if res.StatusCode != http.StatusUnprocessableEntity || fieldError(body, "edit-locale") != "Choose one of the languages offered." {
 		t.Errorf("an unknown language: %d, field error %q", res.StatusCode, fieldError(body, "edit-locale"))
 	}
 	if locale() != other {

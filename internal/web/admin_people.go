@@ -90,10 +90,14 @@ func roleOptions(lang string) []kindOption {
 	return out
 }
 
-// localeOptions are the languages a user's mail may be written in (users.locale
-// takes English and French).
+// localeOptions are the languages a user's mail may be written in: every language
+// there is a catalog for, each named in itself.
 func localeOptions() []kindOption {
-	return []kindOption{{Value: "en", Label: translate("en", "lang.name")}, {Value: "fr", Label: translate("fr", "lang.name")}}
+	var out []kindOption
+	for _, l := range catalog.Languages() {
+		out = append(out, kindOption{Value: l, Label: translate(l, "lang.name")})
+	}
+	return out
 }
 
 func (u *UI) adminOrganisations(w http.ResponseWriter, r *http.Request) {
@@ -365,7 +369,7 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) {
 	if !in.Role.Valid() {
 		f.fail("role", translate(lang, "admin.err_role"))
 	}
-	if in.Locale != "en" && in.Locale != "fr" {
+	if !catalog.Supported(in.Locale) {
 		f.fail("locale", translate(lang, "admin.err_locale"))
 	}
 	if in.OrganisationID == uuid.Nil {
