@@ -59,6 +59,16 @@ type RateCardInput struct {
 	OvertimeMultiplierBP int
 }
 
+// CheckOvertimeMultiplier is the rule of a rate card's overtime multiplier given:
+// 10000 (1×) to 50000 (5×) basis points.
+func CheckOvertimeMultiplier(bp int) error {
+	if bp < 10000 || bp > 50000 {
+		return &Error{Code: EUNPROCESSABLE, Message: "overtime_multiplier_bp must be 10000 (1×) to 50000 (5×).",
+			Details: map[string]any{"field": "overtime_multiplier_bp"}}
+	}
+	return nil
+}
+
 // Validate checks the input's own rules (EINVALID naming the field).
 func (in RateCardInput) Validate() error {
 	switch {
@@ -70,9 +80,10 @@ func (in RateCardInput) Validate() error {
 		return invalidField("unit", "must be hour or day")
 	case in.AmountMinor < 0 || in.AmountMinor > 1_000_000_000_000:
 		return invalidField("amount_minor", "must be 0 to 10^12 minor units")
-	case in.OvertimeMultiplierBP != 0 && (in.OvertimeMultiplierBP < 10000 || in.OvertimeMultiplierBP > 50000):
-		return &Error{Code: EUNPROCESSABLE, Message: "overtime_multiplier_bp must be 10000 (1×) to 50000 (5×).",
-			Details: map[string]any{"field": "overtime_multiplier_bp"}}
+	case in.OvertimeMultiplierBP != 0:
+		if err := CheckOvertimeMultiplier(in.OvertimeMultiplierBP); err != nil {
+			return err
+		}
 	}
 	var from, to time.Time
 	var err error

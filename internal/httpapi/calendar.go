@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -158,11 +159,16 @@ func parseDemand(v string) (booking.Demand, error) {
 	return d, nil
 }
 
+// decimalNumber is a number as JSON writes it (the API documents a query's numbers
+// so): digits, a fraction, an exponent — not the hexadecimal or digit separators that
+// strconv would take too.
+var decimalNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
 // parseHours reads a number of working hours: finite, at least a minute's worth
 // (1/60) and at most 2000; NaN, infinities and vanishing fractions are refused.
 func parseHours(v string) (time.Duration, error) {
 	h, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(h >= 1.0/60 && h <= 2000) {
+	if !decimalNumber.MatchString(v) || err != nil || !(h >= 1.0/60 && h <= 2000) {
 		return 0, &booking.Error{Code: booking.EINVALID, Message: "hours must be a number from 1/60 (a minute) to 2000.", Details: map[string]any{"parameter": "hours"}}
 	}
 	return time.Duration(h * float64(time.Hour)), nil

@@ -64,8 +64,9 @@ type rateCardRequest struct {
 	AmountMinor   *int64     `json:"amount_minor"`
 	EffectiveFrom string     `json:"effective_from"`
 	EffectiveTo   string     `json:"effective_to"`
-	// OvertimeMultiplierBP: zero (absent) takes the default, 1.5×.
-	OvertimeMultiplierBP int `json:"overtime_multiplier_bp"`
+	// OvertimeMultiplierBP: absent or null takes the default, 1.5×; given, it is
+	// 10000 to 50000.
+	OvertimeMultiplierBP *int `json:"overtime_multiplier_bp"`
 }
 
 func (s *Server) createRateCard(w http.ResponseWriter, r *http.Request) {
@@ -82,9 +83,17 @@ func (s *Server) createRateCard(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	multiplier := 0 // the default
+	if req.OvertimeMultiplierBP != nil {
+		if err := booking.CheckOvertimeMultiplier(*req.OvertimeMultiplierBP); err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		multiplier = *req.OvertimeMultiplierBP
+	}
 	c, err := s.Coproduction.CreateRateCard(r.Context(), a, booking.RateCardInput{SiteID: req.SiteID, Kind: req.Kind, ResourceID: req.ResourceID,
 		Unit: req.Unit, AmountMinor: *req.AmountMinor, EffectiveFrom: req.EffectiveFrom, EffectiveTo: req.EffectiveTo,
-		OvertimeMultiplierBP: req.OvertimeMultiplierBP})
+		OvertimeMultiplierBP: multiplier})
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

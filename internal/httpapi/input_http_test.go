@@ -267,13 +267,13 @@ func TestTextIsBounded(t *testing.T) {
 	noServerErrors(t, b)
 }
 
-// hours=NaN used to be taken (NaN compares false with every bound), and 1e-300 hours
-// made a zero duration.
+// hours=NaN used to be taken (NaN compares false with every bound), 1e-300 hours
+// made a zero duration, and Go's own number forms (1_0, hexadecimal) were taken.
 func TestHoursMustBeFiniteAndAtLeastAMinute(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	site, _, _ := siteAndResources(t, b)
-	for _, h := range []string{"NaN", "nan", "Inf", "-Inf", "1e-300", "0", "-1", "0.01", "2000.5", "1e400", "x", ""} {
+	for _, h := range []string{"NaN", "nan", "Inf", "-Inf", "1e-300", "0", "-1", "0.01", "2000.5", "1e400", "x", "", "1_0", "0x1p4", "0x10"} {
 		p := problem(t, b.do(t, "GET", "/api/v1/working-time?site_id="+site.String()+"&from=2027-03-15T09:00:00Z&hours="+url.QueryEscape(h), b.tokens["producer"], nil), 400, booking.EINVALID)
 		if p.Details["parameter"] != "hours" {
 			t.Errorf("hours=%s: %+v", h, p)
@@ -366,4 +366,33 @@ func TestEveryBodyRouteRefusesNUL(t *testing.T) {
 		t.Fatalf("only %d routes with bodies walked", n)
 	}
 	noServerErrors(t, b)
+}
+
+// TestInputsTheDocumentRefuses: inputs the OpenAPI document calls invalid, which the
+// API fuzzer found taken, are refused with nothing written: notifications' unread
+// other than true or false, a webhook URL whose port is out of range, a rate card's
+// overtime multiplier given as 0 (omitted or null, it takes the default).
+func TestInputsTheDocumentRefuses(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	site, _, _ := siteAndResources(t, b)
+	for _, v := range []string{"nope", "truex", "1"} {
+		problem(t, b.do(t, "GET", "/api/v1/notifications?unread="+v, b.tokens["producer"], nil), 400, booking.EINVALID)
+	}
+	decode[map[string]any](t, b.do(t, "GET", "/api/v1/notifications?unread=false", b.tokens["producer"], nil), 200)
+	writesNothing(t, b, func() {
+		for _, u := range []string{"https://example.com:99999/x", "https://example.com:0/x", "https://:443/x"} {
+			problem(t, b.do(t, "POST", "/api/v1/webhooks", b.tokens["admin"], map[string]any{"url": u}), 400, booking.EINVALID)
+		}
+		p := problem(t, b.do(t, "POST", "/api/v1/rate-cards", b.tokens["admin"], map[string]any{"site_id": site, "kind": "grading_suite",
+			"unit": "hour", "amount_minor": 100000, "overtime_multiplier_bp": 0}), 422, booking.EUNPROCESSABLE)
+		if p.Details["field"] != "overtime_multiplier_bp" {
+			t.Errorf("multiplier 0: %+v", p)
+		}
+	}, "webhooks", "rate_cards")
+	c := decode[booking.RateCard](t, b.do(t, "POST", "/api/v1/rate-cards", b.tokens["admin"], map[string]any{"site_id": site, "kind": "grading_suite",
+		"unit": "hour", "amount_minor": 100000, "overtime_multiplier_bp": nil}), 201)
+	if c.OvertimeMultiplierBP != booking.DefaultOvertimeMultiplierBP {
+		t.Errorf("a null multiplier: %d", c.OvertimeMultiplierBP)
+	}
 }

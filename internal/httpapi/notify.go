@@ -19,6 +19,10 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 	a, _ := ActorFrom(r.Context())
 	q := r.URL.Query()
 	unreadOnly := q.Get("unread") == "true"
+	if v := q.Get("unread"); v != "" && v != "true" && v != "false" {
+		writeError(w, r, s.Logger, &booking.Error{Code: booking.EINVALID, Message: "unread must be true or false.", Details: map[string]any{"parameter": "unread"}})
+		return
+	}
 	limit := 0
 	if v := q.Get("limit"); v != "" {
 		var err error

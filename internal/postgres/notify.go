@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,10 +220,19 @@ func scanWebhook(r pgx.Row) (booking.Webhook, error) {
 	return w, err
 }
 
+// validPort is whether a URL's port, if it names one, is 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
 // CreateWebhook registers an endpoint for the actor's organisation.
 func (db *DB) CreateWebhook(ctx context.Context, a booking.Actor, raw string) (booking.Webhook, string, error) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(raw) > 2000 {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || len(raw) > 2000 || !validPort(u.Port()) {
 		return booking.Webhook{}, "", &booking.Error{Code: booking.EINVALID, Message: "url must be an http(s) URL.", Details: map[string]any{"field": "url"}}
 	}
 	secret := "whsec_" + auth.NewSecret(24)
