@@ -107,6 +107,7 @@ func Activity(ctx context.Context, db *postgres.DB, now time.Time) (Summary, err
 		{"the challenge", h.challenge},
 		{"the approvals", h.approvals},
 		{"the plan", h.plan},
+		{"the plan across two sites", h.twoSitePlan},
 		{"the hold on the holiday", h.holidayHold},
 		{"a move", h.move},
 	}
@@ -884,20 +885,53 @@ func (h *hub) plan(ctx context.Context) error {
 		return h.skip(err)
 	}
 	h.liveAt = h.now.Add(-hoursOf(25))
+	return h.skip(h.accept(ctx, producer, plan))
+}
+
+// accept accepts a plan; when capacity moved since the proposal, the new plan made in
+// its place.
+func (h *hub) accept(ctx context.Context, a booking.Actor, plan booking.Plan) error {
+	var err error
 	for try := 0; try < 2; try++ {
-		_, _, err = h.live.AcceptPlan(ctx, producer, plan.ID)
+		_, _, err = h.live.AcceptPlan(ctx, a, plan.ID)
 		var de *booking.Error
 		if booking.ErrorCode(err) != booking.ECONFLICT || !errors.As(err, &de) {
 			break
 		}
-		// Capacity moved since the proposal: accept the new plan made in its place.
 		again, ok := de.Details["replanned"].(booking.Plan)
 		if !ok || again.ID == uuid.Nil {
 			break
 		}
 		plan = again
 	}
-	return h.skip(err)
+	return err
+}
+
+// twoSitePlan: Téranga Lumière's producer plans Xaritu Ndox, a Senegalese short in
+// Wolof with French subtitles and an HDR master, across Dakar and Casablanca: the edit
+// in Dakar, the HDR grade in Casablanca (the HDR suite is there) after the cut has
+// travelled, each stage quoted in its site's currency and the plan totalled in CFA
+// francs at locked rates; and accepts it.
+func (h *hub) twoSitePlan(ctx context.Context) error {
+	p := h.prods["Xaritu Ndox"]
+	producer := h.actors[p.producer]
+	defer func() { h.liveAt = h.now }()
+	h.liveAt = h.now.Add(-hoursOf(50))
+	hdr, subs := []string{"sdr", "hdr"}, []string{"fr"}
+	wo := "wo"
+	if _, err := h.live.UpdateProduction(ctx, producer, p.id, booking.ProductionPatch{Deliverables: &booking.DeliverablesPatch{
+		Picture: &hdr, OriginalLanguage: &wo, SubtitleLanguages: &subs}}, nil); err != nil {
+		return err
+	}
+	h.liveAt = h.now.Add(-hoursOf(49))
+	plan, err := h.live.ProposePlan(ctx, producer, booking.PlanRequest{ProductionID: p.id,
+		SiteIDs: []uuid.UUID{h.sites["dakar"].id, h.sites["casablanca"].id}, Currency: "XOF",
+		Template: p.format, EarliestStart: h.now.Add(days(10)), Deadline: h.now.Add(days(90)), Seed: activitySeed})
+	if err != nil || !plan.Placed {
+		return h.skip(err)
+	}
+	h.liveAt = h.now.Add(-hoursOf(48))
+	return h.skip(h.accept(ctx, producer, plan))
 }
 
 // holidayHold: Quai Bleu's producer holds the screening room on the provisional

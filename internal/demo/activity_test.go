@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/calendar"
@@ -231,27 +232,40 @@ func checkActivity(t *testing.T, db *postgres.DB, now time.Time) {
 		}
 	}
 
-	// The accepted plan's stages are holds.
-	var planID uuid.UUID
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM plans WHERE status = 'accepted'`).Scan(&planID); err != nil {
-		t.Fatalf("accepted plan: %v", err)
+	// The accepted plans' stages are holds ahead; one plan runs across Dakar and
+	// Casablanca, quoted in both currencies.
+	rows, _ := db.Pool.Query(ctx, `SELECT id FROM plans WHERE status = 'accepted' ORDER BY created_at`)
+	planIDs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil || len(planIDs) != 2 {
+		t.Fatalf("accepted plans: %d, %v; want the short's and the two-site plan", len(planIDs), err)
 	}
-	p, err := db.FindPlan(ctx, booking.System, planID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Stages) == 0 {
-		t.Fatal("the accepted plan has no stages")
-	}
-	for _, st := range p.Stages {
-		if st.BookingID == nil {
-			t.Errorf("plan stage %s has no booking", st.ID)
-			continue
+	twoSites := false
+	for _, id := range planIDs {
+		p, err := db.FindPlan(ctx, booking.System, id)
+		if err != nil {
+			t.Fatal(err)
 		}
-		b, err := db.FindBooking(ctx, booking.System, *st.BookingID)
-		if err != nil || b.Status != booking.StatusHold || !b.Start.After(now) {
-			t.Errorf("plan stage %s: booking %v, %v; want a hold ahead", st.ID, b.Status, err)
+		if len(p.Stages) == 0 {
+			t.Fatal("an accepted plan has no stages")
 		}
+		at := map[uuid.UUID]bool{}
+		for _, st := range p.Stages {
+			at[st.SiteID] = true
+			if st.BookingID == nil {
+				t.Errorf("plan stage %s has no booking", st.ID)
+				continue
+			}
+			b, err := db.FindBooking(ctx, booking.System, *st.BookingID)
+			if err != nil || b.Status != booking.StatusHold || !b.Start.After(now) || b.SiteID != st.SiteID {
+				t.Errorf("plan stage %s: booking %v at %s, %v; want a hold ahead at %s", st.ID, b.Status, b.SiteID, err, st.SiteID)
+			}
+		}
+		if at[sites["dakar"]] && at[sites["casablanca"]] && len(p.Totals) == 2 && len(p.Transfers) > 0 {
+			twoSites = true
+		}
+	}
+	if !twoSites {
+		t.Error("no accepted plan runs across Dakar and Casablanca with two currencies and a transfer")
 	}
 }
 
