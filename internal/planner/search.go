@@ -576,25 +576,9 @@ func (s *searcher) run() {
 	keys := make([]float64, n)
 	stall := 0
 	bestSeen := s.bestFinish
-	var dc *decomp
-	sinceDecomp := 0
-	whole := make([]int32, n)
 	for !s.done() {
 		if s.bestFinish < bestSeen {
 			bestSeen, stall = s.bestFinish, 0
-		}
-		if s.right && sinceDecomp >= decompEvery && n >= 2*decompMin {
-			// A window of the best schedule solved as a sub-project.
-			sinceDecomp = 0
-			if dc == nil {
-				dc = s.newDecomp()
-			}
-			k := max(decompMin, int(decompShare*float64(n)))
-			if s.decomposeBest(dc, s.rng.IntN(n-k+1), k, decompBudget, whole) && !s.done() {
-				fin := s.evaluate(whole, out)
-				add(out, fin)
-			}
-			continue
 		}
 		if stall >= stallChildren {
 			stall = 0
@@ -635,7 +619,6 @@ func (s *searcher) run() {
 			fin := s.evaluate(ch, out)
 			add(out, fin)
 			stall++
-			sinceDecomp++
 		}
 	}
 }
