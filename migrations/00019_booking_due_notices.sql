@@ -21,4 +21,5 @@ CREATE TABLE booking_due_notices (
 CREATE INDEX booking_due_notices_due_idx ON booking_due_notices (due_at);
 
 -- +goose Down
+-- The notices not yet due are lost: an earlier release has only the River jobs.
 DROP TABLE booking_due_notices;
