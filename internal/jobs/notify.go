@@ -185,8 +185,9 @@ var managerKinds = map[booking.EventKind]bool{
 // in; a follow-up job when that state is not given) with one InsertManyTx, so they
 // exist if and only if the change commits. (The reminders and expiry warnings the
 // state calls for are the storage's due notices, written in the same transaction and
-// enqueued by RunDueSweeper when due.) The events of one production by one actor are one notice job
-// (NoticeGroupArgs when there are several), so each person hears of an action once.
+// enqueued by RunDueSweeper when due.) The events of one production by one actor are
+// one notice job (NoticeGroupArgs when there are several), so each person hears of
+// an action once.
 func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 	return func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 		params := make([]river.InsertManyParams, 0, 2*len(events))
