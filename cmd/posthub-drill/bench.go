@@ -468,12 +468,19 @@ func pgbenchScripts(ctx context.Context, h *harness, res []uuid.UUID, sampleBook
 	if err := h.pool.QueryRow(ctx, `SELECT organisation_id FROM users WHERE id = $1`, h.w.users["manager"]).Scan(&hubOrg); err != nil {
 		return "", "", err
 	}
-	// The unique states River gives a reminder job (its default), read off one of the
-	// warm-up's reminders.
+	// A build with due notices (booking_due_notices, issue 20) writes a booking's
+	// reminders there; an earlier one schedules them as River jobs, with the unique
+	// states River gives a reminder job (its default), read off one of the warm-up's.
+	var dueTable bool
+	if err := h.pool.QueryRow(ctx, `SELECT to_regclass('booking_due_notices') IS NOT NULL`).Scan(&dueTable); err != nil {
+		return "", "", err
+	}
 	var uniqueStates string
-	if err := h.pool.QueryRow(ctx, `SELECT unique_states::text FROM river_job WHERE kind = 'booking_reminder' AND unique_states IS NOT NULL LIMIT 1`).
-		Scan(&uniqueStates); err != nil {
-		return "", "", fmt.Errorf("a reminder job's unique states: %w", err)
+	if !dueTable {
+		if err := h.pool.QueryRow(ctx, `SELECT unique_states::text FROM river_job WHERE kind = 'booking_reminder' AND unique_states IS NOT NULL LIMIT 1`).
+			Scan(&uniqueStates); err != nil {
+			return "", "", fmt.Errorf("a reminder job's unique states: %w", err)
+		}
 	}
 	arr := func(xs []string, typ string) string { return "'{" + strings.Join(xs, ",") + "}'::" + typ + "[]" }
 	resArr, siteArr := arr(ids, "uuid"), arr(sites, "uuid")
@@ -566,16 +573,34 @@ INSERT INTO booking_groups (production_id, site_id, status, start_at, end_at, ho
 `, one, start, end, site, arr(kinds, "text"), prod, manager, zone) + bookings +
 		"-- finish: the booking read back for the answer (FindBooking's query)\n" +
 		strings.TrimSpace(postgres.BookingSelect) + " WHERE g.id = :gid AND (NULL::uuid IS NULL OR p.organisation_id = NULL::uuid);\n" +
-		auditRow + fmt.Sprintf(`-- emit: the booking's state for its follow-ups
+		auditRow + `-- emit: the booking's state for its follow-ups
 SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
 		(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
 		p.reminder_offsets_seconds
 	FROM booking_groups g JOIN site_policies p ON p.site_id = g.site_id WHERE g.id = ANY(ARRAY[:gid::uuid]);
--- the Sink: the confirmation notice and the two reminders, as River's JobInsertFastMany writes them
+`
+	notice := `(jsonb_build_object('event_id', gen_random_uuid(), 'event', 'confirmed', 'booking_id', :gid::uuid, 'at', now()), now(), 'booking_notice', 25, '{}', 1,
+		'notifications', now(), 'available', '{}', NULL, NULL)`
+	if dueTable {
+		full += fmt.Sprintf(`-- the two reminders, as due notices
+INSERT INTO booking_due_notices (booking_id, kind, ref_at, before_ns, due_at)
+	SELECT * FROM unnest(ARRAY[:gid::uuid, :gid::uuid], '{reminder,reminder}'::text[], ARRAY[%[1]s, %[1]s],
+		'{259200000000000,86400000000000}'::bigint[], ARRAY[(%[1]s) - interval '72 hours', (%[1]s) - interval '24 hours']);
+-- the Sink: the confirmation notice, as River's JobInsertFastMany writes it
 INSERT INTO river_job (args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states)
 	VALUES
-	(jsonb_build_object('event_id', gen_random_uuid(), 'event', 'confirmed', 'booking_id', :gid::uuid, 'at', now()), now(), 'booking_notice', 25, '{}', 1,
-		'notifications', now(), 'available', '{}', NULL, NULL),
+	%[2]s
+	ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL AND river_job_state_in_bitmask(unique_states, state)
+	DO UPDATE SET kind = river_job.kind
+	RETURNING id, (xmax != 0);
+COMMIT;
+`, start, notice)
+		return core, full, nil
+	}
+	full += fmt.Sprintf(`-- the Sink: the confirmation notice and the two reminders, as River's JobInsertFastMany writes them
+INSERT INTO river_job (args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states)
+	VALUES
+	%[3]s,
 	(jsonb_build_object('booking_id', :gid::uuid, 'start', %[1]s, 'before', 259200000000000), now(), 'booking_reminder', 25, '{}', 1,
 		'reminders', (%[1]s) - interval '72 hours', 'scheduled', '{}', sha256(convert_to(:gid::text || '72h', 'UTF8')), B'%[2]s'),
 	(jsonb_build_object('booking_id', :gid::uuid, 'start', %[1]s, 'before', 86400000000000), now(), 'booking_reminder', 25, '{}', 1,
@@ -584,7 +609,7 @@ INSERT INTO river_job (args, created_at, kind, max_attempts, metadata, priority,
 	DO UPDATE SET kind = river_job.kind
 	RETURNING id, (xmax != 0);
 COMMIT;
-`, start, uniqueStates)
+`, start, uniqueStates, notice)
 	return core, full, nil
 }
 

@@ -38,6 +38,8 @@ type app struct {
 	listener net.Listener
 	metrics  *metrics.Metrics
 	smtp     *notify.SMTPMailer // its kept sessions are closed at shutdown
+	// stopSweep stops the due-notice sweeper and waits for it (nil: none runs).
+	stopSweep func()
 }
 
 // eventKinds are the booking events, for the metrics to export each from the start.
@@ -105,6 +107,15 @@ func (a *app) start(ctx context.Context, l net.Listener, workers int) error {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("starting job workers: %w", err)
 		}
+		// The reminders and expiry warnings due are enqueued by every process that
+		// works jobs (jobs.RunDueSweeper).
+		sweepCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			jobs.RunDueSweeper(sweepCtx, deps, rc, jobs.DueSweepInterval)
+		}()
+		a.stopSweep = func() { cancel(); <-done }
 	}
 	if l == nil {
 		return nil
@@ -171,6 +182,9 @@ func (a *app) shutdown() {
 		if err := a.http.Shutdown(ctx); err != nil {
 			a.log.Warn("http shutdown", "err", err)
 		}
+	}
+	if a.stopSweep != nil {
+		a.stopSweep()
 	}
 	if a.river != nil {
 		if err := a.river.Stop(ctx); err != nil {

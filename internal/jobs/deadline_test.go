@@ -95,10 +95,19 @@ func TestHoldExpiryFollowUpsAtTheSlotStart(t *testing.T) {
 	}
 	rivertest.RequireInserted(f.ctx, t, f.driver, jobs.DueArgs{},
 		&rivertest.RequireInsertedOpts{Queue: jobs.QueueMaintenance, ScheduledAt: start})
-	job := rivertest.RequireInserted(f.ctx, t, f.driver, jobs.HoldExpiringArgs{},
-		&rivertest.RequireInsertedOpts{Queue: jobs.QueueReminders, State: rivertype.JobStateScheduled, ScheduledAt: start.Add(-jobs.HoldExpiryWarning)})
+	if due := f.dueNotices(t, h.ID); len(due) != 1 || due[0].Kind != booking.DueHoldExpiring || !due[0].Ref.Equal(start) ||
+		!due[0].Due.Equal(start.Add(-jobs.HoldExpiryWarning)) {
+		t.Fatalf("due notices %+v, want the warning %s before %s", due, jobs.HoldExpiryWarning, start)
+	}
 	mails := &memMailer{}
-	warn := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.HoldExpiringWorker{Deps: f.deps(mails, notify.WebhookSender{})})
+	deps := f.deps(mails, notify.WebhookSender{})
+	f.setNow(start.Add(-jobs.HoldExpiryWarning))
+	if n := f.sweep(t, deps); n != 1 {
+		t.Fatalf("the sweep at the warning's time enqueued %d, want 1", n)
+	}
+	job := rivertest.RequireInserted(f.ctx, t, f.driver, jobs.HoldExpiringArgs{},
+		&rivertest.RequireInsertedOpts{Queue: jobs.QueueReminders, State: rivertype.JobStateAvailable})
+	warn := rivertest.NewWorker(t, f.driver, &river.Config{Logger: f.log}, &jobs.HoldExpiringWorker{Deps: deps})
 	f.inTx(t, func(tx pgx.Tx) {
 		if res, err := warn.Work(f.ctx, t, tx, job.Args, nil); err != nil || res.Job.State != rivertype.JobStateCompleted {
 			t.Fatalf("warning: %+v %v", res, err)

@@ -23,8 +23,18 @@ func TestLatePassedReminderIsSentNow(t *testing.T) {
 	// 15:00: both the 72 h and the 24 h reminder times have passed.
 	start := frozenNow.Add(3 * time.Hour)
 	b := f.book(t, "manager", "producer", booking.StatusConfirmed, f.suites[:1], start, start.Add(3*time.Hour))
+	deps := f.deps(&memMailer{}, notify.WebhookSender{})
 	check := func(how string) {
 		t.Helper()
+		due := f.dueNotices(t, b.ID)
+		if len(due) != 1 || due[0].Kind != booking.DueReminder || due[0].Before != 24*time.Hour || !due[0].Ref.Equal(start) || !due[0].Due.Equal(frozenNow) {
+			t.Fatalf("%s: due notices %+v, want the 24 h reminder for %s, due now", how, due, start)
+		}
+		rivertest.RequireNotInserted(f.ctx, t, f.driver, jobs.ReminderArgs{}, nil)
+		// The next sweep enqueues it, available at once.
+		if n := f.sweep(t, deps); n != 1 {
+			t.Fatalf("%s: the sweep enqueued %d, want 1", how, n)
+		}
 		rows := rivertest.RequireManyInserted(f.ctx, t, f.driver, []rivertest.ExpectedJob{
 			{Args: jobs.ReminderArgs{}, Opts: &rivertest.RequireInsertedOpts{Queue: jobs.QueueReminders, State: rivertype.JobStateAvailable}},
 		})
@@ -33,6 +43,6 @@ func TestLatePassedReminderIsSentNow(t *testing.T) {
 		}
 	}
 	check("the booking's transaction")
-	f.followUp(t, f.deps(&memMailer{}, notify.WebhookSender{}), b.ID)
+	f.followUp(t, deps, b.ID)
 	check("a follow-up job")
 }

@@ -32,6 +32,8 @@ type Store interface {
 	WebhookOutcome(ctx context.Context, id uuid.UUID, deliveryErr error) (bool, error)
 	OrganisationUsers(ctx context.Context, orgID uuid.UUID) ([]booking.Recipient, error)
 	ProcessDue(ctx context.Context, now time.Time) (booking.DueResult, error)
+	ScheduleDue(ctx context.Context, st booking.FollowUpState, now time.Time) error
+	SweepDue(ctx context.Context, now time.Time, limit int, enqueue func(ctx context.Context, tx pgx.Tx, ns []booking.DueNotice) error) (int, error)
 	FindBooking(ctx context.Context, a booking.Actor, id uuid.UUID) (booking.Booking, error)
 	SitePolicy(ctx context.Context, siteID uuid.UUID) (booking.SitePolicy, error)
 	RederiveLocalTimes(ctx context.Context) ([]booking.Booking, error)
@@ -178,11 +180,14 @@ var managerKinds = map[booking.EventKind]bool{
 
 // Sink returns the event sink the storage calls inside each booking change's
 // transaction (once per action: the storage hands an action's events over together):
-// it inserts the notices, and the follow-ups of each booking concerned (its reminders,
-// expiry warning and due work, from the state the change left it in; a follow-up job
-// when that state is not given) with one InsertManyTx, so they exist if and only if
-// the change commits. The events of one production by one actor are one notice job
-// (NoticeGroupArgs when there are several), so each person hears of an action once.
+// it inserts the notices, and the follow-up jobs of each booking concerned (the due
+// work at a hold's expiry and challenge deadline, from the state the change left it
+// in; a follow-up job when that state is not given) with one InsertManyTx, so they
+// exist if and only if the change commits. (The reminders and expiry warnings the
+// state calls for are the storage's due notices, written in the same transaction and
+// enqueued by RunDueSweeper when due.) The events of one production by one actor are
+// one notice job (NoticeGroupArgs when there are several), so each person hears of
+// an action once.
 func Sink(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 	return func(ctx context.Context, tx pgx.Tx, events []booking.Event) error {
 		params := make([]river.InsertManyParams, 0, 2*len(events))
@@ -595,19 +600,20 @@ func stableID(parts ...string) uuid.UUID {
 	return uuid.NewSHA1(uuid.NameSpaceOID, h.Sum(nil))
 }
 
-// FollowUpWorker schedules reminders, expiry warnings and due work for a booking as
-// it now is.
+// FollowUpWorker schedules the due notices (reminders, expiry warning) and due work
+// for a booking as it now is.
 type FollowUpWorker struct {
 	river.WorkerDefaults[FollowUpArgs]
 	Deps *Deps
 }
 
 // HoldExpiryWarning is how long before a hold expires its producers are warned.
-const HoldExpiryWarning = 24 * time.Hour
+const HoldExpiryWarning = booking.HoldExpiryWarning
 
-// Work schedules the follow-ups of a booking as it is now. The Sink schedules them in
-// the change's own transaction; this worker serves the follow-up jobs of processes
-// that did not know the booking's state (and of earlier releases).
+// Work schedules the follow-ups of a booking as it is now: its due notices (replacing
+// any it had) and the due work at its expiry and deadline. The booking's change
+// schedules them in its own transaction; this worker serves the follow-up jobs of
+// processes that did not know the booking's state (and of earlier releases).
 func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs]) error {
 	b, err := w.Deps.Store.FindBooking(ctx, booking.System, job.Args.BookingID)
 	if err != nil {
@@ -628,7 +634,11 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 		}
 		st.ReminderOffsets = pol.ReminderOffsets
 	}
-	params := uniqueSorted(followUps(st, w.Deps.now()))
+	now := w.Deps.now()
+	if err := w.Deps.Store.ScheduleDue(ctx, st, now); err != nil {
+		return err
+	}
+	params := uniqueSorted(followUps(st, now))
 	if len(params) == 0 {
 		return nil
 	}
@@ -640,7 +650,9 @@ func (w *FollowUpWorker) Work(ctx context.Context, job *river.Job[FollowUpArgs])
 	return err
 }
 
-// followUps are the jobs a booking's state calls for, as of now.
+// followUps are the jobs a booking's state calls for, as of now: the due work at a
+// hold's expiry and at its open challenge's deadline. (Its reminders and expiry
+// warning are due notices, which the storage keeps with the booking: booking.DueNotices.)
 func followUps(b booking.FollowUpState, now time.Time) []river.InsertManyParams {
 	var params []river.InsertManyParams
 	at := func(t time.Time) *river.InsertOpts {
@@ -650,35 +662,13 @@ func followUps(b booking.FollowUpState, now time.Time) []river.InsertManyParams 
 		}
 		return &opts
 	}
-	switch b.Status {
-	case booking.StatusConfirmed:
-		// A reminder whose time has passed (the follow-up ran late, e.g. rescued after
-		// a crash, or the booking was made inside the reminder window) is sent now if
-		// the booking has not started: late rather than never. Only the nearest such
-		// reminder goes, not every one that passed.
-		var late *ReminderArgs
-		for _, off := range b.ReminderOffsets {
-			when := b.Start.Add(-time.Duration(off))
-			args := ReminderArgs{BookingID: b.BookingID, Start: b.Start, Before: time.Duration(off)}
-			switch {
-			case when.After(now):
-				params = append(params, river.InsertManyParams{Args: args, InsertOpts: at(when)})
-			case b.Start.After(now) && (late == nil || args.Before < late.Before):
-				late = &args
-			}
-		}
-		if late != nil {
-			params = append(params, river.InsertManyParams{Args: *late, InsertOpts: at(now)})
-		}
-		// No due work at the end: completing a booking can wait for the periodic due
-		// work (every minute), and a job unique by instant would make the transactions
-		// of bookings ending at the same hour wait for each other on its unique key.
-	case booking.StatusHold:
+	// No due work at the end of a confirmed booking: completing a booking can wait for
+	// the periodic due work (every minute), and a job unique by instant would make the
+	// transactions of bookings ending at the same hour wait for each other on its
+	// unique key.
+	if b.Status == booking.StatusHold {
 		if b.HoldExpiresAt != nil {
 			exp := *b.HoldExpiresAt
-			if warn := exp.Add(-HoldExpiryWarning); warn.After(now) {
-				params = append(params, river.InsertManyParams{Args: HoldExpiringArgs{BookingID: b.BookingID, ExpiresAt: exp}, InsertOpts: at(warn)})
-			}
 			params = append(params, river.InsertManyParams{Args: DueArgs{At: &exp}, InsertOpts: at(exp)})
 		}
 		if b.ChallengeDeadline != nil {
@@ -687,6 +677,26 @@ func followUps(b booking.FollowUpState, now time.Time) []river.InsertManyParams 
 		}
 	}
 	return params
+}
+
+// dueJob is the job that delivers a due notice.
+func dueJob(n booking.DueNotice) river.InsertManyParams {
+	if n.Kind == booking.DueHoldExpiring {
+		return river.InsertManyParams{Args: HoldExpiringArgs{BookingID: n.BookingID, ExpiresAt: n.Ref}}
+	}
+	return river.InsertManyParams{Args: ReminderArgs{BookingID: n.BookingID, Start: n.Ref, Before: n.Before}}
+}
+
+// EnqueueDue inserts the jobs of due notices in tx, the sweep's transaction.
+func EnqueueDue(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, ns []booking.DueNotice) error {
+	return func(ctx context.Context, tx pgx.Tx, ns []booking.DueNotice) error {
+		params := make([]river.InsertManyParams, 0, len(ns))
+		for _, n := range ns {
+			params = append(params, dueJob(n))
+		}
+		_, err := client.InsertManyTx(ctx, tx, uniqueSorted(params))
+		return err
+	}
 }
 
 // ReminderWorker sends a reminder unless the booking has moved or gone.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/posthub/posthub/internal/booking"
 	"github.com/posthub/posthub/internal/jobs"
+	"github.com/posthub/posthub/internal/notify"
 )
 
 // ev is an expected notice: an event of a booking.
@@ -258,21 +259,24 @@ func TestSinkEnqueuesInTheCallersTransaction(t *testing.T) {
 
 // A site policy naming one reminder offset twice (as stored before offsets were kept
 // once each) still schedules one reminder, and the booking's transaction does not fail
-// on River's unique key.
-func TestSinkSchedulesARepeatedOffsetOnce(t *testing.T) {
+// on the due notices' key.
+func TestRepeatedOffsetScheduledOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	sink := jobs.Sink(f.client)
-	id := uuid.New()
-	start := frozenNow.Add(10 * 24 * time.Hour)
-	st := &booking.FollowUpState{BookingID: id, Status: booking.StatusConfirmed, Start: start, End: start.Add(time.Hour),
-		ReminderOffsets: []booking.Duration{booking.Duration(time.Hour), booking.Duration(time.Hour)}}
-	if err := pgx.BeginFunc(f.ctx, f.db.Pool, func(tx pgx.Tx) error {
-		return sink(f.ctx, tx, []booking.Event{{Kind: booking.EventConfirmed, BookingID: id, At: frozenNow, State: st}})
-	}); err != nil {
+	if _, err := f.db.Pool.Exec(f.ctx, `UPDATE site_policies SET reminder_offsets_seconds = '{3600,3600}'
+		WHERE site_id = (SELECT site_id FROM resources WHERE id = $1)`, f.suites[0]); err != nil {
 		t.Fatal(err)
 	}
-	rivertest.RequireManyInserted(f.ctx, t, f.driver, []rivertest.ExpectedJob{{Args: jobs.ReminderArgs{}}})
+	start := at(10, 10)
+	b := f.book(t, "manager", "producer", booking.StatusConfirmed, f.suites[:1], start, start.Add(time.Hour))
+	if due := f.dueNotices(t, b.ID); len(due) != 1 || due[0].Before != time.Hour || !due[0].Due.Equal(start.Add(-time.Hour)) {
+		t.Fatalf("due notices %+v, want one reminder an hour before", due)
+	}
+	// The same through a follow-up job.
+	f.followUp(t, f.deps(&memMailer{}, notify.WebhookSender{}), b.ID)
+	if due := f.dueNotices(t, b.ID); len(due) != 1 || due[0].Before != time.Hour {
+		t.Fatalf("due notices after a follow-up %+v, want one reminder an hour before", due)
+	}
 }
 
 // News of another booking's change (a rank moved, a challenge received) schedules no

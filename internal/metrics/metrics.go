@@ -59,6 +59,7 @@ type Metrics struct {
 	Deliveries      *prometheus.CounterVec
 	HoldsByRank     *prometheus.GaugeVec
 	Jobs            *prometheus.GaugeVec
+	DueOverdue      prometheus.Gauge
 	Utilisation     *prometheus.GaugeVec
 	TZInfo          *prometheus.GaugeVec
 	RefreshFailures prometheus.Counter
@@ -88,6 +89,8 @@ func New(tzVersion string, known Known) *Metrics {
 		Help: "Active holds by rank (1, 2, 3+)."}, []string{"rank"})
 	m.Jobs = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_river_jobs",
 		Help: "River jobs by queue and state."}, []string{"queue", "state"})
+	m.DueOverdue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "posthub_due_notices_overdue",
+		Help: "Reminders and hold-expiry warnings more than a minute past their due time and not yet enqueued (no worker process sweeps them)."})
 	m.Utilisation = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_utilisation_ratio",
 		Help: "Confirmed booked working hours over available working hours in the coming 7 days (the utilisation report's figure), by site and resource kind."}, []string{"site", "kind"})
 	m.TZInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "posthub_tzdata_info",
@@ -95,7 +98,7 @@ func New(tzVersion string, known Known) *Metrics {
 	m.RefreshFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "posthub_metrics_refresh_failures_total",
 		Help: "Failed refreshes of the database-derived gauges."})
 	m.Registry.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Transitions, m.Conflicts, m.TxRetries, m.Deliveries, m.HoldsByRank,
-		m.Jobs, m.Utilisation, m.TZInfo, m.RefreshFailures,
+		m.Jobs, m.DueOverdue, m.Utilisation, m.TZInfo, m.RefreshFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.TZInfo.WithLabelValues(tzVersion).Set(1)
 
@@ -229,6 +232,10 @@ func (m *Metrics) Refresh(ctx context.Context, pool *pgxpool.Pool, u booking.Uti
 	if err != nil {
 		return err
 	}
+	var overdue float64
+	if err := pool.QueryRow(ctx, `SELECT count(*)::float8 FROM booking_due_notices WHERE due_at < now() - interval '1 minute'`).Scan(&overdue); err != nil {
+		return err
+	}
 	util, err := utilisation(ctx, pool, u, time.Now().UTC())
 	if err != nil {
 		return err
@@ -237,6 +244,7 @@ func (m *Metrics) Refresh(ctx context.Context, pool *pgxpool.Pool, u booking.Uti
 	defer m.refreshMu.Unlock()
 	m.holds.set(holds)
 	m.jobs.set(jobs)
+	m.DueOverdue.Set(overdue)
 	m.utilisations.set(util)
 	return nil
 }

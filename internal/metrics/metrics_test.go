@@ -70,6 +70,12 @@ func TestMetricsExposeTrafficTransitionsAndDatabaseGauges(t *testing.T) {
 	if _, err := rc.Insert(ctx, jobs.TokenCleanupArgs{}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// A reminder two minutes past its time that no sweeper enqueued (the booking's own
+	// are days ahead).
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO booking_due_notices (booking_id, kind, ref_at, before_ns, due_at)
+		VALUES (gen_random_uuid(), 'reminder', now() + interval '1 hour', 3600000000000, now() - interval '2 minutes')`); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Refresh(ctx, db.Pool, db); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +88,7 @@ func TestMetricsExposeTrafficTransitionsAndDatabaseGauges(t *testing.T) {
 		`posthub_holds{rank="1"} 1`,
 		`posthub_tzdata_info{version="2026f"} 1`,
 		`posthub_river_jobs{queue="maintenance",state="available"} 1`,
+		`posthub_due_notices_overdue 1`,
 		`posthub_utilisation_ratio{kind="grading_suite",site="casablanca"}`,
 		`go_goroutines`,
 	} {

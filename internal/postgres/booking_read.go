@@ -82,6 +82,15 @@ func (db *DB) finishLoaded(ctx context.Context, tx pgx.Tx, a booking.Actor, now 
 	b := &pgx.Batch{}
 	queueAudit(ctx, b, a, now, auditEvent{Action: action, ObjectType: "booking", ObjectID: after.ID.String(), Before: bf, After: after})
 	queueLogChanges(b, ch)
+	if ch.state != nil && db.OnEvents != nil {
+		// The due notices of the state the sink is handed as known (it reads back,
+		// and writes the notices of, the others): in this round trip, dropping those
+		// of the booking's earlier state — a new booking has none.
+		if before != nil {
+			b.Queue(deleteDueSQL, []uuid.UUID{after.ID})
+		}
+		queueDueNotices(b, booking.DueNotices(*ch.state, now))
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
@@ -173,7 +182,10 @@ func (db *DB) sink(ctx context.Context, tx pgx.Tx, events []booking.Event, known
 		}
 	}
 	if len(ids) > 0 {
-		rows, _ := tx.Query(ctx, `SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
+		// The bookings' state as the transaction leaves it, dropping the due notices
+		// their earlier state called for; those of this state are written below.
+		rows, _ := tx.Query(ctx, `WITH dropped AS (`+deleteDueSQL+`)
+			SELECT g.id, g.status, g.start_at, g.end_at, g.hold_expires_at,
 				(SELECT c.deadline FROM challenges c WHERE c.challenger_id = g.id AND c.status = 'open'),
 				p.reminder_offsets_seconds
 			FROM booking_groups g JOIN site_policies p ON p.site_id = g.site_id WHERE g.id = ANY($1)`, ids)
@@ -188,6 +200,20 @@ func (db *DB) sink(ctx context.Context, tx pgx.Tx, events []booking.Event, known
 			return nil
 		}); err != nil {
 			return err
+		}
+		var due []booking.DueNotice
+		now := db.now()
+		for _, id := range ids {
+			if s := states[id]; s != nil {
+				due = append(due, booking.DueNotices(*s, now)...)
+			}
+		}
+		if len(due) > 0 {
+			b := &pgx.Batch{}
+			queueDueNotices(b, due)
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range events {

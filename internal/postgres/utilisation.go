@@ -474,13 +474,19 @@ func utilEarlier(a, b time.Time) time.Time {
 }
 
 // JobCounts counts River's jobs by queue and state, with when the longest-waiting of
-// each was scheduled. Operators and admins (and managers) only.
+// each was scheduled, and the due notices not yet enqueued (queue reminders, state
+// due_notice, with the earliest due time): the reminders and expiry warnings to come,
+// which an earlier release kept as scheduled jobs. Operators and admins (and
+// managers) only.
 func (db *DB) JobCounts(ctx context.Context, a booking.Actor) ([]booking.JobCount, error) {
 	if !a.SeesAllProductions() {
 		return nil, booking.Errorf(booking.EFORBIDDEN, "Your role may not see the job queues.")
 	}
 	rows, _ := db.Pool.Query(ctx, `SELECT queue, state::text, count(*)::int, min(scheduled_at)
-		FROM river_job GROUP BY queue, state ORDER BY queue, state`)
+		FROM river_job GROUP BY queue, state
+		UNION ALL
+		SELECT 'reminders', 'due_notice', count(*)::int, min(due_at) FROM booking_due_notices HAVING count(*) > 0
+		ORDER BY 1, 2`)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[booking.JobCount])
 	if err != nil {
 		return nil, formatError(err)

@@ -359,4 +359,18 @@ func TestJobCounts(t *testing.T) {
 		counts[1].State != "available" || !counts[1].Oldest.Equal(f.now) {
 		t.Errorf("counts %+v", counts)
 	}
+	// The reminders and warnings to come are due notices, counted with the earliest.
+	for _, h := range []int{2, 1} {
+		if _, err := f.db.Pool.Exec(f.ctx, `INSERT INTO booking_due_notices (booking_id, kind, ref_at, before_ns, due_at)
+			VALUES (gen_random_uuid(), 'reminder', $1, 0, $1)`, f.now.Add(time.Duration(h)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if counts, err = f.db.JobCounts(f.ctx, f.actors["operator"]); err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 3 || counts[2].Queue != "reminders" || counts[2].State != "due_notice" || counts[2].Count != 2 ||
+		!counts[2].Oldest.Equal(f.now.Add(time.Hour)) {
+		t.Errorf("counts with due notices %+v", counts)
+	}
 }

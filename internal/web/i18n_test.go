@@ -109,8 +109,8 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	for _, k := range []string{"maintenance", "closure", "leave"} {
 		used["block."+k] = "block kinds"
 	}
-	for _, s := range []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded", "pending"} {
-		used["jobstate."+s] = "River job states"
+	for _, s := range []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded", "pending", "due_notice"} {
+		used["jobstate."+s] = "River job states, and due notices"
 	}
 	for _, f := range []string{"hold_lifetime", "challenge_window", "min_notice", "reminder_offsets"} {
 		used["policy."+f] = "policy fields"

@@ -163,7 +163,7 @@ func (u *UI) ops(w http.ResponseWriter, r *http.Request) {
 	for _, j := range jobs {
 		v := jobView{Queue: j.Queue, State: j.State, StateLabel: translate(lang, "jobstate."+j.State), Count: j.Count,
 			Attention: j.State == "retryable" || j.State == "discarded"}
-		if j.State == "available" || j.State == "retryable" || j.State == "scheduled" {
+		if j.State == "available" || j.State == "retryable" || j.State == "scheduled" || j.State == "due_notice" {
 			// Scheduled and retryable jobs wait for a time to come: that is their next
 			// run, not how long they have waited.
 			v.Oldest = formatInstant(lang, j.Oldest, site.TimeZone)
@@ -171,6 +171,11 @@ func (u *UI) ops(w http.ResponseWriter, r *http.Request) {
 				v.Oldest = fmt.Sprintf(translate(lang, "ops.next_run"), v.Oldest)
 			}
 			if j.State == "available" && u.now().Sub(j.Oldest) > 5*time.Minute {
+				v.Attention = true
+			}
+			// A due notice is enqueued within a second of its time by any process
+			// working jobs: one a minute late has none sweeping.
+			if j.State == "due_notice" && u.now().Sub(j.Oldest) > time.Minute {
 				v.Attention = true
 			}
 		}
