@@ -1,8 +1,6 @@
 package jobs_test
 
 import (
-	"fmt"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,57 +58,9 @@ func TestFaultWorkerKilledMidGroupsDeliversOnce(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	env := func(workers int) []string {
-		return []string{"DATABASE_URL=" + f.url, fmt.Sprintf("POSTHUB_SMTP_URL=smtp://127.0.0.1:%d?tls=none", smtpd.Port),
-			fmt.Sprintf("POSTHUB_WORKERS=%d", workers), "POSTHUB_LOG_LEVEL=warn", "POSTHUB_MAIL_FROM=posthub <noreply@posthub.test>",
-			"POSTHUB_PUBLIC_URL=https://posthub.test"}
-	}
+	env := workerEnv(f, smtpd)
 	killAt := []int{3, 10}
-	var mu sync.Mutex
-	var current *workerProc
-	next := 0
-	killed := make(chan int, len(killAt))
-	smtpd.mu.Lock()
-	smtpd.onData = func(total int, _ *gotMail) {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= len(killAt) || total < killAt[next] || current == nil {
-			return
-		}
-		_ = current.cmd.Process.Signal(syscall.SIGKILL)
-		select {
-		case <-current.exited:
-		case <-time.After(10 * time.Second):
-		}
-		next++
-		current = nil
-		killed <- total
-	}
-	smtpd.mu.Unlock()
-	for run := range killAt {
-		p := startWorker(t, bin, dir, run, env(1)...)
-		mu.Lock()
-		current = p
-		mu.Unlock()
-		select {
-		case total := <-killed:
-			<-p.exited
-			t.Logf("run %d killed after %d mails in all", run, total)
-		case <-time.After(20 * time.Second):
-			t.Fatalf("run %d: %d mails in 20 s, waiting for %d", run, smtpd.Len(), killAt[run])
-		}
-		// Fast-forward River's rescue of the killed worker's jobs and the lapse of its
-		// delivery claims, as TestFaultWorkerKilledMidBatchDeliversOnce does.
-		if _, err := f.db.Pool.Exec(f.ctx, `UPDATE river_job SET attempted_at = attempted_at - interval '2 hours' WHERE state = 'running'`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_leader`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.db.Pool.Exec(f.ctx, `UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours' WHERE status = 'sending'`); err != nil {
-			t.Fatal(err)
-		}
-	}
+	killWorkersAt(t, f, smtpd, bin, dir, killAt, 20*time.Second, func(total int, _ *gotMail) int { return total })
 	last := startWorker(t, bin, dir, len(killAt), env(4)...)
 	// Each plan: email and in-app to the two colleagues, in-app to the one who acted.
 	const perPlan = 5

@@ -70,6 +70,70 @@ func startWorker(t *testing.T, bin, dir string, run int, env ...string) *workerP
 	return p
 }
 
+// workerEnv is the environment of a `posthub worker` on the fixture's database, sending
+// through smtpd with this many workers.
+func workerEnv(f *fixture, smtpd *mailServer) func(workers int) []string {
+	return func(workers int) []string {
+		return []string{"DATABASE_URL=" + f.url, fmt.Sprintf("POSTHUB_SMTP_URL=smtp://127.0.0.1:%d?tls=none", smtpd.Port),
+			fmt.Sprintf("POSTHUB_WORKERS=%d", workers), "POSTHUB_LOG_LEVEL=warn", "POSTHUB_MAIL_FROM=posthub <noreply@posthub.test>",
+			"POSTHUB_PUBLIC_URL=https://posthub.test"}
+	}
+}
+
+// killWorkersAt runs one single-worker `posthub worker` per entry of killAt, killing
+// each with SIGKILL once count (called with each mail received, under a lock) reaches
+// its entry; after each kill it fast-forwards River's rescue of the killed worker's
+// jobs, its leadership and the lease of its delivery claims, as a restart long after
+// would find them. It fails the test if a run does not reach its count within wait.
+func killWorkersAt(t *testing.T, f *fixture, smtpd *mailServer, bin, dir string, killAt []int, wait time.Duration, count func(total int, m *gotMail) int) {
+	t.Helper()
+	var mu sync.Mutex
+	var current *workerProc
+	next := 0
+	killed := make(chan int, len(killAt))
+	smtpd.mu.Lock()
+	smtpd.onData = func(total int, m *gotMail) {
+		mu.Lock()
+		defer mu.Unlock()
+		n := count(total, m)
+		if next >= len(killAt) || n < killAt[next] || current == nil {
+			return
+		}
+		_ = current.cmd.Process.Signal(syscall.SIGKILL)
+		select {
+		case <-current.exited:
+		case <-time.After(10 * time.Second):
+		}
+		next++
+		current = nil
+		killed <- n
+	}
+	smtpd.mu.Unlock()
+	env := workerEnv(f, smtpd)
+	for run := range killAt {
+		p := startWorker(t, bin, dir, run, env(1)...)
+		mu.Lock()
+		current = p
+		mu.Unlock()
+		select {
+		case n := <-killed:
+			<-p.exited
+			t.Logf("run %d killed with SIGKILL at %d mails counted", run, n)
+		case <-time.After(wait):
+			t.Fatalf("run %d: %d mails in %s, waiting for %d", run, smtpd.Len(), wait, killAt[run])
+		}
+		for _, q := range []string{
+			`UPDATE river_job SET attempted_at = attempted_at - interval '2 hours' WHERE state = 'running'`,
+			`DELETE FROM river_leader`,
+			`UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours' WHERE status = 'sending'`,
+		} {
+			if _, err := f.db.Pool.Exec(f.ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // TestFaultWorkerKilledMidBatchDeliversOnce queues the notices of 40 confirmed
 // bookings, runs `posthub worker` against a real SMTP server and kills it with
 // SIGKILL twice in the middle of the batch — each time just after the server has

@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"syscall"
@@ -137,65 +136,18 @@ func TestFaultWorkerKilledWhileRemindersFallDue(t *testing.T) {
 	const want = 2 * n * 2
 
 	dir := t.TempDir()
-	env := func(workers int) []string {
-		return []string{"DATABASE_URL=" + f.url, fmt.Sprintf("POSTHUB_SMTP_URL=smtp://127.0.0.1:%d?tls=none", smtpd.Port),
-			fmt.Sprintf("POSTHUB_WORKERS=%d", workers), "POSTHUB_LOG_LEVEL=warn", "POSTHUB_MAIL_FROM=posthub <noreply@posthub.test>",
-			"POSTHUB_PUBLIC_URL=https://posthub.test"}
-	}
-	killAt := []int{3, 9}
-	var mu sync.Mutex
-	var current *workerProc
-	next := 0
-	killed := make(chan int, len(killAt))
+	env := workerEnv(f, smtpd)
 	isReminder := func(m *gotMail) bool {
 		return strings.HasPrefix(m.Subject, "Rappel") || strings.HasPrefix(m.Subject, "Reminder")
 	}
 	reminders := 0 // reminder mails received in all (the confirmations go too)
-	smtpd.mu.Lock()
-	smtpd.onData = func(_ int, m *gotMail) {
-		mu.Lock()
-		defer mu.Unlock()
+	killAt := []int{3, 9}
+	killWorkersAt(t, f, smtpd, bin, dir, killAt, 30*time.Second, func(_ int, m *gotMail) int {
 		if isReminder(m) {
 			reminders++
 		}
-		total := reminders
-		if next >= len(killAt) || total < killAt[next] || current == nil {
-			return
-		}
-		_ = current.cmd.Process.Signal(syscall.SIGKILL)
-		select {
-		case <-current.exited:
-		case <-time.After(10 * time.Second):
-		}
-		next++
-		current = nil
-		killed <- total
-	}
-	smtpd.mu.Unlock()
-	for run := range killAt {
-		p := startWorker(t, bin, dir, run, env(1)...)
-		mu.Lock()
-		current = p
-		mu.Unlock()
-		select {
-		case total := <-killed:
-			<-p.exited
-			t.Logf("run %d killed with SIGKILL after %d reminder mails in all", run, total)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("run %d: %d mails in 30 s, waiting for %d reminders", run, smtpd.Len(), killAt[run])
-		}
-		// Fast-forward River's rescue of the killed worker's jobs and its leadership,
-		// and the lease of its delivery claims, as the fault test above does.
-		if _, err := f.db.Pool.Exec(f.ctx, `UPDATE river_job SET attempted_at = attempted_at - interval '2 hours' WHERE state = 'running'`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_leader`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.db.Pool.Exec(f.ctx, `UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours' WHERE status = 'sending'`); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return reminders
+	})
 	last := startWorker(t, bin, dir, len(killAt), env(4)...)
 	distinct := func() map[string]int {
 		got := map[string]int{}
