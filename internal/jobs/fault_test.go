@@ -118,19 +118,34 @@ func killWorkersAt(t *testing.T, f *fixture, smtpd *mailServer, bin, dir string,
 		select {
 		case n := <-killed:
 			<-p.exited
-			t.Logf("run %d killed with SIGKILL at %d mails counted", run, n)
+			t.Logf("run %d killed with SIGKILL at %d mails counted (%v)", run, n, p.err)
 		case <-time.After(wait):
-			t.Fatalf("run %d: %d mails in %s, waiting for %d", run, smtpd.Len(), wait, killAt[run])
-		}
-		for _, q := range []string{
-			`UPDATE river_job SET attempted_at = attempted_at - interval '2 hours' WHERE state = 'running'`,
-			`DELETE FROM river_leader`,
-			`UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours' WHERE status = 'sending'`,
-		} {
-			if _, err := f.db.Pool.Exec(f.ctx, q); err != nil {
-				t.Fatal(err)
+			select {
+			case <-p.exited:
+				t.Fatalf("worker run %d exited by itself: %v", run, p.err)
+			default:
+				t.Fatalf("run %d: %d mails in %s, waiting for %d", run, smtpd.Len(), wait, killAt[run])
 			}
 		}
+		// The killed worker's jobs stay running until River's rescuer, on the leader,
+		// finds them older than RescueStuckJobsAfter, and its leadership lasts until its
+		// TTL passes. Fast-forward both instead of waiting: the next run rescues the
+		// jobs at once and retries them, as it would after that wait.
+		var stuck []string
+		if err := f.db.Pool.QueryRow(f.ctx, `WITH s AS (UPDATE river_job SET attempted_at = attempted_at - interval '2 hours'
+			WHERE state = 'running' RETURNING kind) SELECT coalesce(array_agg(kind ORDER BY kind), '{}') FROM s`).Scan(&stuck); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_leader`); err != nil {
+			t.Fatal(err)
+		}
+		// Likewise the killed worker's delivery claims lapse after their lease.
+		var claims int
+		if err := f.db.Pool.QueryRow(f.ctx, `WITH c AS (UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours'
+			WHERE status = 'sending' RETURNING 1) SELECT count(*) FROM c`).Scan(&claims); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run %d left %d delivery claims and %d jobs running: %v", run, claims, len(stuck), stuck)
 	}
 }
 
@@ -186,76 +201,13 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 	t.Logf("setup (build, database, %d bookings): %s", n, time.Since(began).Round(time.Millisecond))
 
 	dir := t.TempDir()
-	env := func(workers int) []string {
-		return []string{"DATABASE_URL=" + f.url, fmt.Sprintf("POSTHUB_SMTP_URL=smtp://127.0.0.1:%d?tls=none", smtpd.Port),
-			fmt.Sprintf("POSTHUB_WORKERS=%d", workers), "POSTHUB_LOG_LEVEL=warn", "POSTHUB_MAIL_FROM=posthub <noreply@posthub.test>",
-			"POSTHUB_PUBLIC_URL=https://posthub.test"}
-	}
+	env := workerEnv(f, smtpd)
 
 	// Each killed run works one job at a time, so a kill can leave at most one mail
-	// taken by the server but not recorded as sent.
+	// taken by the server but not recorded as sent; the kill comes before the server
+	// answers DATA: the mail is here, the worker never hears so.
 	killAt := []int{5, 30} // mails received in all, at which to kill
-	var mu sync.Mutex
-	var current *workerProc
-	next := 0
-	killed := make(chan int, len(killAt))
-	smtpd.mu.Lock()
-	smtpd.onData = func(total int, _ *gotMail) {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= len(killAt) || total < killAt[next] || current == nil {
-			return
-		}
-		// Kill before answering DATA: the mail is here, the worker never hears so.
-		_ = current.cmd.Process.Signal(syscall.SIGKILL)
-		select {
-		case <-current.exited:
-		case <-time.After(10 * time.Second):
-		}
-		next++
-		current = nil
-		killed <- total
-	}
-	smtpd.mu.Unlock()
-
-	for run := range killAt {
-		p := startWorker(t, bin, dir, run, env(1)...)
-		mu.Lock()
-		current = p
-		mu.Unlock()
-		select {
-		case total := <-killed:
-			<-p.exited
-			t.Logf("run %d killed with SIGKILL after %d mails in all (%v)", run, total, p.err)
-		case <-time.After(20 * time.Second):
-			select {
-			case <-p.exited:
-				t.Fatalf("worker run %d exited by itself: %v", run, p.err)
-			default:
-				t.Fatalf("run %d: %d mails in 20 s, waiting for %d", run, smtpd.Len(), killAt[run])
-			}
-		}
-		// The killed worker's jobs stay running until River's rescuer, on the leader,
-		// finds them older than RescueStuckJobsAfter, and its leadership lasts until its
-		// TTL passes. Fast-forward both instead of waiting: the next run rescues the
-		// jobs at once and retries them, as it would after that wait.
-		var stuck []string
-		if err := f.db.Pool.QueryRow(f.ctx, `WITH s AS (UPDATE river_job SET attempted_at = attempted_at - interval '2 hours'
-			WHERE state = 'running' RETURNING kind) SELECT coalesce(array_agg(kind ORDER BY kind), '{}') FROM s`).Scan(&stuck); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.db.Pool.Exec(f.ctx, `DELETE FROM river_leader`); err != nil {
-			t.Fatal(err)
-		}
-		// Likewise the killed worker's delivery claims lapse after their lease.
-		var claims int
-		if err := f.db.Pool.QueryRow(f.ctx, `WITH c AS (UPDATE deliveries SET claimed_at = claimed_at - interval '2 hours'
-			WHERE status = 'sending' RETURNING 1) SELECT count(*) FROM c`).Scan(&claims); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("run %d left %d delivery claims", run, claims)
-		t.Logf("run %d left %d jobs running: %v", run, len(stuck), stuck)
-	}
+	killWorkersAt(t, f, smtpd, bin, dir, killAt, 20*time.Second, func(total int, _ *gotMail) int { return total })
 
 	// The last run finishes the batch and is stopped gracefully.
 	last := startWorker(t, bin, dir, len(killAt), env(4)...)
