@@ -80,7 +80,7 @@ func runAvailability(b *testing.B, db *postgres.DB, site uuid.UUID) {
 // long and short demands, with few slots and many.
 func TestAvailabilityWindowedSearch(t *testing.T) {
 	if testing.Short() {
-		t.Skip("seeds 9,600 bookings")
+		t.Skip("-short: seeds 9,600 bookings; make test and CI run it")
 	}
 	ctx := context.Background()
 	db, site := seedScale(t, 16, 9_600)

@@ -28,7 +28,7 @@ type fixture struct {
 	events    []booking.Event
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{db: dbtest.New(t), ctx: context.Background(), now: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC),
 		actors: map[string]booking.Actor{}, prod: map[string]uuid.UUID{}}

@@ -15,11 +15,7 @@ func TestConfirmPlanListsAndHistory(t *testing.T) {
 	site := f.site(t, "casablanca")
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,
-		Stages: []booking.StageSpec{
-			{ID: "conform", Name: "Conform", Hours: 9, Demands: []booking.Demand{{Kind: "dcp_mastering"}}},
-			{ID: "screen", Name: "Screening", Hours: 4, Demands: []booking.Demand{{Kind: "screening_room"}},
-				After: []booking.StageLink{{From: "conform"}}},
-		}})
+		Stages: conformThenScreening(9)})
 	if err != nil || !p.Placed {
 		t.Fatalf("plan: %v %+v", err, p)
 	}
@@ -83,5 +79,15 @@ func TestConfirmPlanListsAndHistory(t *testing.T) {
 	// A manager sees names; the producer of another company would not (confined above).
 	if mh, err := f.db.BookingHistory(f.ctx, f.actors["manager"], *accepted.Stages[1].BookingID); err != nil || mh[1].ActorName != h[1].ActorName {
 		t.Errorf("the manager's history: %v %+v", err, mh)
+	}
+}
+
+// conformThenScreening is a two-stage plan: a conform of these working hours on the
+// DCP mastering room, then a four-hour screening after it.
+func conformThenScreening(conformHours float64) []booking.StageSpec {
+	return []booking.StageSpec{
+		{ID: "conform", Name: "Conform", Hours: conformHours, Demands: []booking.Demand{{Kind: "dcp_mastering"}}},
+		{ID: "screen", Name: "Screening", Hours: 4, Demands: []booking.Demand{{Kind: "screening_room"}},
+			After: []booking.StageLink{{From: "conform"}}},
 	}
 }

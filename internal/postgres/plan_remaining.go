@@ -131,10 +131,8 @@ func (db *DB) replanRemaining(ctx context.Context, a booking.Actor, planID uuid.
 		}
 		stages = append(stages, spec)
 	}
-	for id := range pins {
-		if _, ok := kept[id]; ok {
-			delete(pins, id)
-		}
+	for id := range kept { // kept stages are not planned: their anchors are
+		delete(pins, id)
 	}
 	planned, err := db.plan(withReplacedHolds(ctx, holds), planRequest{ProductionID: req.ProductionID, SiteID: req.SiteID,
 		SiteIDs: req.SiteIDs, StageSites: pins, Currency: req.Currency,

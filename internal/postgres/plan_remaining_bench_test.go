@@ -1,16 +1,10 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/posthub/posthub/internal/booking"
-	"github.com/posthub/posthub/internal/dbtest"
-	"github.com/posthub/posthub/internal/demo"
 )
 
 // BenchmarkReplanRemaining compares re-planning the remaining stages of an accepted
@@ -21,37 +15,10 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkReplanRemaining -benchtime 30x ./internal/postgres/
 func BenchmarkReplanRemaining(b *testing.B) {
-	ctx := context.Background()
-	db := dbtest.New(b)
-	var users demo.Users
-	if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var err error
-		users, err = demo.Seed(ctx, tx)
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
-	actor := func(k string) booking.Actor {
-		_, tok, err := db.CreateToken(ctx, booking.System, users[k], "bench", 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a, err := db.AuthenticateToken(ctx, tok)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return a
-	}
-	producer, manager := actor("producer"), actor("manager")
-	prods, err := db.ListProductions(ctx, producer)
-	if err != nil || len(prods) == 0 {
-		b.Fatal(err)
-	}
-	var site uuid.UUID
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM sites WHERE slug = 'casablanca'`).Scan(&site); err != nil {
-		b.Fatal(err)
-	}
-	req := booking.PlanRequest{ProductionID: prods[0].ID, SiteID: site, Template: "feature",
+	f := newFixture(b)
+	ctx, db := f.ctx, f.db
+	producer, manager := f.actors["producer"], f.actors["manager"]
+	req := booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: f.site(b, "casablanca"), Template: "feature",
 		EarliestStart: time.Date(2027, 5, 3, 9, 0, 0, 0, time.UTC), Seed: 1}
 	p, err := db.ProposePlan(ctx, producer, req)
 	if err != nil || !p.Placed {

@@ -32,11 +32,7 @@ func TestReplanRemainingReleasesAndPlacesAtomically(t *testing.T) {
 	blocker := f.book(t, "manager", f.prod["producer"], []uuid.UUID{room}, casa("2027-06-08", 9, 0), casa("2027-06-09", 19, 0), booking.StatusConfirmed, 0)
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,
-		Stages: []booking.StageSpec{
-			{ID: "conform", Name: "Conform", Hours: 9, Demands: []booking.Demand{{Kind: "dcp_mastering"}}},
-			{ID: "screen", Name: "Screening", Hours: 4, Demands: []booking.Demand{{Kind: "screening_room"}},
-				After: []booking.StageLink{{From: "conform"}}},
-		}})
+		Stages: conformThenScreening(9)})
 	if err != nil || !p.Placed || !p.Stages[1].Start.Equal(casa("2027-06-10", 9, 0)) {
 		t.Fatalf("plan: %v %+v", err, p.Stages)
 	}
@@ -181,11 +177,7 @@ func TestReplanRemainingKeepsTheOrderAroundKeptStages(t *testing.T) {
 	dcp := f.resourceNamed(t, "DCP Mastering")
 	p, err := f.db.ProposePlan(f.ctx, f.actors["producer"], booking.PlanRequest{ProductionID: f.prod["producer"], SiteID: site,
 		EarliestStart: casa("2027-06-08", 9, 0), Seed: 1,
-		Stages: []booking.StageSpec{
-			{ID: "conform", Name: "Conform", Hours: 9, Demands: []booking.Demand{{Kind: "dcp_mastering"}}},
-			{ID: "screen", Name: "Screening", Hours: 4, Demands: []booking.Demand{{Kind: "screening_room"}},
-				After: []booking.StageLink{{From: "conform"}}},
-		}})
+		Stages: conformThenScreening(9)})
 	if err != nil || !p.Placed {
 		t.Fatalf("plan: %v %+v", err, p)
 	}

@@ -27,7 +27,7 @@ type utilFixture struct {
 	mix      uuid.UUID // Layali's confirmed mix on mix A, 12 March 14:00 to 16 March 13:00
 }
 
-func (f *fixture) idOf(t *testing.T, query string, args ...any) uuid.UUID {
+func (f *fixture) idOf(t testing.TB, query string, args ...any) uuid.UUID {
 	t.Helper()
 	var id uuid.UUID
 	if err := f.db.Pool.QueryRow(f.ctx, query, args...).Scan(&id); err != nil {
@@ -37,7 +37,7 @@ func (f *fixture) idOf(t *testing.T, query string, args ...any) uuid.UUID {
 }
 
 // site is the id of the demo hub's site with this slug.
-func (f *fixture) site(t *testing.T, slug string) uuid.UUID {
+func (f *fixture) site(t testing.TB, slug string) uuid.UUID {
 	t.Helper()
 	return f.idOf(t, `SELECT id FROM sites WHERE slug = $1`, slug)
 }
