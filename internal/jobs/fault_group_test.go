@@ -19,20 +19,7 @@ import (
 // after a kill has the same Message-ID (at most one per kill), the one who acted gets
 // none, and each (notice, person, channel) is recorded once.
 func TestFaultWorkerKilledMidGroupsDeliversOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds posthub and kills its worker processes; make test and CI run it")
-	}
-	t.Parallel()
-	var bin string
-	var buildErr error
-	built := make(chan struct{})
-	binDir := t.TempDir()
-	go func() {
-		defer close(built)
-		bin, buildErr = buildPosthub(binDir)
-	}()
-	f := newFixture(t, true)
-	smtpd := newMailServer(t)
+	f, smtpd, posthub := startFaultTest(t)
 	actor := f.addProducer(t, "producer", "ousmane", "Ousmane Ndiaye", "en")
 	f.addProducer(t, "producer", "fatou", "Fatou Sall", "en")
 	f.clearJobs(t)
@@ -52,10 +39,7 @@ func TestFaultWorkerKilledMidGroupsDeliversOnce(t *testing.T) {
 			expected[messageID(g.EventID, f.users[who])] = key{g.EventID, f.users[who]}
 		}
 	}
-	<-built
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	bin := posthub()
 
 	dir := t.TempDir()
 	env := workerEnv(f, smtpd)

@@ -19,6 +19,33 @@ import (
 	"github.com/posthub/posthub/internal/jobs"
 )
 
+// startFaultTest starts a test that runs `posthub worker` processes and kills them:
+// skipped with -short (make test and CI run it), parallel; it builds posthub while the
+// fixture and the mail server start, and posthub waits for the binary's path.
+func startFaultTest(t *testing.T) (f *fixture, smtpd *mailServer, posthub func() string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds posthub and kills its worker processes; make test and CI run it")
+	}
+	t.Parallel()
+	var bin string
+	var buildErr error
+	built := make(chan struct{})
+	binDir := t.TempDir()
+	go func() {
+		defer close(built)
+		bin, buildErr = buildPosthub(binDir)
+	}()
+	f, smtpd = newFixture(t, true), newMailServer(t)
+	return f, smtpd, func() string {
+		<-built
+		if buildErr != nil {
+			t.Fatal(buildErr)
+		}
+		return bin
+	}
+}
+
 // buildPosthub builds the posthub binary into dir.
 func buildPosthub(dir string) (string, error) {
 	goTool, err := exec.LookPath("go")
@@ -157,21 +184,8 @@ func killWorkersAt(t *testing.T, f *fixture, smtpd *mailServer, bin, dir string,
 // a kill carries the same Message-ID, so it is recognisable as a redelivery; and
 // the deliveries table records each (event, recipient, channel) once.
 func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds posthub and kills its worker processes; make test and CI run it")
-	}
-	t.Parallel()
+	f, smtpd, posthub := startFaultTest(t)
 	began := time.Now()
-	var bin string
-	var buildErr error
-	built := make(chan struct{})
-	binDir := t.TempDir()
-	go func() { // build while the database is prepared
-		defer close(built)
-		bin, buildErr = buildPosthub(binDir)
-	}()
-	f := newFixture(t, true)
-	smtpd := newMailServer(t)
 
 	// N confirmed bookings an admin makes, for a French and an English producer's
 	// productions in turn: each tells its producer and the site's manager, 2N mails. Each lasts an hour
@@ -194,11 +208,8 @@ func TestFaultWorkerKilledMidBatchDeliversOnce(t *testing.T) {
 			expected[messageID(a.EventID, f.users[who])] = key{a.EventID, f.users[who]}
 		}
 	}
-	<-built
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	t.Logf("setup (build, database, %d bookings): %s", n, time.Since(began).Round(time.Millisecond))
+	bin := posthub()
+	t.Logf("setup (%d bookings, the rest of the build): %s", n, time.Since(began).Round(time.Millisecond))
 
 	dir := t.TempDir()
 	env := workerEnv(f, smtpd)

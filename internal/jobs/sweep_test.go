@@ -97,24 +97,8 @@ func TestSweepEnqueuesEachDueNoticeOnce(t *testing.T) {
 // people; a mail sent again after a kill has the same Message-ID; each delivery is
 // recorded once; and every due notice was enqueued (none is left).
 func TestFaultWorkerKilledWhileRemindersFallDue(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds posthub and kills its worker processes; make test and CI run it")
-	}
-	t.Parallel()
-	var bin string
-	var buildErr error
-	built := make(chan struct{})
-	binDir := t.TempDir()
-	go func() {
-		defer close(built)
-		bin, buildErr = buildPosthub(binDir)
-	}()
-	f := newFixture(t, true)
-	smtpd := newMailServer(t)
-	<-built
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	f, smtpd, posthub := startFaultTest(t)
+	bin := posthub()
 
 	// Four bookings at the site's next working hour at least two hours ahead, with two
 	// reminders each falling due 3 and 4 s from now: 16 mails (producer and manager).
