@@ -70,6 +70,13 @@ type Notification struct {
 	ReadAt    *time.Time `json:"read_at"`
 }
 
+// InApp is a notification for one user's feed about one event; a user hears of an
+// event in the feed once.
+type InApp struct {
+	EventID, UserID uuid.UUID
+	Notification    Notification
+}
+
 // Webhook is an organisation's endpoint for booking events.
 type Webhook struct {
 	ID                  uuid.UUID  `json:"id"`

@@ -49,7 +49,8 @@ func TestFaultWorkerKilledMidGroupsDeliversOnce(t *testing.T) {
 	// Each plan: email and in-app to the two colleagues, in-app to the one who acted.
 	const perPlan = 5
 	allIn := waitFor(30*time.Second, func() bool {
-		return f.count(t, `SELECT count(*) FROM deliveries WHERE status = 'delivered' AND event_id = ANY($1)`, groups) >= perPlan*plans
+		return f.count(t, `SELECT (SELECT count(*) FROM deliveries WHERE status = 'delivered' AND event_id = ANY($1))
+			+ (SELECT count(*) FROM notifications WHERE event_id = ANY($1))`, groups) >= perPlan*plans
 	})
 	if err := last.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -101,6 +102,10 @@ func TestFaultWorkerKilledMidGroupsDeliversOnce(t *testing.T) {
 	}
 	if emails != len(expected) {
 		t.Errorf("%d email deliveries recorded, want %d", emails, len(expected))
+	}
+	// The feed: each plan's notice once in each of the three people's feeds.
+	if c := f.count(t, `SELECT count(DISTINCT (event_id, user_id)) FROM notifications WHERE event_id = ANY($1)`, groups); c != 3*plans {
+		t.Errorf("%d feed entries, want %d", c, 3*plans)
 	}
 	if c := f.count(t, `SELECT count(*) FROM river_job WHERE kind = $1 AND state IN ('discarded', 'cancelled')`, jobs.NoticeGroupArgs{}.Kind()); c != 0 {
 		t.Errorf("%d grouped notice jobs given up on", c)

@@ -160,8 +160,8 @@ func TestEmailDeliveredOverSMTP(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM deliveries WHERE channel = 'email'`); n != 4 {
 		t.Errorf("%d email deliveries, want 4", n)
 	}
-	if n := f.count(t, `SELECT count(*) FROM deliveries WHERE channel = 'in_app'`); n != 4 {
-		t.Errorf("%d in-app deliveries, want 4", n)
+	if n := f.count(t, `SELECT count(DISTINCT (event_id, user_id)) FROM notifications`); n != 4 {
+		t.Errorf("%d people's feeds have the notices, want 4", n)
 	}
 }
 

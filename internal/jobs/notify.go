@@ -27,7 +27,7 @@ import (
 type Store interface {
 	NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.NoticeContext, error)
 	DeliverOnce(ctx context.Context, key booking.DeliveryKey, send func(ctx context.Context) error) (bool, error)
-	AddInApp(ctx context.Context, key booking.DeliveryKey, n booking.Notification) (bool, error)
+	AddInApp(ctx context.Context, entries []booking.InApp) (int, error)
 	OrgWebhooks(ctx context.Context, orgID uuid.UUID) ([]booking.Webhook, error)
 	WebhookOutcome(ctx context.Context, id uuid.UUID, deliveryErr error) (bool, error)
 	OrganisationUsers(ctx context.Context, orgID uuid.UUID) ([]booking.Recipient, error)
@@ -462,7 +462,12 @@ func letters(people []booking.Recipient, kind string, bookingID *uuid.UUID, n no
 // made the change) is mailed nothing: the feed keeps the entry, as the UI they acted
 // in shows the change.
 func (d *Deps) tell(ctx context.Context, id, actor uuid.UUID, ls []letter) error {
-	var waiting inFlight
+	type mail struct {
+		l letter
+		r notify.Rendered
+	}
+	var feed []booking.InApp
+	var mails []mail
 	done := map[uuid.UUID]bool{}
 	for _, l := range ls {
 		p := l.to
@@ -471,16 +476,22 @@ func (d *Deps) tell(ctx context.Context, id, actor uuid.UUID, ls []letter) error
 		}
 		done[p.UserID] = true
 		r := notify.RenderGroup(l.notices, p.Locale)
-		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: id, RecipientID: p.UserID, Channel: "in_app", Kind: l.kind},
-			booking.Notification{Kind: l.kind, BookingID: l.bookingID, Title: r.Subject, Body: r.Text}); err != nil {
-			return err
+		feed = append(feed, booking.InApp{EventID: id, UserID: p.UserID,
+			Notification: booking.Notification{Kind: l.kind, BookingID: l.bookingID, Title: r.Subject, Body: r.Text}})
+		if actor == uuid.Nil || p.UserID != actor {
+			mails = append(mails, mail{l, r})
 		}
-		if actor != uuid.Nil && p.UserID == actor {
-			continue
-		}
-		msg := notify.Message{To: p.Email, ToName: p.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	}
+	// Every feed entry in one statement, before any mail.
+	if _, err := d.Store.AddInApp(ctx, feed); err != nil {
+		return err
+	}
+	var waiting inFlight
+	for _, m := range mails {
+		p := m.l.to
+		msg := notify.Message{To: p.Email, ToName: p.Name, Subject: m.r.Subject, Text: m.r.Text, HTML: m.r.HTML,
 			MessageID: fmt.Sprintf("<%s.%s@posthub>", id, p.UserID)}
-		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: id, RecipientID: p.UserID, Channel: "email", Kind: l.kind},
+		if _, err := d.Store.DeliverOnce(ctx, booking.DeliveryKey{EventID: id, RecipientID: p.UserID, Channel: "email", Kind: m.l.kind},
 			func(ctx context.Context) error {
 				err := d.Mailer.Send(ctx, msg)
 				d.Metrics.Delivery(metrics.ChannelEmail, err)
@@ -581,12 +592,14 @@ func (d *Deps) webhookDisabled(ctx context.Context, h booking.Webhook) {
 		return
 	}
 	eventID := stableID("webhook-disabled", h.ID.String(), h.CreatedAt.String())
+	feed := make([]booking.InApp, 0, len(users))
 	for _, u := range users {
 		title := i18n.T(u.Locale, "notice.webhook_disabled", h.URL)
-		if _, err := d.Store.AddInApp(ctx, booking.DeliveryKey{EventID: eventID, RecipientID: u.UserID, Channel: "in_app", Kind: "webhook_disabled"},
-			booking.Notification{Kind: "webhook_disabled", Title: title, Body: title + "\n" + h.LastError}); err != nil {
-			d.Logger.Error("telling of a disabled webhook", "err", err)
-		}
+		feed = append(feed, booking.InApp{EventID: eventID, UserID: u.UserID,
+			Notification: booking.Notification{Kind: "webhook_disabled", Title: title, Body: title + "\n" + h.LastError}})
+	}
+	if _, err := d.Store.AddInApp(ctx, feed); err != nil {
+		d.Logger.Error("telling of a disabled webhook", "err", err)
 	}
 }
 

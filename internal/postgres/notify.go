@@ -143,20 +143,25 @@ func (db *DB) DeliverOnce(ctx context.Context, key booking.DeliveryKey, send fun
 	return true, nil
 }
 
-// AddInApp puts a notification in a user's feed, once per event: one statement that
-// records the delivery and, only if it is new, adds the notification.
-func (db *DB) AddInApp(ctx context.Context, key booking.DeliveryKey, n booking.Notification) (bool, error) {
+// AddInApp puts notifications in users' feeds, each once per event and user: one
+// statement for all of them, whose unique key (event, user) is what makes a retried
+// job add nothing twice (a feed entry is never deleted but with its user). It returns
+// how many were new.
+func (db *DB) AddInApp(ctx context.Context, entries []booking.InApp) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
 	now := db.now()
-	var added bool
-	err := db.Pool.QueryRow(ctx, `WITH d AS (
-			INSERT INTO deliveries (event_id, recipient_id, channel, kind, status, delivered_at)
-			VALUES ($1, $2, 'in_app', $3, 'delivered', $4) ON CONFLICT DO NOTHING RETURNING 1),
-		n AS (
-			INSERT INTO notifications (user_id, event_id, kind, booking_id, title, body, created_at)
-			SELECT $2, $1, $5, $6, $7, $8, $4 WHERE EXISTS (SELECT 1 FROM d) RETURNING 1)
-		SELECT EXISTS (SELECT 1 FROM n)`,
-		key.EventID, key.RecipientID, key.Kind, now, n.Kind, n.BookingID, n.Title, n.Body).Scan(&added)
-	return added, formatError(err)
+	events, users, bookings := make([]uuid.UUID, len(entries)), make([]uuid.UUID, len(entries)), make([]*uuid.UUID, len(entries))
+	kinds, titles, bodies := make([]string, len(entries)), make([]string, len(entries)), make([]string, len(entries))
+	for i, e := range entries {
+		events[i], users[i], bookings[i] = e.EventID, e.UserID, e.Notification.BookingID
+		kinds[i], titles[i], bodies[i] = e.Notification.Kind, e.Notification.Title, e.Notification.Body
+	}
+	tag, err := db.Pool.Exec(ctx, `INSERT INTO notifications (user_id, event_id, kind, booking_id, title, body, created_at)
+		SELECT u, e, k, b, t, x, $7 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[]) AS n(u, e, k, b, t, x)
+		ON CONFLICT (event_id, user_id) DO NOTHING`, users, events, kinds, bookings, titles, bodies, now)
+	return int(tag.RowsAffected()), formatError(err)
 }
 
 // ListNotifications returns the actor's own feed, newest first.
