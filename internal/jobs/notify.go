@@ -475,12 +475,16 @@ func (d *Deps) tell(ctx context.Context, id, actor uuid.UUID, ls []letter) error
 			continue
 		}
 		done[p.UserID] = true
-		r := notify.RenderGroup(l.notices, p.Locale)
+		mailed := actor == uuid.Nil || p.UserID != actor
+		var r notify.Rendered
+		if mailed {
+			r = notify.RenderGroup(l.notices, p.Locale)
+			mails = append(mails, mail{l, r})
+		} else {
+			r = notify.RenderGroupText(l.notices, p.Locale)
+		}
 		feed = append(feed, booking.InApp{EventID: id, UserID: p.UserID,
 			Notification: booking.Notification{Kind: l.kind, BookingID: l.bookingID, Title: r.Subject, Body: r.Text}})
-		if actor == uuid.Nil || p.UserID != actor {
-			mails = append(mails, mail{l, r})
-		}
 	}
 	// Every feed entry in one statement, before any mail.
 	if _, err := d.Store.AddInApp(ctx, feed); err != nil {

@@ -186,7 +186,9 @@ func (n Notice) subject(lang, what string) string {
 // Render writes the notice in lang (a language without a catalog gets English). The
 // words are the catalogs' notice.* messages; the subject is notice.subject.<kind>,
 // the opening line notice.lead.<kind>, and what to do notice.todo.<kind>.
-func Render(n Notice, lang string) Rendered {
+func Render(n Notice, lang string) Rendered { return render(n, lang, true) }
+
+func render(n Notice, lang string, withHTML bool) Rendered {
 	lang = language(lang)
 	subject := n.subject(lang, n.Production)
 	b := n.block(lang)
@@ -205,9 +207,13 @@ func Render(n Notice, lang string) Rendered {
 	if n.Link != "" {
 		fmt.Fprintf(&text, "\n%s: %s\n", open, n.Link)
 	}
-	var html bytes.Buffer
-	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Blocks": []block{b}, "Open": open})
-	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}
+	r := Rendered{Subject: subject, Text: text.String()}
+	if withHTML {
+		var html bytes.Buffer
+		_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Blocks": []block{b}, "Open": open})
+		r.HTML = html.String()
+	}
+	return r
 }
 
 // RenderGroup writes, in lang, one message telling a person of several notices about
@@ -215,9 +221,15 @@ func Render(n Notice, lang string) Rendered {
 // applied): the subject counts them by kind ("Le Souffle du Baobab: 8 holds placed"),
 // and each follows, headed by its kind and its plan stage (or its resources), with
 // what to do about it and its link. One notice is rendered as Render does.
-func RenderGroup(ns []Notice, lang string) Rendered {
+func RenderGroup(ns []Notice, lang string) Rendered { return renderGroup(ns, lang, true) }
+
+// RenderGroupText is RenderGroup without the HTML, for the in-app feed of someone who
+// is not mailed (the HTML template is most of a rendering's cost).
+func RenderGroupText(ns []Notice, lang string) Rendered { return renderGroup(ns, lang, false) }
+
+func renderGroup(ns []Notice, lang string, withHTML bool) Rendered {
 	if len(ns) == 1 {
-		return Render(ns[0], lang)
+		return render(ns[0], lang, withHTML)
 	}
 	lang = language(lang)
 	production := ""
@@ -274,9 +286,13 @@ func RenderGroup(ns []Notice, lang string) Rendered {
 			fmt.Fprintf(&text, "   %s: %s\n", open, b.Link)
 		}
 	}
-	var html bytes.Buffer
-	_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Lead": lead, "Blocks": blocks, "Open": open})
-	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}
+	r := Rendered{Subject: subject, Text: text.String()}
+	if withHTML {
+		var html bytes.Buffer
+		_ = noticeHTML.Execute(&html, map[string]any{"Lang": lang, "Subject": subject, "Lead": lead, "Blocks": blocks, "Open": open})
+		r.HTML = html.String()
+	}
+	return r
 }
 
 var noticeHTML = htmltemplate.Must(htmltemplate.New("notice").Parse(`<!doctype html>

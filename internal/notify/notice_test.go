@@ -313,6 +313,14 @@ func TestRenderGroup(t *testing.T) {
 	if one := notify.RenderGroup(ns[:1], "en"); one != notify.Render(ns[0], "en") {
 		t.Errorf("a group of one:\n%s", one.Text)
 	}
+	// The feed's text-only rendering is the mail's without its HTML, for one notice
+	// and for several.
+	for _, group := range [][]notify.Notice{ns[:1], ns} {
+		mail, feed := notify.RenderGroup(group, "fr"), notify.RenderGroupText(group, "fr")
+		if feed.Subject != mail.Subject || feed.Text != mail.Text || feed.HTML != "" || mail.HTML == "" {
+			t.Errorf("a group of %d: text-only %+v against %+v", len(group), feed, mail)
+		}
+	}
 	// Every event kind has its count in every language.
 	for _, k := range booking.EventKinds {
 		for _, lang := range []string{"en", "fr"} {
