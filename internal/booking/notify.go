@@ -29,6 +29,9 @@ type NoticeContext struct {
 	Stage     string
 	Producers []Recipient
 	Managers  []Recipient
+	// Webhooks are the production's organisation's enabled webhooks, secrets
+	// included, for delivery.
+	Webhooks []Webhook
 }
 
 // Languages keeps the language each person reads posthub in.

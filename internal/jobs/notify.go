@@ -28,7 +28,6 @@ type Store interface {
 	NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.NoticeContext, error)
 	DeliverOnce(ctx context.Context, key booking.DeliveryKey, send func(ctx context.Context) error) (bool, error)
 	AddInApp(ctx context.Context, entries []booking.InApp) (int, error)
-	OrgWebhooks(ctx context.Context, orgID uuid.UUID) ([]booking.Webhook, error)
 	WebhookOutcome(ctx context.Context, id uuid.UUID, deliveryErr error) (bool, error)
 	OrganisationUsers(ctx context.Context, orgID uuid.UUID) ([]booking.Recipient, error)
 	ProcessDue(ctx context.Context, now time.Time) (booking.DueResult, error)
@@ -537,11 +536,7 @@ func (d *Deps) webhooks(ctx context.Context, items []told) error {
 	var failed error
 	var waiting inFlight
 	for _, o := range orgs {
-		hooks, err := d.Store.OrgWebhooks(ctx, o)
-		if err != nil {
-			return err
-		}
-		for _, h := range hooks {
+		for _, h := range byOrg[o][0].nc.Webhooks { // read with the notice's context
 			var hookErr error
 			delivered := false
 			for _, it := range byOrg[o] {

@@ -57,6 +57,13 @@ func (db *DB) NoticeContext(ctx context.Context, bookingID uuid.UUID) (booking.N
 	b.Queue(`SELECT u.id, u.email, u.name, u.locale, u.role FROM users u JOIN user_sites us ON us.user_id = u.id
 		WHERE us.site_id = (SELECT site_id FROM booking_groups WHERE id = $1) AND u.role = 'manager' AND u.disabled_at IS NULL
 		ORDER BY u.email`, bookingID).Query(recipients(&nc.Managers))
+	b.Queue(`SELECT `+webhookColumns+` FROM webhooks
+		WHERE organisation_id = (SELECT p.organisation_id FROM booking_groups g JOIN productions p ON p.id = g.production_id WHERE g.id = $1)
+		  AND enabled ORDER BY created_at`, bookingID).Query(func(rows pgx.Rows) error {
+		var err error
+		nc.Webhooks, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Webhook, error) { return scanWebhook(r) })
+		return err
+	})
 	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nc, formatError(err)
 	}
@@ -257,13 +264,6 @@ func (db *DB) CreateWebhook(ctx context.Context, a booking.Actor, raw string) (b
 func (db *DB) ListWebhooks(ctx context.Context, a booking.Actor) ([]booking.Webhook, error) {
 	rows, _ := db.Pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE ($1 OR organisation_id = $2) ORDER BY created_at`,
 		a.Role == booking.RoleAdmin, a.OrganisationID)
-	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Webhook, error) { return scanWebhook(r) })
-	return ws, formatError(err)
-}
-
-// OrgWebhooks lists an organisation's enabled webhooks, secrets included, for delivery.
-func (db *DB) OrgWebhooks(ctx context.Context, orgID uuid.UUID) ([]booking.Webhook, error) {
-	rows, _ := db.Pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE organisation_id = $1 AND enabled ORDER BY created_at`, orgID)
 	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Webhook, error) { return scanWebhook(r) })
 	return ws, formatError(err)
 }
