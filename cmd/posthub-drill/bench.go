@@ -545,9 +545,9 @@ SELECT u.id, u.organisation_id, u.role, u.email, u.locale,
 	FROM api_tokens t JOIN users u ON u.id = t.user_id
 	WHERE t.hash = %[1]s AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL;
 BEGIN;
--- the production
-SELECT organisation_id FROM productions WHERE id = '%[2]s';
-`, hash, prod) + lock + fmt.Sprintf(`-- siteRules
+`, hash) + lock + fmt.Sprintf(`-- the production (in the checks' batch)
+SELECT organisation_id FROM productions WHERE id = '%s';
+`, prod) + fmt.Sprintf(`-- siteRules
 SELECT s.time_zone, s.country, p.confirm_needs_approval, p.hold_lifetime_seconds, p.challenge_window_seconds,
 	p.min_notice_seconds, p.reminder_offsets_seconds, p.overtime
 	FROM sites s JOIN site_policies p ON p.site_id = s.id WHERE s.id = %[1]s;

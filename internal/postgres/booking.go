@@ -378,14 +378,6 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 	}
 	err := func() error {
 		now := db.now()
-		var org uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT organisation_id FROM productions WHERE id = $1`, in.ProductionID).Scan(&org)
-		if err != nil && err != pgx.ErrNoRows {
-			return err // the database, not the production, is the trouble
-		}
-		if err == pgx.ErrNoRows || (!a.SeesAllProductions() && org != a.OrganisationID) {
-			return booking.Errorf(booking.ENOTFOUND, "No such production.")
-		}
 		sites, err := lockResources(ctx, tx, in.ResourceIDs)
 		if err != nil {
 			return err
@@ -405,8 +397,15 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 			return err
 		}
 		// The reads the checks need, in one round trip when the interval is known (two
-		// when it is given in the site's wall clock, whose zone the first one reads).
+		// when it is given in the site's wall clock, whose zone the first one reads):
+		// first the production's, which no one may book for but its company and the hub.
 		b := &pgx.Batch{}
+		var org uuid.UUID
+		var orgErr error
+		b.Queue(`SELECT organisation_id FROM productions WHERE id = $1`, in.ProductionID).QueryRow(func(row pgx.Row) error {
+			orgErr = row.Scan(&org)
+			return nil
+		})
 		readRules := queueSiteRules(b, siteID)
 		var readCal func() (booking.SiteCalendar, *calendar.Calendar, error)
 		var readFree func() ([]conflict, error)
@@ -421,6 +420,12 @@ func (db *DB) bookTx(ctx context.Context, tx pgx.Tx, a booking.Actor, in booking
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
+		}
+		if orgErr != nil && orgErr != pgx.ErrNoRows {
+			return orgErr // the database, not the production, is the trouble
+		}
+		if orgErr == pgx.ErrNoRows || (!a.SeesAllProductions() && org != a.OrganisationID) {
+			return booking.Errorf(booking.ENOTFOUND, "No such production.")
 		}
 		site, err := readRules()
 		if err != nil {
