@@ -110,23 +110,40 @@ func (db *DB) DeleteBlock(ctx context.Context, a booking.Actor, id uuid.UUID) er
 // ones expanded in their site's zone) over [from, to): the time calendar.UseOf takes
 // out of a resource's working time.
 func resourceBlocks(ctx context.Context, q querier, resources []uuid.UUID, from, to time.Time) (map[uuid.UUID]calendar.Set, error) {
-	rows, _ := q.Query(ctx, `SELECT resource_id, lower(during), upper(during), 'block' FROM resource_blocks
-		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND rrule IS NULL`, resources, from, to)
-	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
-	if err != nil {
+	b := &pgx.Batch{}
+	read := queueResourceBlocks(b, resources, from, to)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	rec, err := recurringBusy(ctx, q, resources, from, to)
-	if err != nil {
-		return nil, err
+	return read()
+}
+
+// queueResourceBlocks queues resourceBlocks' two statements on b (one round trip with
+// whatever else b carries); the function it returns gives the answer once b is sent.
+func queueResourceBlocks(b *pgx.Batch, resources []uuid.UUID, from, to time.Time) func() (map[uuid.UUID]calendar.Set, error) {
+	var cs, rec []conflict
+	var err error
+	b.Queue(`SELECT resource_id, lower(during), upper(during), 'block' FROM resource_blocks
+		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND rrule IS NULL`, resources, from, to).Query(func(rows pgx.Rows) error {
+		cs, err = pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
+		return err
+	})
+	b.Queue(recurringBusySQL, resources, from, to).Query(func(rows pgx.Rows) error {
+		rec, err = scanRecurringBusy(rows, from, to)
+		return err
+	})
+	return func() (map[uuid.UUID]calendar.Set, error) {
+		if err != nil {
+			return nil, err
+		}
+		raw := map[uuid.UUID][]calendar.Interval{}
+		for _, c := range append(cs, rec...) {
+			raw[c.ResourceID] = append(raw[c.ResourceID], calendar.Interval{Start: c.Start, End: c.End})
+		}
+		out := make(map[uuid.UUID]calendar.Set, len(raw))
+		for id, ivs := range raw {
+			out[id] = calendar.Normalize(ivs...)
+		}
+		return out, nil
 	}
-	raw := map[uuid.UUID][]calendar.Interval{}
-	for _, c := range append(cs, rec...) {
-		raw[c.ResourceID] = append(raw[c.ResourceID], calendar.Interval{Start: c.Start, End: c.End})
-	}
-	out := make(map[uuid.UUID]calendar.Set, len(raw))
-	for id, ivs := range raw {
-		out[id] = calendar.Normalize(ivs...)
-	}
-	return out, nil
 }

@@ -73,7 +73,39 @@ func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f boo
 	if err != nil {
 		return booking.RingFenceCapacity{}, nil, err
 	}
-	blocks, err := resourceBlocks(ctx, q, ids, p.Start, p.End)
+	// The resources' blocks and what takes them, in one round trip: the booking that
+	// asks holds the whole kind's locks meanwhile.
+	b := &pgx.Batch{}
+	readBlocks := queueResourceBlocks(b, ids, p.Start, p.End)
+	// The time each resource of the kind is taken by productions outside the programme
+	// (booking.RingFence.Eligible, in SQL), merged per resource by range_agg: a few
+	// rows, not one per booking, however busy the period.
+	used := map[uuid.UUID][]calendar.Interval{}
+	b.Queue(`SELECT b.resource_id, range_agg(b.during)
+		FROM bookings b JOIN resources r ON r.id = b.resource_id JOIN productions p ON p.id = b.production_id
+		WHERE r.site_id = $1 AND r.kind = $2 AND b.status IN ('hold', 'confirmed', 'completed')
+		  AND b.during && tstzrange($3, $4) AND b.group_id <> $5
+		  AND NOT (coalesce(p.programme, '') <> '' AND p.programme = $6
+		       AND (coalesce(cardinality($7::text[]), 0) = 0
+		            OR EXISTS (SELECT 1 FROM production_origins o WHERE o.production_id = p.id AND o.country = ANY($7))))
+		GROUP BY b.resource_id`, f.SiteID, f.Kind, p.Start, p.End, exclude, f.Programme, f.Countries).Query(func(rows pgx.Rows) error {
+		var rid uuid.UUID
+		var taken pgtype.Multirange[pgtype.Range[time.Time]]
+		_, err := pgx.ForEachRow(rows, []any{&rid, &taken}, func() error {
+			for _, r := range taken {
+				if r.Lower.IsZero() || r.Upper.IsZero() {
+					return fmt.Errorf("resource %s: an unbounded booking interval", rid)
+				}
+				used[rid] = append(used[rid], calendar.Interval{Start: r.Lower, End: r.Upper})
+			}
+			return nil
+		})
+		return err
+	})
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return booking.RingFenceCapacity{}, nil, err
+	}
+	blocks, err := readBlocks()
 	if err != nil {
 		return booking.RingFenceCapacity{}, nil, err
 	}
@@ -83,31 +115,6 @@ func fenceStanding(ctx context.Context, q querier, cal *calendar.Calendar, f boo
 	available := make(map[uuid.UUID]calendar.Set, len(ids))
 	for _, id := range ids {
 		available[id] = working.Subtract(blocks[id])
-	}
-	// The time each resource of the kind is taken by productions outside the programme
-	// (booking.RingFence.Eligible, in SQL), merged per resource by range_agg: a few
-	// rows, not one per booking, however busy the period.
-	rows, _ = q.Query(ctx, `SELECT b.resource_id, range_agg(b.during)
-		FROM bookings b JOIN resources r ON r.id = b.resource_id JOIN productions p ON p.id = b.production_id
-		WHERE r.site_id = $1 AND r.kind = $2 AND b.status IN ('hold', 'confirmed', 'completed')
-		  AND b.during && tstzrange($3, $4) AND b.group_id <> $5
-		  AND NOT (coalesce(p.programme, '') <> '' AND p.programme = $6
-		       AND (coalesce(cardinality($7::text[]), 0) = 0
-		            OR EXISTS (SELECT 1 FROM production_origins o WHERE o.production_id = p.id AND o.country = ANY($7))))
-		GROUP BY b.resource_id`, f.SiteID, f.Kind, p.Start, p.End, exclude, f.Programme, f.Countries)
-	used := map[uuid.UUID][]calendar.Interval{}
-	var rid uuid.UUID
-	var taken pgtype.Multirange[pgtype.Range[time.Time]]
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &taken}, func() error {
-		for _, r := range taken {
-			if r.Lower.IsZero() || r.Upper.IsZero() {
-				return fmt.Errorf("resource %s: an unbounded booking interval", rid)
-			}
-			used[rid] = append(used[rid], calendar.Interval{Start: r.Lower, End: r.Upper})
-		}
-		return nil
-	}); err != nil {
-		return booking.RingFenceCapacity{}, nil, err
 	}
 	return booking.NonProgrammeCapacity(f, p, available, used), working, nil
 }
