@@ -248,18 +248,27 @@ func findSlots(ctx context.Context, db *DB, q booking.AvailabilityQuery, sc book
 }
 
 // busyIntervals reads what occupies each resource over [from, to): confirmed and
-// completed bookings, first holds unless ignored, and blocks (recurring ones expanded).
+// completed bookings, first holds unless ignored, and blocks (recurring ones expanded);
+// the three statements in one round trip.
 func (db *DB) busyIntervals(ctx context.Context, resources []uuid.UUID, from, to time.Time, ignoreHolds bool, exclude uuid.UUID) (map[uuid.UUID]calendar.Set, error) {
-	busy, err := db.bookedIntervals(ctx, resources, from, to, ignoreHolds, exclude)
-	if err != nil {
-		return nil, err
+	batch := &pgx.Batch{}
+	var cs []conflict
+	batch.Queue(bookedIntervalsSQL, resources, from, to, ignoreHolds, exclude).Query(func(rows pgx.Rows) error {
+		var err error
+		cs, err = pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
+		return err
+	})
+	blocks := queueResourceBlocks(batch, resources, from, to)
+	if err := db.Pool.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, formatError(err)
 	}
-	blocks, err := resourceBlocks(ctx, db.Pool, resources, from, to)
+	busy := conflictSets(cs)
+	b, err := blocks()
 	if err != nil {
 		return nil, formatError(err)
 	}
-	for id, b := range blocks {
-		busy[id] = busy[id].Union(b)
+	for id, set := range b {
+		busy[id] = busy[id].Union(set)
 	}
 	return busy, nil
 }
@@ -267,24 +276,32 @@ func (db *DB) busyIntervals(ctx context.Context, resources []uuid.UUID, from, to
 // bookedIntervals reads the bookings that occupy each resource over [from, to):
 // confirmed and completed ones, and first holds unless ignored.
 func (db *DB) bookedIntervals(ctx context.Context, resources []uuid.UUID, from, to time.Time, ignoreHolds bool, exclude uuid.UUID) (map[uuid.UUID]calendar.Set, error) {
-	rows, _ := db.Pool.Query(ctx, `
-		SELECT resource_id, lower(during), upper(during), 'booking' FROM bookings
-		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND group_id <> $5
-		  AND (status IN ('confirmed', 'completed') OR (NOT $4 AND status = 'hold' AND rank = 1))`,
-		resources, from, to, ignoreHolds, exclude)
+	rows, _ := db.Pool.Query(ctx, bookedIntervalsSQL, resources, from, to, ignoreHolds, exclude)
 	cs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[conflict])
 	if err != nil {
 		return nil, formatError(err)
 	}
+	return conflictSets(cs), nil
+}
+
+// bookedIntervalsSQL reads the bookings of resources ($1) over [$2, $3) that occupy
+// them: confirmed and completed ones, and first holds unless $4; not those of group $5.
+const bookedIntervalsSQL = `
+		SELECT resource_id, lower(during), upper(during), 'booking' FROM bookings
+		WHERE resource_id = ANY($1) AND during && tstzrange($2, $3) AND group_id <> $5
+		  AND (status IN ('confirmed', 'completed') OR (NOT $4 AND status = 'hold' AND rank = 1))`
+
+// conflictSets gathers intervals by resource, each resource's normalised.
+func conflictSets(cs []conflict) map[uuid.UUID]calendar.Set {
 	raw := map[uuid.UUID][]calendar.Interval{}
 	for _, c := range cs {
 		raw[c.ResourceID] = append(raw[c.ResourceID], calendar.Interval{Start: c.Start, End: c.End})
 	}
-	out := map[uuid.UUID]calendar.Set{}
+	out := make(map[uuid.UUID]calendar.Set, len(raw))
 	for id, ivs := range raw {
 		out[id] = calendar.Normalize(ivs...)
 	}
-	return out, nil
+	return out
 }
 
 // overlapsAny reports whether the normalised set has time inside [start, end).

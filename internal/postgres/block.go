@@ -136,14 +136,6 @@ func queueResourceBlocks(b *pgx.Batch, resources []uuid.UUID, from, to time.Time
 		if err != nil {
 			return nil, err
 		}
-		raw := map[uuid.UUID][]calendar.Interval{}
-		for _, c := range append(cs, rec...) {
-			raw[c.ResourceID] = append(raw[c.ResourceID], calendar.Interval{Start: c.Start, End: c.End})
-		}
-		out := make(map[uuid.UUID]calendar.Set, len(raw))
-		for id, ivs := range raw {
-			out[id] = calendar.Normalize(ivs...)
-		}
-		return out, nil
+		return conflictSets(append(cs, rec...)), nil
 	}
 }
