@@ -496,10 +496,12 @@ const (
 	// is the father's peak).
 	windowCrossRate      = 0.7
 	windowMin, windowMax = 0.1, 0.5
-	// parallelRate is the share of children decoded and justified by
-	// the parallel scheme rather than the serial one, on problems whose
-	// schedules may be moved in time.
-	parallelRate = 0.2
+	// parallelStart is the share of children decoded and justified by
+	// the parallel scheme rather than the serial one at the start of the
+	// search, on problems whose schedules may be moved in time; it falls
+	// linearly to none at the end of the schedule budget (see
+	// parallelRate).
+	parallelStart = 0.6
 	// restartNoise is the amplitude, as a share of the best makespan, of
 	// the random shift of each start time when perturbing the best
 	// schedule into a new individual.
@@ -643,12 +645,27 @@ func (s *searcher) run() {
 				break
 			}
 			s.mutate(ch, mutationRate)
-			par := s.right && s.rng.Float64() < parallelRate
+			par := s.right && s.rng.Float64() < s.parallelRate()
 			fin := s.evaluate(ch, out, par)
 			add(out, fin)
 			stall++
 		}
 	}
+}
+
+// parallelRate is the share of children the parallel scheme decodes now:
+// parallelStart at first, falling linearly with the schedules used to none
+// at the end of the budget (half of parallelStart throughout when only the
+// wall time limits the search). The non-delay schedules diversify the
+// population early; late in the search the serial scheme, whose active
+// schedules include an optimum, does better. Measured on PSPLIB at 5,000
+// schedules against a fixed share of 0.2: J120 32.44 -> 32.27 %, J60
+// 10.97 -> 10.93 %, J30 0.043 -> 0.040 % (seeds 1-3).
+func (s *searcher) parallelRate() float64 {
+	if s.limit <= 0 {
+		return parallelStart / 2
+	}
+	return parallelStart * max(1-float64(s.count)/float64(s.limit), 0)
 }
 
 // keyList builds the precedence-feasible list that repeatedly takes, among
