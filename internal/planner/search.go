@@ -499,9 +499,10 @@ const (
 	// parallelStart is the share of children decoded and justified by
 	// the parallel scheme rather than the serial one at the start of the
 	// search, on problems whose schedules may be moved in time; it falls
-	// linearly to none at the end of the schedule budget (see
-	// parallelRate).
-	parallelStart = 0.6
+	// linearly to none when parallelEnd of the schedule budget is used
+	// (see parallelRate).
+	parallelStart = 1.0
+	parallelEnd   = 0.5
 	// restartNoise is the amplitude, as a share of the best makespan, of
 	// the random shift of each start time when perturbing the best
 	// schedule into a new individual.
@@ -655,17 +656,17 @@ func (s *searcher) run() {
 
 // parallelRate is the share of children the parallel scheme decodes now:
 // parallelStart at first, falling linearly with the schedules used to none
-// at the end of the budget (half of parallelStart throughout when only the
-// wall time limits the search). The non-delay schedules diversify the
-// population early; late in the search the serial scheme, whose active
+// at parallelEnd of the budget (a quarter of parallelStart throughout when
+// only the wall time limits the search). The non-delay schedules diversify
+// the population early; late in the search the serial scheme, whose active
 // schedules include an optimum, does better. Measured on PSPLIB at 5,000
-// schedules against a fixed share of 0.2: J120 32.44 -> 32.27 %, J60
-// 10.97 -> 10.93 %, J30 0.043 -> 0.040 % (seeds 1-3).
+// schedules (seeds 1-3) against a fixed share of 0.2: J120 32.44 -> 32.17 %,
+// J60 10.97 -> 10.90 %, J30 0.043 -> 0.037 %.
 func (s *searcher) parallelRate() float64 {
 	if s.limit <= 0 {
-		return parallelStart / 2
+		return parallelStart / 4
 	}
-	return parallelStart * max(1-float64(s.count)/float64(s.limit), 0)
+	return parallelStart * max(1-float64(s.count)/float64(s.limit)/parallelEnd, 0)
 }
 
 // keyList builds the precedence-feasible list that repeatedly takes, among
