@@ -10,7 +10,8 @@ import (
 // to the genetic algorithm on a PSPLIB instance: each is a schedule (ends,
 // precedence, release, pool capacities per tick), its list is ordered by
 // its starts, its finish is the one reported, and decoding that list
-// forward gives a schedule no longer, as the next generation relies on.
+// forward gives a schedule no longer, as the next generation relies on;
+// with the serial scheme and with the parallel one.
 func TestImproveRight(t *testing.T) {
 	t.Parallel()
 	inst, err := ReadSMFile(psplibDir + "/j30/j301_1.sm")
@@ -30,13 +31,21 @@ func TestImproveRight(t *testing.T) {
 	out := make([]int32, c.n)
 	st := make([]int64, c.n)
 	en := make([]int64, c.n)
-	for k := range 300 {
-		s.sample(s.prio[k%2], 1, 1, list)
-		fwd, ok := c.fwd.decode(list, c.r0, st, en)
+	for k := range 600 {
+		// Every other sample goes through the parallel scheme.
+		par := k%2 == 1
+		s.sample(s.prio[k/2%2], 1, 1, list)
+		decode := c.fwd.decode
+		if par {
+			decode = func(list []int32, rel int64, st, en []int64) (int64, bool) {
+				return s.parallelOn(c.fwd, list, rel, st, en)
+			}
+		}
+		fwd, ok := decode(list, c.r0, st, en)
 		if !ok {
 			t.Fatal("forward decode failed")
 		}
-		f, ok := s.improveRight(list, out)
+		f, ok := s.improveRight(list, out, par)
 		if !ok || f > fwd {
 			t.Fatalf("sample %d: finish %d (ok %v), forward %d", k, f, ok, fwd)
 		}

@@ -637,3 +637,35 @@ func (c *compiled) rebind(st, en []int64, assign [][]int32) [][]int32 {
 	}
 	return out
 }
+
+// fitsAt reports whether stage j fits from s on in the current usage.
+func (m *arrayModel) fitsAt(j int, s int64) bool {
+	d := m.dur[j]
+	if s+d > m.h {
+		return false
+	}
+	for _, x := range m.pdem[j] {
+		lim := m.capm[x.pool] - x.q
+		for _, u := range m.rows[x.pool][s : s+d] {
+			if u > lim {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// reserve books stage j's demands from s on; fitsAt must have said yes.
+func (m *arrayModel) reserve(j int, s int64) {
+	d := m.dur[j]
+	if d == 0 {
+		return
+	}
+	for _, x := range m.pdem[j] {
+		row := m.rows[x.pool][s : s+d]
+		for t := range row {
+			row[t] += x.q
+		}
+	}
+	m.lo, m.hi = min(m.lo, s), max(m.hi, s+d)
+}
