@@ -18,12 +18,7 @@ func (s *searcher) parallel(list []int32) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if !s.haveBest || finish < s.bestFinish {
-		s.haveBest = true
-		s.bestFinish = finish
-		copy(s.bestSt, s.st)
-		copy(s.bestEn, s.en)
-	}
+	s.keepIfBest(finish)
 	return finish, true
 }
 

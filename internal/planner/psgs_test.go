@@ -29,21 +29,7 @@ func TestParallel(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s sample %d: parallel decode failed", name, k)
 			}
-			var last int64
-			for j := range c.n {
-				if s.en[j]-s.st[j] != c.dur[j] || s.st[j] < c.r0 {
-					t.Fatalf("sample %d: stage %d at [%d, %d)", k, j, s.st[j], s.en[j])
-				}
-				for _, a := range c.preds[j] {
-					if s.st[j] < s.en[a.to]+a.min {
-						t.Fatalf("sample %d: stage %d starts before its predecessor %d ends", k, j, a.to)
-					}
-				}
-				last = max(last, s.en[j])
-			}
-			if last != f {
-				t.Fatalf("sample %d: latest end %d, finish %d", k, last, f)
-			}
+			checkTimes(t, c, k, s.st, s.en, f)
 			for pool, members := range c.pools {
 				for tick := c.r0; tick < f; tick++ {
 					use := 0

@@ -128,6 +128,13 @@ func (s *searcher) forward(list []int32) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	s.keepIfBest(f)
+	return f, true
+}
+
+// keepIfBest records the schedule in s.st and s.en (and the interval model's
+// assignment) as the best plan if its finish f is the earliest yet.
+func (s *searcher) keepIfBest(f int64) {
 	if !s.haveBest || f < s.bestFinish {
 		s.haveBest = true
 		s.bestFinish = f
@@ -142,7 +149,6 @@ func (s *searcher) forward(list []int32) (int64, bool) {
 			}
 		}
 	}
-	return f, true
 }
 
 // improve decodes list and justifies the schedule by forward-backward

@@ -49,21 +49,7 @@ func TestImproveRight(t *testing.T) {
 		if !ok || f > fwd {
 			t.Fatalf("sample %d: finish %d (ok %v), forward %d", k, f, ok, fwd)
 		}
-		var last int64
-		for j := range c.n {
-			if s.outEn[j]-s.outSt[j] != c.dur[j] || s.outSt[j] < c.r0 {
-				t.Fatalf("sample %d: stage %d at [%d, %d)", k, j, s.outSt[j], s.outEn[j])
-			}
-			for _, a := range c.preds[j] {
-				if s.outSt[j] < s.outEn[a.to]+a.min {
-					t.Fatalf("sample %d: stage %d starts before its predecessor %d ends", k, j, a.to)
-				}
-			}
-			last = max(last, s.outEn[j])
-		}
-		if last != f {
-			t.Fatalf("sample %d: latest end %d, finish %d", k, last, f)
-		}
+		checkTimes(t, c, k, s.outSt, s.outEn, f)
 		for i := 1; i < c.n; i++ {
 			if s.outSt[out[i]] < s.outSt[out[i-1]] {
 				t.Fatalf("sample %d: list not ordered by start", k)
@@ -160,5 +146,26 @@ func TestPeakWindow(t *testing.T) {
 				t.Fatalf("sample %d: window at %d holds more than the peak at %d", k, a, grid)
 			}
 		}
+	}
+}
+
+// checkTimes checks a decoded schedule of sample k: each stage's duration and
+// release, its predecessors' ends and lags, and that finish is the latest end.
+func checkTimes(t *testing.T, c *compiled, k int, st, en []int64, finish int64) {
+	t.Helper()
+	var last int64
+	for j := range c.n {
+		if en[j]-st[j] != c.dur[j] || st[j] < c.r0 {
+			t.Fatalf("sample %d: stage %d at [%d, %d)", k, j, st[j], en[j])
+		}
+		for _, a := range c.preds[j] {
+			if st[j] < en[a.to]+a.min {
+				t.Fatalf("sample %d: stage %d starts before its predecessor %d ends", k, j, a.to)
+			}
+		}
+		last = max(last, en[j])
+	}
+	if last != finish {
+		t.Fatalf("sample %d: latest end %d, finish %d", k, last, finish)
 	}
 }
