@@ -29,24 +29,7 @@ func TestParallel(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s sample %d: parallel decode failed", name, k)
 			}
-			checkTimes(t, c, k, s.st, s.en, f)
-			for pool, members := range c.pools {
-				for tick := c.r0; tick < f; tick++ {
-					use := 0
-					for j := range c.n {
-						if s.st[j] <= tick && tick < s.en[j] {
-							for _, d := range c.pdem[j] {
-								if int(d.pool) == pool {
-									use += int(d.q)
-								}
-							}
-						}
-					}
-					if use > len(members) {
-						t.Fatalf("sample %d: pool %d holds %d of %d units at tick %d", k, pool, use, len(members), tick)
-					}
-				}
-			}
+			checkSchedule(t, c, k, s.st, s.en, f)
 		}
 	}
 }

@@ -49,27 +49,10 @@ func TestImproveRight(t *testing.T) {
 		if !ok || f > fwd {
 			t.Fatalf("sample %d: finish %d (ok %v), forward %d", k, f, ok, fwd)
 		}
-		checkTimes(t, c, k, s.outSt, s.outEn, f)
+		checkSchedule(t, c, k, s.outSt, s.outEn, f)
 		for i := 1; i < c.n; i++ {
 			if s.outSt[out[i]] < s.outSt[out[i-1]] {
 				t.Fatalf("sample %d: list not ordered by start", k)
-			}
-		}
-		for pool, members := range c.pools {
-			for tick := c.r0; tick < f; tick++ {
-				use := 0
-				for j := range c.n {
-					if s.outSt[j] <= tick && tick < s.outEn[j] {
-						for _, d := range c.pdem[j] {
-							if int(d.pool) == pool {
-								use += int(d.q)
-							}
-						}
-					}
-				}
-				if use > len(members) {
-					t.Fatalf("sample %d: pool %d holds %d of %d units at tick %d", k, pool, use, len(members), tick)
-				}
 			}
 		}
 		if again, ok := c.fwd.decode(out, c.r0, st, en); !ok || again > f {
@@ -149,9 +132,10 @@ func TestPeakWindow(t *testing.T) {
 	}
 }
 
-// checkTimes checks a decoded schedule of sample k: each stage's duration and
-// release, its predecessors' ends and lags, and that finish is the latest end.
-func checkTimes(t *testing.T, c *compiled, k int, st, en []int64, finish int64) {
+// checkSchedule checks a decoded schedule of sample k: each stage's duration and
+// release, its predecessors' ends and lags, that finish is the latest end, and
+// each pool's capacity at every tick.
+func checkSchedule(t *testing.T, c *compiled, k int, st, en []int64, finish int64) {
 	t.Helper()
 	var last int64
 	for j := range c.n {
@@ -167,5 +151,22 @@ func checkTimes(t *testing.T, c *compiled, k int, st, en []int64, finish int64) 
 	}
 	if last != finish {
 		t.Fatalf("sample %d: latest end %d, finish %d", k, last, finish)
+	}
+	for pool, members := range c.pools {
+		for tick := c.r0; tick < finish; tick++ {
+			use := 0
+			for j := range c.n {
+				if st[j] <= tick && tick < en[j] {
+					for _, d := range c.pdem[j] {
+						if int(d.pool) == pool {
+							use += int(d.q)
+						}
+					}
+				}
+			}
+			if use > len(members) {
+				t.Fatalf("sample %d: pool %d holds %d of %d units at tick %d", k, pool, use, len(members), tick)
+			}
+		}
 	}
 }
