@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"context"
-	"math"
 	"testing"
 )
 
@@ -12,16 +10,8 @@ import (
 func TestParallel(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"/j30/j301_1.sm", "/j120/j1201_1.sm"} {
-		inst, err := ReadSMFile(psplibDir + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := inst.Problem()
-		c, err := compile(&p, engineConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newSearcher(context.Background(), c, Options{Seed: 3, Budget: Budget{Schedules: math.MaxInt32}})
+		s := psplibSearcher(t, name, 3)
+		c := s.c
 		list := make([]int32, c.n)
 		for k := range 200 {
 			s.sample(s.prio[k%2], 1, 1, list)

@@ -14,19 +14,11 @@ import (
 // with the serial scheme and with the parallel one.
 func TestImproveRight(t *testing.T) {
 	t.Parallel()
-	inst, err := ReadSMFile(psplibDir + "/j30/j301_1.sm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := inst.Problem()
-	c, err := compile(&p, engineConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := psplibSearcher(t, "/j30/j301_1.sm", 3)
+	c := s.c
 	if !c.shiftable() {
 		t.Fatal("a PSPLIB instance should be shiftable")
 	}
-	s := newSearcher(context.Background(), c, Options{Seed: 3, Budget: Budget{Schedules: math.MaxInt32}})
 	list := make([]int32, c.n)
 	out := make([]int32, c.n)
 	st := make([]int64, c.n)
@@ -89,16 +81,8 @@ func TestShiftable(t *testing.T) {
 // peak window find windows holding the same amount of resources.
 func TestPeakWindow(t *testing.T) {
 	t.Parallel()
-	inst, err := ReadSMFile(psplibDir + "/j120/j1201_1.sm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := inst.Problem()
-	c, err := compile(&p, engineConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newSearcher(context.Background(), c, Options{Seed: 5, Budget: Budget{Schedules: math.MaxInt32}})
+	s := psplibSearcher(t, "/j120/j1201_1.sm", 5)
+	c := s.c
 	list := make([]int32, c.n)
 	ind := individual{st: make([]int64, c.n), en: make([]int64, c.n)}
 	load := func(a, l int64) float64 {
@@ -169,4 +153,20 @@ func checkSchedule(t *testing.T, c *compiled, k int, st, en []int64, finish int6
 			}
 		}
 	}
+}
+
+// psplibSearcher compiles a PSPLIB instance of the repository's testdata and
+// returns a searcher on it with an unbounded schedule budget.
+func psplibSearcher(t *testing.T, file string, seed uint64) *searcher {
+	t.Helper()
+	inst, err := ReadSMFile(psplibDir + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := inst.Problem()
+	c, err := compile(&p, engineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newSearcher(context.Background(), c, Options{Seed: seed, Budget: Budget{Schedules: math.MaxInt32}})
 }
